@@ -1,0 +1,21 @@
+"""creditsim: Monte Carlo simulation of small unsecured consumer-loan portfolios."""
+
+from ._version import __version__
+from .book import LoanBook
+from .macro import conditional_matrix
+from .model import CreditModel, MacroFactor, Segment
+from .simulate import simulate, model_from_result
+from .states import DEFAULT_STATES, StateSpace
+
+__all__ = [
+    "__version__",
+    "StateSpace",
+    "DEFAULT_STATES",
+    "Segment",
+    "MacroFactor",
+    "CreditModel",
+    "LoanBook",
+    "simulate",
+    "model_from_result",
+    "conditional_matrix",
+]

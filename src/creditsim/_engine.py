@@ -1,0 +1,152 @@
+"""The agent engine: every loan a Markov chain, stepped month by month in JAX.
+
+Layers: :func:`compile_model` turns a validated spec into an array pytree once;
+:func:`chunk_kernel` is the pure, jitted kernel over one chunk of loans and one batch of
+scenarios; the driver in :mod:`creditsim.simulate` streams chunks through it and sums the
+per-chunk totals exactly (integers), so results do not depend on the chunk size.
+
+Sampling.  A loan in state i of segment g draws 31 uniform bits u and moves to
+``next = #{k < K-1 : u >= T[g, i, k]}`` where ``T[g, i, k] = round(2**31 · P(next <= k))``
+for the macro-tilted row.  ``next`` is a count of thresholds, so it is always a valid state
+(the rounding case that sends inverse-CDF samplers past the last state cannot happen), and a
+probability of exactly 0 or 1 stays exact, so absorbing states never leak.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.special import ndtr
+
+from . import _rng
+from .macro import conditional_cumulative, cumulative_quantiles
+from .model import CreditModel
+
+__all__ = ["CompiledModel", "compile_model", "chunk_kernel", "macro_paths", "trace_count"]
+
+ONE = 2**31  # probability 1 on the threshold grid
+MACRO_STREAM = 0x6D6163  # fold_in tag of the macro factor's draws ("mac")
+
+_TRACES: Counter = Counter()
+
+
+def trace_count(name: str = "chunk_kernel") -> int:
+    """How many times a jitted kernel has been traced (compiled) in this process."""
+    return _TRACES[name]
+
+
+class CompiledModel(NamedTuple):
+    """Array form of a :class:`CreditModel`.  Segment ``G`` (the last) is padding: identity."""
+
+    q: np.ndarray  # (G+1, K, K-1) float64: Φ⁻¹ of cumulative row probabilities
+    sqrt_rho: np.ndarray  # (G+1,) float64
+    charge_off: np.ndarray  # (K,) bool: the charge-off state
+
+
+def compile_model(model: CreditModel) -> CompiledModel:
+    """Turn a validated model into arrays the kernel takes (float64, NumPy)."""
+    k = len(model.states)
+    mats = np.stack([s.matrix for s in model.segments] + [np.eye(k)])
+    rho = np.array([s.rho for s in model.segments] + [0.0])
+    co = np.zeros(k, dtype=bool)
+    if model.states.charge_off is not None:
+        co[model.states.index(model.states.charge_off)] = True
+    return CompiledModel(cumulative_quantiles(mats), np.sqrt(rho), co)
+
+
+def thresholds(q, sqrt_rho, z):
+    """Integer thresholds ``(..., G+1, K, K-1)`` uint32 of the rows tilted by ``z``.
+
+    ``z`` has any leading shape; the result has that shape followed by ``q``'s.
+    """
+    z = jnp.asarray(z)[..., None, None, None]
+    lower, upper = conditional_cumulative(q, sqrt_rho[:, None, None], z, xp=jnp, ndtr=ndtr)
+    lo = jnp.round(lower * ONE)
+    hi = ONE - jnp.round(upper * ONE)
+    t = jnp.where(lower <= 0.5, lo, hi)
+    t = jax.lax.cummax(t, axis=t.ndim - 1)  # monotone even where the two sides meet
+    return jnp.clip(t, 0, ONE).astype(jnp.uint32)
+
+
+@jax.jit
+def chunk_kernel(cm: CompiledModel, z, keys, loan_id, seg, state0, units):
+    """Simulate one chunk of loans under a batch of scenarios.
+
+    Parameters (all arrays; shapes set the compiled version)
+    ----------
+    cm
+        The compiled model.
+    z
+        ``(B, T)`` float64 macro factor per scenario and month 1..T.
+    keys
+        ``(B, 2)`` uint32 raw scenario keys (:func:`creditsim._rng.scenario_keys`).
+    loan_id
+        ``(N,)`` uint32 global loan index (the randomness counter).
+    seg, state0
+        ``(N,)`` int32 segment (``G`` = padding) and starting state.
+    units
+        ``(N,)`` int32 exposure in integer units of the run's money quantum.
+
+    Returns
+    -------
+    occupancy ``(B, T, G*K)`` int32 counts for months 1..T; loss ``(B, G)`` int64 exposure
+    units charged off over the horizon; charged ``(B, G)`` int32 loans charged off.
+    """
+    _TRACES["chunk_kernel"] += 1
+    g1, k, _ = cm.q.shape
+    n_months = z.shape[1]
+    row_base = seg * k
+
+    def one_scenario(zs, key):
+        thr = thresholds(cm.q, cm.sqrt_rho, zs).reshape(n_months, g1 * k, k - 1)
+
+        def step(state, inputs):
+            month, thr_t = inputs
+            u = _rng.loan_uniform_bits(key, loan_id, month) >> jnp.uint32(1)
+            row = thr_t[row_base + state]
+            new = jnp.sum(u[:, None] >= row, axis=1, dtype=jnp.int32)
+            occ = jnp.zeros(g1 * k, jnp.int32).at[row_base + new].add(1)
+            return new, occ
+
+        months = jnp.arange(1, n_months + 1, dtype=jnp.uint32)
+        final, occ = jax.lax.scan(step, state0, (months, thr))
+        charged = cm.charge_off[final] & ~cm.charge_off[state0]
+        loss = jnp.zeros(g1, jnp.int64).at[seg].add(jnp.where(charged, units, 0).astype(jnp.int64))
+        count = jnp.zeros(g1, jnp.int32).at[seg].add(charged.astype(jnp.int32))
+        return occ[:, : (g1 - 1) * k], loss[: g1 - 1], count[: g1 - 1]
+
+    return jax.lax.map(lambda a: one_scenario(*a), (z, keys))
+
+
+@partial(jax.jit, static_argnames="n_months")
+def _ar1_paths(keys, phi, n_months: int):
+    _TRACES["macro_paths"] += 1
+
+    def one(key):
+        k = jax.random.fold_in(jax.random.wrap_key_data(key), MACRO_STREAM)
+        eps = jax.random.normal(k, (n_months,), dtype=jnp.float64)
+        scale = jnp.sqrt(1.0 - phi * phi)
+
+        def step(prev, e):
+            z = phi * prev + scale * e
+            return z, z
+
+        _, rest = jax.lax.scan(step, eps[0], eps[1:])
+        return jnp.concatenate([eps[:1], rest])
+
+    return jax.vmap(one)(keys)
+
+
+def macro_paths(keys: np.ndarray, phi: float, n_months: int) -> np.ndarray:
+    """Macro factor paths ``(S, n_months)`` float64 for raw scenario keys ``(S, 2)``.
+
+    Z_1 ~ N(0, 1), Z_t = phi·Z_{t−1} + √(1−phi²)·ε_t; each scenario's path depends only on
+    (seed, scenario).
+    """
+    with jax.enable_x64(True):
+        return np.asarray(_ar1_paths(jnp.asarray(keys), jnp.float64(phi), n_months))

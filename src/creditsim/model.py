@@ -1,0 +1,225 @@
+"""The model spec: segments with their monthly transition matrices, the macro factor, and
+the whole credit model.  Plain frozen objects, validated once at construction."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .states import StateSpace
+
+__all__ = ["Segment", "MacroFactor", "CreditModel", "ROW_SUM_TOLERANCE"]
+
+#: How far a transition row's sum may be from 1 (absolute).
+ROW_SUM_TOLERANCE = 1e-9
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=np.float64, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class Segment:
+    """A group of loans that share one monthly transition matrix.
+
+    Parameters
+    ----------
+    name
+        Segment label (score band, product, age band...).
+    matrix
+        Monthly transition probabilities, shape ``(K, K)`` over the model's states in the
+        state space's order: ``matrix[i, j]`` is the probability that a loan in state ``i``
+        this month is in state ``j`` next month.  Rows are checked against the state space
+        when the segment joins a :class:`CreditModel`.
+    rho
+        Asset correlation of the one-factor model, in [0, 1).  The factor loading of each
+        borrower's latent credit quality on the macro factor Z is √rho, the idiosyncratic
+        loading √(1−rho).  ``rho = 0`` (default) makes the segment insensitive to Z.
+    """
+
+    name: str
+    matrix: np.ndarray
+    rho: float = 0.0
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"Segment.name: must be a non-empty string, got {self.name!r}")
+        try:
+            m = np.asarray(self.matrix, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"Segment {self.name!r}: matrix is not numeric: {self.matrix!r}"
+            ) from None
+        if m.ndim != 2 or m.shape[0] != m.shape[1]:
+            raise ValueError(
+                f"Segment {self.name!r}: matrix must be square (K, K), got shape {m.shape}"
+            )
+        object.__setattr__(self, "matrix", _readonly(m))
+        rho = self.rho
+        if not isinstance(rho, (int, float, np.floating, np.integer)) or not (0.0 <= rho < 1.0):
+            raise ValueError(f"Segment {self.name!r}: rho must be in [0, 1), got {rho!r}")
+        object.__setattr__(self, "rho", float(rho))
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "matrix": self.matrix.tolist(), "rho": self.rho}
+
+
+@dataclass(frozen=True, eq=False)
+class MacroFactor:
+    """The systematic factor Z: one standard-normal value per scenario and month.
+
+    Parameters
+    ----------
+    phi
+        Month-to-month AR(1) coefficient, |phi| < 1.  Z_1 ~ N(0, 1) and
+        Z_t = phi·Z_{t−1} + √(1−phi²)·ε_t, so every Z_t is N(0, 1).  Default 0 (independent
+        months).
+    path
+        Optional fixed path of Z values, one per simulated month (a stress path).  When
+        given, every scenario uses it and ``phi`` is not used; its length must equal the
+        run's horizon.  Negative values are bad months.
+    """
+
+    phi: float = 0.0
+    path: np.ndarray | None = None
+
+    def __post_init__(self):
+        phi = self.phi
+        if not isinstance(phi, (int, float, np.floating, np.integer)) or not (abs(phi) < 1.0):
+            raise ValueError(f"MacroFactor.phi: need |phi| < 1, got {phi!r}")
+        object.__setattr__(self, "phi", float(phi))
+        if self.path is not None:
+            p = np.asarray(self.path, dtype=np.float64)
+            if p.ndim != 1 or p.size < 1:
+                raise ValueError(
+                    f"MacroFactor.path: must be a 1-D array of Z values per month, got shape {p.shape}"
+                )
+            bad = np.flatnonzero(~np.isfinite(p))
+            if bad.size:
+                raise ValueError(
+                    f"MacroFactor.path: month {bad[0] + 1} has non-finite value {p[bad[0]]!r}"
+                )
+            object.__setattr__(self, "path", _readonly(p))
+
+    def to_dict(self) -> dict:
+        return {"phi": self.phi, "path": None if self.path is None else self.path.tolist()}
+
+
+def _check_matrix(seg: Segment, states: StateSpace) -> None:
+    m = seg.matrix
+    k = len(states)
+    if m.shape != (k, k):
+        raise ValueError(
+            f"Segment {seg.name!r}: matrix has shape {m.shape}, the state space has {k} states "
+            f"{list(states.names)!r}"
+        )
+    for i, name in enumerate(states.names):
+        row = m[i]
+        for j in range(k):
+            v = row[j]
+            if not math.isfinite(v):
+                raise ValueError(
+                    f"Segment {seg.name!r}, state {name!r}: probability to {states.names[j]!r} "
+                    f"is {v!r} (not a finite number)"
+                )
+            if v < 0:
+                raise ValueError(
+                    f"Segment {seg.name!r}, state {name!r}: probability to {states.names[j]!r} "
+                    f"is negative ({v!r})"
+                )
+        s = float(row.sum())
+        if abs(s - 1.0) > ROW_SUM_TOLERANCE:
+            raise ValueError(
+                f"Segment {seg.name!r}, state {name!r}: row sums to {s!r}, not 1 "
+                f"(tolerance {ROW_SUM_TOLERANCE:g})"
+            )
+        if name in states.absorbing and row[i] != 1.0:
+            leaks = {states.names[j]: float(row[j]) for j in range(k) if j != i and row[j] > 0}
+            raise ValueError(
+                f"Segment {seg.name!r}, state {name!r}: absorbing state's row leaves it "
+                f"(to {leaks!r}); its row must be 1 on itself"
+            )
+
+
+@dataclass(frozen=True, eq=False)
+class CreditModel:
+    """A complete credit model: states, segments and the macro factor.
+
+    Parameters
+    ----------
+    states
+        The :class:`StateSpace`; default the nine states of the model.
+    segments
+        One or more :class:`Segment`, names unique, each matrix ``(K, K)`` over ``states``
+        with rows that are probability distributions (non-negative, summing to 1 within
+        ``ROW_SUM_TOLERANCE``) and absorbing states that keep all their mass.
+    macro
+        The :class:`MacroFactor`; default independent N(0, 1) months (phi = 0).
+    """
+
+    states: StateSpace = field(default_factory=StateSpace)
+    segments: tuple[Segment, ...] = ()
+    macro: MacroFactor = field(default_factory=MacroFactor)
+
+    def __post_init__(self):
+        if not isinstance(self.states, StateSpace):
+            raise ValueError(f"CreditModel.states: need a StateSpace, got {type(self.states).__name__}")
+        if not isinstance(self.macro, MacroFactor):
+            raise ValueError(f"CreditModel.macro: need a MacroFactor, got {type(self.macro).__name__}")
+        segs = self.segments
+        if isinstance(segs, Segment):
+            segs = (segs,)
+        segs = tuple(segs)
+        if not segs:
+            raise ValueError("CreditModel.segments: need at least one Segment")
+        names = set()
+        for s in segs:
+            if not isinstance(s, Segment):
+                raise ValueError(f"CreditModel.segments: need Segment objects, got {s!r}")
+            if s.name in names:
+                raise ValueError(f"CreditModel.segments: segment name {s.name!r} is used twice")
+            names.add(s.name)
+            _check_matrix(s, self.states)
+        object.__setattr__(self, "segments", segs)
+
+    @property
+    def segment_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.segments)
+
+    def segment_index(self, name: str, *, field: str = "segment") -> int:
+        """Position of segment ``name``; ``ValueError`` naming ``field`` if unknown."""
+        for i, s in enumerate(self.segments):
+            if s.name == name:
+                return i
+        raise ValueError(f"{field}: unknown segment {name!r}; segments are {list(self.segment_names)!r}")
+
+    def segment(self, name: str) -> Segment:
+        return self.segments[self.segment_index(name)]
+
+    def with_macro(self, macro: MacroFactor) -> CreditModel:
+        """The same model with another macro factor (for stress runs)."""
+        return CreditModel(states=self.states, segments=self.segments, macro=macro)
+
+    def to_dict(self) -> dict:
+        """Plain-data form (lists, floats, strings): JSON and TOML ready."""
+        return {
+            "states": self.states.to_dict(),
+            "segments": [s.to_dict() for s in self.segments],
+            "macro": self.macro.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> CreditModel:
+        """Inverse of :meth:`to_dict`; validates like the constructor."""
+        macro = d.get("macro") or {}
+        return cls(
+            states=StateSpace.from_dict(d["states"]),
+            segments=tuple(Segment(s["name"], s["matrix"], s.get("rho", 0.0)) for s in d["segments"]),
+            macro=MacroFactor(macro.get("phi", 0.0), macro.get("path")),
+        )
+

@@ -1,0 +1,151 @@
+"""The state space: named delinquency states listed from best to worst."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = ["StateSpace", "DEFAULT_STATES"]
+
+#: The nine default states of the model, best to worst.  ``paid_off`` is the best outcome
+#: and ``charged_off`` the worst; the order is what the macro tilt moves mass along.
+DEFAULT_STATES: tuple[str, ...] = (
+    "paid_off",
+    "current",
+    "restructured",
+    "dpd_1_30",
+    "dpd_31_60",
+    "dpd_61_90",
+    "dpd_91_180",
+    "fraud_review",
+    "charged_off",
+)
+
+
+def _names(field: str, values: Iterable[str] | None) -> tuple[str, ...]:
+    if values is None:
+        return ()
+    if isinstance(values, str):
+        values = (values,)
+    out = tuple(values)
+    for v in out:
+        if not isinstance(v, str) or not v:
+            raise ValueError(f"StateSpace.{field}: every entry must be a non-empty string, got {v!r}")
+    return out
+
+
+@dataclass(frozen=True, init=False)
+class StateSpace:
+    """Named states of a loan, listed from best to worst.
+
+    Parameters
+    ----------
+    names
+        State names, best first, worst last.  The order matters: a bad macro factor moves
+        probability mass toward the end of this list (see :func:`creditsim.conditional_matrix`).
+        Default: the nine states of the model, ``DEFAULT_STATES``.
+    absorbing
+        Names of the states a loan never leaves.  Default: the charge-off and paid-off
+        states that exist in ``names``.
+    charge_off
+        The state whose entry counts as a loss.  Default ``"charged_off"`` if it is in
+        ``names``, else none (no loss is ever counted).  Must be absorbing.
+    paid_off
+        The state of a loan repaid in full.  Default ``"paid_off"`` if present, else none.
+        Must be absorbing.
+
+    Any list of two or more distinct names works, e.g. ``StateSpace(["current",
+    "charged_off"])``.
+    """
+
+    names: tuple[str, ...]
+    absorbing: tuple[str, ...]
+    charge_off: str | None
+    paid_off: str | None
+
+    def __init__(
+        self,
+        names: Sequence[str] = DEFAULT_STATES,
+        absorbing: Iterable[str] | None = None,
+        *,
+        charge_off: str | None = "__default__",
+        paid_off: str | None = "__default__",
+    ):
+        names_t = _names("names", names)
+        if len(names_t) < 2:
+            raise ValueError(f"StateSpace.names: need at least 2 states, got {list(names_t)!r}")
+        seen = set()
+        for n in names_t:
+            if n in seen:
+                raise ValueError(f"StateSpace.names: state {n!r} is listed twice")
+            seen.add(n)
+
+        def pick(field, value, default_name):
+            if value == "__default__":
+                return default_name if default_name in seen else None
+            if value is None:
+                return None
+            if value not in seen:
+                raise ValueError(
+                    f"StateSpace.{field}: unknown state {value!r}; states are {list(names_t)!r}"
+                )
+            return value
+
+        co = pick("charge_off", charge_off, "charged_off")
+        po = pick("paid_off", paid_off, "paid_off")
+        if co is not None and co == po:
+            raise ValueError(f"StateSpace: charge_off and paid_off are the same state {co!r}")
+        if absorbing is None:
+            absorbing_t = tuple(n for n in names_t if n in (co, po))
+        else:
+            absorbing_t = _names("absorbing", absorbing)
+            for a in absorbing_t:
+                if a not in seen:
+                    raise ValueError(
+                        f"StateSpace.absorbing: unknown state {a!r}; states are {list(names_t)!r}"
+                    )
+            for field, s in (("charge_off", co), ("paid_off", po)):
+                if s is not None and s not in absorbing_t:
+                    raise ValueError(
+                        f"StateSpace.{field}: state {s!r} must be absorbing; "
+                        f"absorbing states are {list(absorbing_t)!r}"
+                    )
+            # keep the order of `names`
+            absorbing_t = tuple(n for n in names_t if n in set(absorbing_t))
+        object.__setattr__(self, "names", names_t)
+        object.__setattr__(self, "absorbing", absorbing_t)
+        object.__setattr__(self, "charge_off", co)
+        object.__setattr__(self, "paid_off", po)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def index(self, name: str, *, field: str = "state") -> int:
+        """Position of ``name`` in the list; ``ValueError`` naming ``field`` if unknown."""
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise ValueError(
+                f"{field}: unknown state {name!r}; states are {list(self.names)!r}"
+            ) from None
+
+    @property
+    def absorbing_mask(self) -> tuple[bool, ...]:
+        return tuple(n in self.absorbing for n in self.names)
+
+    @property
+    def transient(self) -> tuple[str, ...]:
+        return tuple(n for n in self.names if n not in self.absorbing)
+
+    def to_dict(self) -> dict:
+        return {
+            "names": list(self.names),
+            "absorbing": list(self.absorbing),
+            "charge_off": self.charge_off,
+            "paid_off": self.paid_off,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> StateSpace:
+        return cls(d["names"], d.get("absorbing"), charge_off=d.get("charge_off"),
+                   paid_off=d.get("paid_off"))
