@@ -4,6 +4,7 @@ from ._version import __version__
 from .book import LoanBook
 from .macro import conditional_matrix
 from .model import CreditModel, MacroFactor, Segment
+from .risk import format_summary, risk_summary
 from .simulate import simulate, model_from_result
 from .states import DEFAULT_STATES, StateSpace
 
@@ -18,4 +19,6 @@ __all__ = [
     "simulate",
     "model_from_result",
     "conditional_matrix",
+    "risk_summary",
+    "format_summary",
 ]

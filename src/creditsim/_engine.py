@@ -114,7 +114,14 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, seg, state0, units):
             return new, occ
 
         months = jnp.arange(1, n_months + 1, dtype=jnp.uint32)
+        if n_months == 1:
+            # XLA unrolls a one-trip loop into code about three times slower than the loop
+            # body; a second month with identity rows (nobody moves) keeps it a loop.
+            stay = jnp.where(jnp.arange(k - 1)[None, :] >= jnp.arange(k)[:, None], ONE, 0)
+            thr = jnp.concatenate([thr, jnp.tile(stay.astype(jnp.uint32), (1, g1, 1))])
+            months = jnp.arange(1, 3, dtype=jnp.uint32)
         final, occ = jax.lax.scan(step, state0, (months, thr))
+        occ = occ[:n_months]
         charged = cm.charge_off[final] & ~cm.charge_off[state0]
         loss = jnp.zeros(g1, jnp.int64).at[seg].add(jnp.where(charged, units, 0).astype(jnp.int64))
         count = jnp.zeros(g1, jnp.int32).at[seg].add(charged.astype(jnp.int32))

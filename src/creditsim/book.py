@@ -29,7 +29,13 @@ def _labels(field: str, values, n: int | None = None) -> tuple[np.ndarray, tuple
         raise ValueError(
             f"LoanBook.{field}: must hold names (strings), got dtype {arr.dtype}"
         )
-    names, codes = np.unique(arr.astype(str), return_inverse=True)
+    names, first, codes = np.unique(arr.astype(str), return_index=True, return_inverse=True)
+    if arr.dtype.kind == "O":  # objects: a None or NaN would otherwise become a name "None"/"nan"
+        for i in first:
+            v = arr[i]
+            if not isinstance(v, str):
+                what = "a missing value" if _missing(v) else "a value that is not a name"
+                raise ValueError(f"LoanBook.{field}: loan {int(i)} has {what} ({v!r})")
     return codes.astype(np.int32), tuple(str(x) for x in names)
 
 
@@ -77,7 +83,7 @@ class LoanBook:
         if bad.size:
             i = int(bad[0])
             raise ValueError(
-                f"LoanBook.exposure: loan {i} has exposure {exp[i]!r}; exposures must be finite "
+                f"LoanBook.exposure: loan {i} has exposure {float(exp[i])!r}; exposures must be finite "
                 f"and >= 0"
             )
         for name, val in (
@@ -95,6 +101,9 @@ class LoanBook:
                     exposure: float = 1.0) -> LoanBook:
         """``n`` identical loans in one segment and state, each with ``exposure`` (yuan)."""
         n = _count("n", n)
+        for field, name in (("segment", segment), ("state", state)):
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"LoanBook.homogeneous: {field} must be a non-empty name, got {name!r}")
         codes = np.zeros(n, dtype=np.int32)
         return cls(_codes=(codes, (segment,), codes, (state,), np.full(n, exposure, dtype=np.float64)))
 
@@ -137,6 +146,8 @@ class LoanBook:
                 f"LoanBook.synthetic: need exposure_median > 0 and exposure_sigma >= 0, got "
                 f"{exposure_median!r} and {exposure_sigma!r}"
             )
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"LoanBook.synthetic: seed must be a whole number >= 0, got {seed!r}")
         rng = np.random.default_rng(seed)
         seg_c = rng.choice(len(seg_n), size=n, p=seg_w).astype(np.int32)
         st_c = rng.choice(len(st_n), size=n, p=st_w).astype(np.int32)
@@ -183,6 +194,14 @@ class LoanBook:
             "state": pd.Categorical.from_codes(self.state_codes, self.state_names),
             "exposure": self.exposure,
         })
+
+
+def _missing(v) -> bool:
+    """None, NaN, pandas' NA/NaT: values that stand for a missing label."""
+    try:
+        return v is None or bool(v != v)
+    except (TypeError, ValueError):  # pd.NA does not convert to bool
+        return True
 
 
 def _count(field: str, n) -> int:

@@ -17,6 +17,16 @@ __all__ = ["Segment", "MacroFactor", "CreditModel", "ROW_SUM_TOLERANCE"]
 ROW_SUM_TOLERANCE = 1e-9
 
 
+def _plain(v):
+    """A NumPy scalar as the Python number it holds (so messages read ``0.9``, not
+    ``np.float64(0.9)``); anything else unchanged."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _is_real(v) -> bool:
+    return isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
 def _readonly(a: np.ndarray) -> np.ndarray:
     a = np.array(a, dtype=np.float64, copy=True)
     a.setflags(write=False)
@@ -61,8 +71,8 @@ class Segment:
             )
         object.__setattr__(self, "matrix", _readonly(m))
         rho = self.rho
-        if not isinstance(rho, (int, float, np.floating, np.integer)) or not (0.0 <= rho < 1.0):
-            raise ValueError(f"Segment {self.name!r}: rho must be in [0, 1), got {rho!r}")
+        if not _is_real(rho) or not (0.0 <= rho < 1.0):
+            raise ValueError(f"Segment {self.name!r}: rho must be in [0, 1), got {_plain(rho)!r}")
         object.__setattr__(self, "rho", float(rho))
 
     def to_dict(self) -> dict:
@@ -90,11 +100,14 @@ class MacroFactor:
 
     def __post_init__(self):
         phi = self.phi
-        if not isinstance(phi, (int, float, np.floating, np.integer)) or not (abs(phi) < 1.0):
-            raise ValueError(f"MacroFactor.phi: need |phi| < 1, got {phi!r}")
+        if not _is_real(phi) or not (abs(phi) < 1.0):
+            raise ValueError(f"MacroFactor.phi: need |phi| < 1, got {_plain(phi)!r}")
         object.__setattr__(self, "phi", float(phi))
         if self.path is not None:
-            p = np.asarray(self.path, dtype=np.float64)
+            try:
+                p = np.asarray(self.path, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"MacroFactor.path: is not numeric: {self.path!r}") from None
             if p.ndim != 1 or p.size < 1:
                 raise ValueError(
                     f"MacroFactor.path: must be a 1-D array of Z values per month, got shape {p.shape}"
@@ -102,7 +115,7 @@ class MacroFactor:
             bad = np.flatnonzero(~np.isfinite(p))
             if bad.size:
                 raise ValueError(
-                    f"MacroFactor.path: month {bad[0] + 1} has non-finite value {p[bad[0]]!r}"
+                    f"MacroFactor.path: month {bad[0] + 1} has non-finite value {float(p[bad[0]])!r}"
                 )
             object.__setattr__(self, "path", _readonly(p))
 
@@ -121,7 +134,7 @@ def _check_matrix(seg: Segment, states: StateSpace) -> None:
     for i, name in enumerate(states.names):
         row = m[i]
         for j in range(k):
-            v = row[j]
+            v = float(row[j])
             if not math.isfinite(v):
                 raise ValueError(
                     f"Segment {seg.name!r}, state {name!r}: probability to {states.names[j]!r} "

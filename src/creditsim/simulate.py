@@ -29,10 +29,12 @@ _MAX_LOANS = 2**32  # loan indices are 32-bit randomness counters
 
 def _positive_int(field: str, value, upper: int | None = None) -> int:
     try:
+        if isinstance(value, bool):
+            raise TypeError
         v = operator.index(value)
     except TypeError:
         raise ValueError(f"simulate: {field} must be a whole number, got {value!r}") from None
-    if isinstance(value, bool) or v < 1:
+    if v < 1:
         raise ValueError(f"simulate: {field} must be >= 1, got {value!r}")
     if upper is not None and v > upper:
         raise ValueError(f"simulate: {field} must be <= {upper}, got {value!r}")
@@ -40,14 +42,33 @@ def _positive_int(field: str, value, upper: int | None = None) -> int:
 
 
 def _resolve(book: LoanBook, model: CreditModel) -> tuple[np.ndarray, np.ndarray]:
-    """Map the book's segment and state names to the model's indices (vectorised)."""
-    seg_lut = np.array(
-        [model.segment_index(n, field="LoanBook.segment") for n in book.segment_names], dtype=np.int32
-    )
-    st_lut = np.array(
-        [model.states.index(n, field="LoanBook.state") for n in book.state_names], dtype=np.int32
-    )
+    """Map the book's segment and state names to the model's indices (vectorised).
+
+    A name no loan uses (an unused category of a pandas column) is not looked up; a name
+    some loan uses and the model lacks is an error naming the first such loan.
+    """
+    seg_lut = _lookup("segment", book.segment_names, book.segment_codes, model.segment_index,
+                      list(model.segment_names))
+    st_lut = _lookup("state", book.state_names, book.state_codes, model.states.index,
+                     list(model.states.names))
     return seg_lut[book.segment_codes], st_lut[book.state_codes]
+
+
+def _lookup(field: str, names, codes: np.ndarray, find, known: list) -> np.ndarray:
+    used = np.bincount(codes, minlength=len(names)) > 0
+    lut = np.zeros(len(names), dtype=np.int32)
+    for c, name in enumerate(names):
+        if not used[c]:
+            continue
+        try:
+            lut[c] = find(name)
+        except ValueError:
+            i = int(np.flatnonzero(codes == c)[0])
+            raise ValueError(
+                f"LoanBook.{field}: loan {i} has unknown {field} {name!r}; "
+                f"the model's {field}s are {known!r}"
+            ) from None
+    return lut
 
 
 def _money_quantum(exposure: np.ndarray) -> float:
@@ -120,6 +141,8 @@ def simulate(
     horizon = _positive_int("horizon", horizon, upper=2**24 - 1)
     scenarios = _positive_int("scenarios", scenarios, upper=2**32)
     try:
+        if isinstance(seed, bool):
+            raise TypeError
         seed = operator.index(seed)
     except TypeError:
         raise ValueError(f"simulate: seed must be a whole number, got {seed!r}") from None

@@ -1,0 +1,138 @@
+"""Risk measures of a simulated loss distribution, each with its Monte Carlo error."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+from scipy import special, stats
+
+__all__ = ["risk_summary", "format_summary"]
+
+_BOUNDS = ("estimate", "lower", "upper")
+
+
+def _check_levels(levels) -> np.ndarray:
+    try:
+        lv = np.atleast_1d(np.asarray(levels, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise ValueError(f"risk_summary: levels must be numbers in (0, 1), got {levels!r}") from None
+    if lv.ndim != 1 or lv.size == 0:
+        raise ValueError(f"risk_summary: levels must be a non-empty list of numbers in (0, 1), got {levels!r}")
+    bad = np.flatnonzero(~((lv > 0) & (lv < 1)))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"risk_summary: levels[{i}] is {float(lv[i])!r}, not in (0, 1)")
+    return lv
+
+
+def _var_es(x_sorted: np.ndarray, alpha: float, z: float, confidence: float):
+    """VaR (order statistic) with a distribution-free CI, and ES with its asymptotic CI."""
+    s = x_sorted.size
+    rank = int(np.ceil(s * alpha))  # 1-based: VaR = inf{x : F_S(x) >= alpha}
+    var = x_sorted[max(rank, 1) - 1]
+    # order-statistic interval: P(X_(l) <= q_alpha <= X_(u)) >= confidence (Binomial(S, alpha))
+    lo_rank = int(stats.binom.ppf((1 - confidence) / 2, s, alpha))
+    hi_rank = int(stats.binom.ppf((1 + confidence) / 2, s, alpha)) + 1
+    var_lo = x_sorted[lo_rank - 1] if lo_rank >= 1 else np.nan
+    var_hi = x_sorted[hi_rank - 1] if hi_rank <= s else np.nan
+    excess = np.maximum(x_sorted - var, 0.0)
+    es = var + excess.mean() / (1 - alpha)
+    tail = x_sorted[x_sorted >= var]
+    tail_var = tail.var() if tail.size > 1 else 0.0
+    se = np.sqrt((tail_var + alpha * (es - var) ** 2) / (s * (1 - alpha)))
+    return (var, var_lo, var_hi), (es, es - z * se, es + z * se)
+
+
+def risk_summary(
+    ds: xr.Dataset,
+    levels: Sequence[float] = (0.99, 0.999),
+    *,
+    variable: str = "loss",
+    confidence: float = 0.95,
+) -> xr.Dataset:
+    """Expected loss, standard deviation, VaR and expected shortfall of ``ds[variable]``.
+
+    Every measure comes with a ``confidence`` Monte Carlo interval over the ``scenario``
+    dimension (dimension ``bound``: estimate, lower, upper):
+
+    - expected loss: mean ± z·sd/√S;
+    - standard deviation: ± z·se with se = √((m₄ − s⁴)/S) / (2s) (delta method);
+    - VaR at level α: the ⌈αS⌉-th smallest loss, interval from order statistics
+      (distribution-free: ranks from the Binomial(S, α) quantiles; NaN where S is too small
+      for the interval to exist);
+    - expected shortfall: VaR + E[(L − VaR)⁺]/(1 − α), the mean loss in the worst (1 − α)
+      of scenarios, ± z·se with se² = (Var(L | L ≥ VaR) + α(ES − VaR)²) / (S(1 − α)).
+
+    Parameters
+    ----------
+    ds
+        A result of :func:`creditsim.simulate` (any Dataset with a ``scenario`` dimension).
+    levels
+        Confidence levels of VaR and ES, each in (0, 1).  Default 99% and 99.9%.
+    variable
+        The loss variable; default ``"loss"``.  Its units carry over.
+    confidence
+        Level of the Monte Carlo intervals; default 0.95.
+    """
+    if variable not in ds:
+        raise ValueError(f"risk_summary: variable {variable!r} is not in the dataset; it has {list(ds.data_vars)!r}")
+    x = ds[variable]
+    if x.dims != ("scenario",):
+        raise ValueError(f"risk_summary: {variable!r} must have dims ('scenario',), got {x.dims!r}")
+    if (isinstance(confidence, bool) or not isinstance(confidence, (int, float, np.floating))
+            or not 0 < confidence < 1):
+        raise ValueError(f"risk_summary: confidence must be in (0, 1), got {confidence!r}")
+    lv = _check_levels(levels)
+    v = np.asarray(x.values, dtype=np.float64)
+    s = v.size
+    if s < 2:
+        raise ValueError(f"risk_summary: need at least 2 scenarios, got {s}")
+    z = float(special.ndtri((1 + confidence) / 2))
+    mean = v.mean()
+    sd = v.std(ddof=1)
+    se_mean = sd / np.sqrt(s)
+    m4 = np.mean((v - mean) ** 4)
+    se_sd = np.sqrt(max(m4 - sd**4, 0.0) / s) / (2 * sd) if sd > 0 else 0.0
+    xs = np.sort(v)
+    var_rows, es_rows = zip(*(_var_es(xs, a, z, confidence) for a in lv))
+    units = x.attrs.get("units", "")
+    attrs = {"units": units} if units else {}
+    out = xr.Dataset(
+        {
+            "expected_loss": ("bound", [mean, mean - z * se_mean, mean + z * se_mean],
+                              {**attrs, "description": "mean loss over scenarios"}),
+            "std": ("bound", [sd, sd - z * se_sd, sd + z * se_sd],
+                    {**attrs, "description": "standard deviation of the loss"}),
+            "var": (("level", "bound"), np.array(var_rows),
+                    {**attrs, "description": "value at risk: loss quantile at each level"}),
+            "es": (("level", "bound"), np.array(es_rows),
+                   {**attrs, "description": "expected shortfall: mean loss beyond the VaR"}),
+        },
+        coords={"level": lv, "bound": list(_BOUNDS)},
+        attrs={"variable": variable, "scenarios": s, "confidence": confidence,
+               "total_exposure": ds.attrs.get("total_exposure", np.nan)},
+    )
+    return out
+
+
+def format_summary(summary: xr.Dataset) -> str:
+    """A short text table of a :func:`risk_summary` result (amounts and % of exposure)."""
+    expo = float(summary.attrs.get("total_exposure", np.nan))
+    units = summary["expected_loss"].attrs.get("units", "")
+    conf = summary.attrs["confidence"]
+
+    def line(label, row):
+        est, lo, hi = (float(a) for a in row)
+        pct = f"{100 * est / expo:7.3f}%" if np.isfinite(expo) and expo > 0 else ""
+        return f"  {label:<22}{est:>18,.0f} {units}  {pct}   [{lo:,.0f}, {hi:,.0f}]"
+
+    out = [f"Loss over {summary.attrs['scenarios']} scenarios "
+           f"(amount, % of exposure, {conf:.0%} Monte Carlo interval):"]
+    out.append(line("expected loss", summary["expected_loss"].values))
+    out.append(line("standard deviation", summary["std"].values))
+    for lvl in summary.level.values:
+        out.append(line(f"VaR {lvl:.4g}", summary["var"].sel(level=lvl).values))
+        out.append(line(f"expected shortfall {lvl:.4g}", summary["es"].sel(level=lvl).values))
+    return "\n".join(out)

@@ -1,0 +1,33 @@
+"""Shared builders for the tests: random valid chains and small models."""
+
+import numpy as np
+from scipy import special, stats
+
+import creditsim as cs
+
+
+def random_chain(rng, k: int, absorbing: int, zero_share: float = 0.3) -> np.ndarray:
+    """A random row-stochastic k x k matrix whose last ``absorbing`` states are absorbing."""
+    m = rng.dirichlet(np.ones(k), size=k)
+    m[rng.random((k, k)) < zero_share] = 0.0
+    m[np.arange(k), np.arange(k)] += 1e-3  # every row keeps some mass
+    m /= m.sum(axis=1, keepdims=True)
+    for i in range(k - absorbing, k):
+        m[i] = 0.0
+        m[i, i] = 1.0
+    return m
+
+
+def family_z(m: int, false_alarm: float = 1e-4, df: int | None = None) -> float:
+    """Two-sided critical value for ``m`` simultaneous comparisons (Bonferroni).
+
+    With ``df`` the standard errors are estimated from df+1 samples (Student t).
+    """
+    p = 1 - false_alarm / (2 * m)
+    return float(stats.t.ppf(p, df) if df else special.ndtri(p))
+
+
+def two_state_model(p: float = 0.02, rho: float = 0.1, phi: float = 0.0) -> cs.CreditModel:
+    states = cs.StateSpace(["current", "charged_off"])
+    seg = cs.Segment("all", [[1 - p, p], [0.0, 1.0]], rho=rho)
+    return cs.CreditModel(states=states, segments=[seg], macro=cs.MacroFactor(phi=phi))

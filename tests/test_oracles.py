@@ -1,0 +1,166 @@
+"""The engine against exact results: matrix powers, the fundamental matrix, Vasicek, and
+the macro tilt's average.  Tolerances come from the Monte Carlo standard error."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import creditsim as cs
+from creditsim import _engine, oracles
+from creditsim.macro import conditional_matrix
+
+from helpers import family_z, random_chain, two_state_model
+
+
+@st.composite
+def chain_runs(draw):
+    k = draw(st.integers(2, 6))
+    absorbing = draw(st.integers(0, k - 1))
+    seed = draw(st.integers(0, 2**31 - 1))
+    rho = draw(st.sampled_from([0.0, 0.05, 0.3]))
+    return k, absorbing, seed, rho
+
+
+@given(chain_runs())
+def test_mean_occupancy_is_matrix_power(run):
+    """E[occupancy_t] = n0 · Pᵗ for random valid chains (independent macro months)."""
+    k, absorbing, seed, rho = run
+    rng = np.random.default_rng(seed)
+    p = random_chain(rng, k, absorbing)
+    names = [f"s{i}" for i in range(k)]
+    model = cs.CreditModel(
+        states=cs.StateSpace(names, absorbing=names[k - absorbing:]),
+        segments=[cs.Segment("g", p, rho=rho)],
+        macro=cs.MacroFactor(phi=0.0),
+    )
+    n, horizon, scenarios = 2000, 6, 64
+    start = rng.choice(names, size=n)
+    book = cs.LoanBook(segment=np.full(n, "g"), state=start, exposure=np.ones(n))
+    ds = cs.simulate(model, book, horizon=horizon, scenarios=scenarios, seed=seed)
+    occ = ds.occupancy.sel(segment="g").values.astype(float)  # (S, T+1, K)
+    n0 = np.array([(start == s).sum() for s in names], dtype=float)
+    expected = oracles.expected_occupancy(p, n0, horizon)
+    mean = occ.mean(axis=0)
+    # the standard error is estimated from the scenarios, but never below that of
+    # independent loans (the macro factor only adds positive correlation), so that a rare
+    # state that no scenario happened to reach is judged by its true spread
+    se_sample = occ.std(axis=0, ddof=1) / np.sqrt(scenarios)
+    pt = np.stack([np.linalg.matrix_power(p, t) for t in range(horizon + 1)])  # (T+1, K, K)
+    se_indep = np.sqrt(np.einsum("s,tsj->tj", n0, pt * (1 - pt)) / scenarios)
+    se = np.maximum(se_sample, se_indep)
+    z = family_z(horizon * k, df=scenarios - 1)
+    tol = z * se + 1e-9 * n
+    assert np.all(np.abs(mean - expected) <= tol), (mean - expected, tol)
+    # loans are conserved every month
+    assert np.all(occ.sum(axis=2) == n)
+
+
+def test_absorption_matches_fundamental_matrix():
+    """Absorption probabilities and mean months to absorption from N = (I - Q)⁻¹."""
+    names = ["paid_off", "current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_180", "charged_off"]
+    p = np.array([
+        [1.00, 0.00, 0.00, 0.00, 0.00, 0.00, 0.00],
+        [0.05, 0.92, 0.03, 0.00, 0.00, 0.00, 0.00],
+        [0.02, 0.55, 0.15, 0.28, 0.00, 0.00, 0.00],
+        [0.00, 0.20, 0.10, 0.18, 0.52, 0.00, 0.00],
+        [0.00, 0.10, 0.00, 0.05, 0.13, 0.72, 0.00],
+        [0.00, 0.04, 0.00, 0.00, 0.03, 0.58, 0.35],
+        [0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 1.00],
+    ])
+    states = cs.StateSpace(names)
+    transient = states.transient
+    # one segment per starting state, same matrix: occupancy by segment is by start state
+    model = cs.CreditModel(states=states, segments=[cs.Segment(s, p) for s in transient])
+    per = 40_000
+    seg = np.repeat(np.array(transient), per)
+    book = cs.LoanBook(segment=seg, state=seg, exposure=np.ones(seg.size))
+    o = oracles.absorption(p, [0, 6])
+    # horizon long enough that the mass still transient is below 1e-9
+    radius = max(abs(np.linalg.eigvals(p[1:6, 1:6])))
+    horizon = int(np.ceil(np.log(1e-9) / np.log(radius)))
+    ds = cs.simulate(model, book, horizon=horizon, scenarios=1, seed=3)
+    occ = ds.occupancy.isel(scenario=0)
+    z = family_z(3 * len(transient))
+    for i, s in enumerate(transient):
+        o_s = occ.sel(segment=s)
+        co = float(o_s.sel(state="charged_off").isel(month=-1)) / per
+        po = float(o_s.sel(state="paid_off").isel(month=-1)) / per
+        b_co, b_po = o["B"][i, 1], o["B"][i, 0]
+        assert abs(co - b_co) <= z * np.sqrt(b_co * (1 - b_co) / per)
+        assert abs(po - b_po) <= z * np.sqrt(b_po * (1 - b_po) / per)
+        # E[tau] = sum over months t >= 0 of P(still transient at t)
+        alive = o_s.sel(state=list(transient)).sum("state").values[:-1] / per
+        assert abs(alive.sum() - o["t"][i]) <= z * np.sqrt(o["t_var"][i] / per)
+
+
+@pytest.mark.parametrize("alpha", [0.99, 0.999])
+def test_vasicek_loss_quantiles(alpha):
+    """A large homogeneous two-state book reproduces the Vasicek quantile."""
+    p, rho, n = 0.02, 0.10, 1_000_000
+    model = two_state_model(p, rho)
+    ds = _vasicek_run(model, n)
+    # the distribution-free order-statistic interval at 99.99% must contain the oracle
+    summary = cs.risk_summary(ds, levels=[alpha], confidence=0.9999)
+    est, lo, hi = summary["var"].sel(level=alpha).values / n
+    q = float(oracles.vasicek_quantile(p, rho, alpha))
+    assert lo <= q and (np.isnan(hi) or q <= hi), (q, est, lo, hi)
+    # and so does the 99.99% interval of the fraction of scenarios below the oracle
+    frac = float((ds.loss.values / n <= q).mean())
+    s = ds.sizes["scenario"]
+    assert abs(frac - alpha) <= family_z(1) * np.sqrt(alpha * (1 - alpha) / s)
+
+
+_VASICEK = {}
+
+
+def _vasicek_run(model, n):
+    if "ds" not in _VASICEK:
+        book = cs.LoanBook.homogeneous(n, segment="all")
+        _VASICEK["ds"] = cs.simulate(model, book, horizon=1, scenarios=3000, seed=2026)
+    return _VASICEK["ds"]
+
+
+def test_vasicek_mean_and_spread():
+    p, rho, n = 0.02, 0.10, 1_000_000
+    ds = _vasicek_run(two_state_model(p, rho), n)
+    rate = ds.loss.values / n
+    s = rate.size
+    assert abs(rate.mean() - p) <= family_z(1) * rate.std(ddof=1) / np.sqrt(s)
+    # the loss is exactly the number of loans charged off (unit exposures)
+    np.testing.assert_array_equal(ds.loss.values, ds.charged_off.values)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.02, 0.12, 0.3, 0.6])
+def test_conditional_matrix_averages_to_base(rng, rho):
+    p = random_chain(rng, 7, 2)
+    avg = oracles.average_conditional_matrix(p, rho, nodes=120)
+    np.testing.assert_allclose(avg, p, atol=1e-9)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.1, 0.4])
+def test_kernel_thresholds_average_to_base(rng, rho):
+    """The kernel's integer thresholds, averaged over Z by Gauss-Hermite, give the base rows."""
+    import jax
+
+    p = random_chain(rng, 6, 2)
+    model = cs.CreditModel(states=cs.StateSpace([f"s{i}" for i in range(6)], absorbing=["s4", "s5"]),
+                           segments=[cs.Segment("g", p, rho=rho)])
+    cm = _engine.compile_model(model)
+    x, w = np.polynomial.hermite_e.hermegauss(120)
+    w = w / w.sum()
+    with jax.enable_x64(True):
+        thr = np.asarray(_engine.thresholds(cm.q, cm.sqrt_rho, x)).astype(np.float64)  # (nodes, G+1, K, K-1)
+    cum = np.einsum("n,nikj->ikj", w, thr[:, :1]) / 2.0**31
+    base = np.cumsum(p, axis=1)[:, :-1]
+    # each node's threshold is rounded to the 2**-31 grid
+    np.testing.assert_allclose(cum[0], base, atol=1e-9 + 2.0**-31)
+
+
+def test_conditional_matrix_direction_and_rows():
+    m = np.array([[0.97, 0.03], [0.0, 1.0]])
+    bad, good = conditional_matrix(m, 0.2, -2.0), conditional_matrix(m, 0.2, 2.0)
+    assert bad[0, 1] > m[0, 1] > good[0, 1]
+    for c in (bad, good):
+        np.testing.assert_allclose(c.sum(axis=1), 1.0, atol=1e-15)
+        assert c[1, 1] == 1.0
