@@ -2,6 +2,7 @@
 
 from ._version import __version__
 from .book import LoanBook
+from .io import load_result, save_result
 from .macro import conditional_matrix
 from .model import CreditModel, MacroFactor, Segment
 from .risk import format_summary, risk_summary
@@ -21,4 +22,6 @@ __all__ = [
     "conditional_matrix",
     "risk_summary",
     "format_summary",
+    "save_result",
+    "load_result",
 ]
