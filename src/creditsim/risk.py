@@ -11,6 +11,9 @@ from scipy import special, stats
 __all__ = ["risk_summary", "format_summary"]
 
 _BOUNDS = ("estimate", "lower", "upper")
+#: Fewest scenarios beyond the VaR for which the expected shortfall gets an interval; below
+#: it the asymptotic standard error is meaningless and the bounds are NaN.
+MIN_TAIL_SCENARIOS = 10
 
 
 def _check_levels(levels) -> np.ndarray:
@@ -41,6 +44,8 @@ def _var_es(x_sorted: np.ndarray, alpha: float, z: float, confidence: float):
     es = var + excess.mean() / (1 - alpha)
     tail = x_sorted[x_sorted >= var]
     tail_var = tail.var() if tail.size > 1 else 0.0
+    if s * (1 - alpha) < MIN_TAIL_SCENARIOS:
+        return (var, var_lo, var_hi), (es, np.nan, np.nan)
     se = np.sqrt((tail_var + alpha * (es - var) ** 2) / (s * (1 - alpha)))
     return (var, var_lo, var_hi), (es, es - z * se, es + z * se)
 
@@ -63,7 +68,10 @@ def risk_summary(
       (distribution-free: ranks from the Binomial(S, α) quantiles; NaN where S is too small
       for the interval to exist);
     - expected shortfall: VaR + E[(L − VaR)⁺]/(1 − α), the mean loss in the worst (1 − α)
-      of scenarios, ± z·se with se² = (Var(L | L ≥ VaR) + α(ES − VaR)²) / (S(1 − α)).
+      of scenarios, ± z·se with se² = (Var(L | L ≥ VaR) + α(ES − VaR)²) / (S(1 − α))
+      (Brazauskas et al. 2008); NaN bounds when S(1 − α) < 10 scenarios lie in the tail.
+
+    Too few scenarios for a level show as NaN bounds, never as a falsely tight interval.
 
     Parameters
     ----------
@@ -123,10 +131,14 @@ def format_summary(summary: xr.Dataset) -> str:
     units = summary["expected_loss"].attrs.get("units", "")
     conf = summary.attrs["confidence"]
 
+    def amount(x):
+        return f"{x:,.0f}" if np.isfinite(x) else "n/a"
+
     def line(label, row):
         est, lo, hi = (float(a) for a in row)
         pct = f"{100 * est / expo:7.3f}%" if np.isfinite(expo) and expo > 0 else ""
-        return f"  {label:<22}{est:>18,.0f} {units}  {pct}   [{lo:,.0f}, {hi:,.0f}]"
+        note = "" if np.isfinite(lo) and np.isfinite(hi) else "  (too few scenarios for a full interval)"
+        return f"  {label:<27}{est:>17,.0f} {units} {pct}   [{amount(lo)}, {amount(hi)}]{note}"
 
     out = [f"Loss over {summary.attrs['scenarios']} scenarios "
            f"(amount, % of exposure, {conf:.0%} Monte Carlo interval):"]
