@@ -30,6 +30,7 @@ from .model import CreditModel
 __all__ = ["CompiledModel", "compile_model", "chunk_kernel", "macro_paths", "trace_count"]
 
 ONE = 2**31  # probability 1 on the threshold grid
+LANES = 16  # independent occupancy counters per bin
 MACRO_STREAM = 0x6D6163  # fold_in tag of the macro factor's draws ("mac")
 
 _TRACES: Counter = Counter()
@@ -101,6 +102,9 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, seg, state0, units):
     g1, k, _ = cm.q.shape
     n_months = z.shape[1]
     row_base = seg * k
+    # occupancy bins are kept per lane (loan index mod LANES) so that consecutive loans in
+    # the same state do not serialise the scatter-add on one counter
+    lane = (jnp.arange(seg.shape[0], dtype=jnp.int32) % LANES) * (g1 * k)
 
     def one_scenario(zs, key):
         thr = thresholds(cm.q, cm.sqrt_rho, zs).reshape(n_months, g1 * k, k - 1)
@@ -110,7 +114,8 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, seg, state0, units):
             u = _rng.loan_uniform_bits(key, loan_id, month) >> jnp.uint32(1)
             row = thr_t[row_base + state]
             new = jnp.sum(u[:, None] >= row, axis=1, dtype=jnp.int32)
-            occ = jnp.zeros(g1 * k, jnp.int32).at[row_base + new].add(1)
+            occ = jnp.zeros(LANES * g1 * k, jnp.int32).at[lane + row_base + new].add(1)
+            occ = occ.reshape(LANES, g1 * k).sum(axis=0)
             return new, occ
 
         months = jnp.arange(1, n_months + 1, dtype=jnp.uint32)
