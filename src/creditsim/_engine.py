@@ -106,27 +106,34 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, seg, state0, units):
     # the same state do not serialise the scatter-add on one counter
     lane = (jnp.arange(seg.shape[0], dtype=jnp.int32) % LANES) * (g1 * k)
 
+    def move(state, bits, thr_t):
+        u = bits >> jnp.uint32(1)
+        new = jnp.sum(u[:, None] >= thr_t[row_base + state], axis=1, dtype=jnp.int32)
+        occ = jnp.zeros(LANES * g1 * k, jnp.int32).at[lane + row_base + new].add(1)
+        return new, occ.reshape(LANES, g1 * k).sum(axis=0)
+
+    # One Threefry call gives two words: months 2j+1 and 2j+2 use the two words of the
+    # counter (loan, j).  Months past the horizon get identity rows (nobody moves) and are
+    # dropped; at least two pairs keep the scan a loop (XLA unrolls a one-trip loop into
+    # code about three times slower than the loop body).
+    n_pairs = max(-(-n_months // 2), 2)
+    stay = jnp.where(jnp.arange(k - 1)[None, :] >= jnp.arange(k)[:, None], ONE, 0)
+    stay = jnp.tile(stay.astype(jnp.uint32), (g1, 1))
+
     def one_scenario(zs, key):
         thr = thresholds(cm.q, cm.sqrt_rho, zs).reshape(n_months, g1 * k, k - 1)
+        thr = jnp.concatenate([thr, jnp.broadcast_to(stay, (2 * n_pairs - n_months,) + stay.shape)])
 
         def step(state, inputs):
-            month, thr_t = inputs
-            u = _rng.loan_uniform_bits(key, loan_id, month) >> jnp.uint32(1)
-            row = thr_t[row_base + state]
-            new = jnp.sum(u[:, None] >= row, axis=1, dtype=jnp.int32)
-            occ = jnp.zeros(LANES * g1 * k, jnp.int32).at[lane + row_base + new].add(1)
-            occ = occ.reshape(LANES, g1 * k).sum(axis=0)
-            return new, occ
+            pair, thr_pair = inputs
+            w0, w1 = _rng.loan_uniform_pair(key, loan_id, pair)
+            mid, occ0 = move(state, w0, thr_pair[0])
+            new, occ1 = move(mid, w1, thr_pair[1])
+            return new, jnp.stack([occ0, occ1])
 
-        months = jnp.arange(1, n_months + 1, dtype=jnp.uint32)
-        if n_months == 1:
-            # XLA unrolls a one-trip loop into code about three times slower than the loop
-            # body; a second month with identity rows (nobody moves) keeps it a loop.
-            stay = jnp.where(jnp.arange(k - 1)[None, :] >= jnp.arange(k)[:, None], ONE, 0)
-            thr = jnp.concatenate([thr, jnp.tile(stay.astype(jnp.uint32), (1, g1, 1))])
-            months = jnp.arange(1, 3, dtype=jnp.uint32)
-        final, occ = jax.lax.scan(step, state0, (months, thr))
-        occ = occ[:n_months]
+        pairs = jnp.arange(n_pairs, dtype=jnp.uint32)
+        final, occ = jax.lax.scan(step, state0, (pairs, thr.reshape(n_pairs, 2, g1 * k, k - 1)))
+        occ = occ.reshape(2 * n_pairs, g1 * k)[:n_months]
         charged = cm.charge_off[final] & ~cm.charge_off[state0]
         loss = jnp.zeros(g1, jnp.int64).at[seg].add(jnp.where(charged, units, 0).astype(jnp.int64))
         count = jnp.zeros(g1, jnp.int32).at[seg].add(charged.astype(jnp.int32))

@@ -1,7 +1,8 @@
 """Counter-based random bits: a loan's draws are a pure function of where they are used.
 
-Every uniform the agent engine uses is ``threefry2x32(key_s, (loan, month | stream << 24))``
-where ``key_s`` is the raw key data of ``fold_in(key(seed), scenario)``.  The result depends
+Every uniform the agent engine uses is a word of ``threefry2x32(key_s, (loan, pair | stream
+<< 24))`` where ``key_s`` is the raw key data of ``fold_in(key(seed), scenario)`` and months
+``2·pair + 1`` and ``2·pair + 2`` take the first and second output word.  The result depends
 only on (seed, scenario, loan index, month, stream), never on how the book is chunked, how
 scenarios are batched or which device runs the work.  This is the same Threefry-2x32 block
 cipher (20 rounds, Salmon et al. 2011) that ``jax.random`` uses by default, applied to our
@@ -14,12 +15,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["threefry2x32", "scenario_keys", "loan_uniform_bits", "STREAM_TRANSITION"]
+__all__ = ["threefry2x32", "scenario_keys", "loan_uniform_pair", "loan_uniform_bits", "STREAM_TRANSITION"]
 
 # Streams: independent families of draws for the same (loan, month).  Later model parts
 # (income shocks, fraud, behaviour types, strategies) take new stream numbers.
 STREAM_TRANSITION = 0
-_MONTH_BITS = 24  # months < 2**24 and streams < 2**8 share the second counter word
+_MONTH_BITS = 24  # month pairs < 2**24 and streams < 2**8 share the second counter word
 
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 _PARITY = 0x1BD11BDA
@@ -59,8 +60,18 @@ def scenario_keys(seed: int, scenarios: np.ndarray) -> np.ndarray:
     return np.asarray(jax.random.key_data(keys), dtype=np.uint32)
 
 
+def loan_uniform_pair(key, loan_id, pair, stream: int = STREAM_TRANSITION):
+    """Two 32-bit words per loan: the draws of months ``2·pair + 1`` and ``2·pair + 2``.
+
+    ``key`` is a (2,) uint32 array (a scenario key), ``loan_id`` uint32 loan indices.
+    """
+    counter = jnp.asarray(pair, jnp.uint32) | jnp.uint32(stream << _MONTH_BITS)
+    return threefry2x32(key[0], key[1], loan_id, jnp.broadcast_to(counter, loan_id.shape))
+
+
 def loan_uniform_bits(key, loan_id, month, stream: int = STREAM_TRANSITION):
-    """32 random bits per loan for ``month`` and ``stream``; ``key`` is a (2,) uint32 array."""
-    counter = jnp.asarray(month, jnp.uint32) | jnp.uint32(stream << _MONTH_BITS)
-    bits, _ = threefry2x32(key[0], key[1], loan_id, jnp.broadcast_to(counter, loan_id.shape))
-    return bits
+    """32 random bits per loan for ``month`` (1-based) and ``stream``: the word of
+    :func:`loan_uniform_pair` that belongs to that month."""
+    month = jnp.asarray(month, jnp.uint32)
+    w0, w1 = loan_uniform_pair(key, loan_id, (month - 1) // 2, stream)
+    return jnp.where((month - 1) % 2 == 0, w0, w1)

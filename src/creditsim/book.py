@@ -178,12 +178,17 @@ class LoanBook:
         return float(np.sum(self.exposure))
 
     def fingerprint(self) -> str:
-        """SHA-256 of the book's columns and names: identifies the book a result came from."""
+        """SHA-256 of the book's columns and names: identifies the book a result came from.
+        Computed once per book (the book is immutable)."""
+        cached = self.__dict__.get("_fingerprint")
+        if cached is not None:
+            return cached
         h = hashlib.sha256()
         for a in (self.segment_codes, self.state_codes, self.exposure):
             h.update(np.ascontiguousarray(a).tobytes())
         h.update(repr((self.segment_names, self.state_names)).encode())
-        return h.hexdigest()
+        object.__setattr__(self, "_fingerprint", h.hexdigest())
+        return self.__dict__["_fingerprint"]
 
     def to_dataframe(self):
         """The book as a pandas DataFrame (categorical segment and state columns)."""
