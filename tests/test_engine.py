@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 import creditsim as cs
 from creditsim import _engine, presets
 from creditsim.macro import conditional_matrix
-
 from helpers import family_z, random_chain
 
 
@@ -183,3 +182,22 @@ def test_dataset_carries_units_and_spec(small):
 def test_dataframe_book_gives_same_result(small):
     model, book = small
     xr.testing.assert_identical(_run(model, book), _run(model, book.to_dataframe()))
+
+
+def test_result_round_trips_through_zarr(tmp_path, small):
+    pytest.importorskip("zarr")
+    model, book = small
+    ds = _run(model, book)
+    cs.save_result(ds, tmp_path / "run.zarr")
+    xr.testing.assert_identical(ds, cs.load_result(tmp_path / "run.zarr"))
+
+
+def test_save_result_leaves_nothing_on_failure(tmp_path, small):
+    """A write that fails leaves neither the file nor a partial file behind."""
+    model, book = small
+    ds = _run(model, book)
+    ds.attrs["bad"] = {"a dict": "cannot go in netCDF attributes"}
+    path = tmp_path / "run.nc"
+    with pytest.raises((TypeError, ValueError)):
+        cs.save_result(ds, path)
+    assert list(tmp_path.iterdir()) == []

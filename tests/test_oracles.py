@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 import creditsim as cs
 from creditsim import _engine, oracles
 from creditsim.macro import conditional_matrix
-
 from helpers import family_z, random_chain, two_state_model
 
 

@@ -6,7 +6,7 @@ from .io import load_result, save_result
 from .macro import conditional_matrix
 from .model import CreditModel, MacroFactor, Segment
 from .risk import format_summary, risk_summary
-from .simulate import simulate, model_from_result
+from .simulate import model_from_result, simulate
 from .states import DEFAULT_STATES, StateSpace
 
 __all__ = [

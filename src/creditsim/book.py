@@ -227,5 +227,5 @@ def _shares(field: str, spec) -> tuple[tuple[str, ...], np.ndarray]:
     if len(set(names)) != len(names):
         raise ValueError(f"LoanBook.synthetic: {field} lists a name twice: {list(names)!r}")
     if not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
-        raise ValueError(f"LoanBook.synthetic: {field} shares must be >= 0 with a positive sum, got {dict(zip(names, w.tolist()))!r}")
+        raise ValueError(f"LoanBook.synthetic: {field} shares must be >= 0 with a positive sum, got {dict(zip(names, w.tolist(), strict=True))!r}")
     return names, w / w.sum()

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{float(ratio.isel(month=-1).quantile(0.95)):.2f}%)")
     by_band = 100 * ds.loss_by_segment.mean("scenario") / ds.initial_exposure.sum("state")
     print("expected loss by band (% of exposure): " +
-          ", ".join(f"{s} {v:.2f}%" for s, v in zip(by_band.segment.values, np.asarray(by_band))))
+          ", ".join(f"{s} {v:.2f}%" for s, v in zip(by_band.segment.values, np.asarray(by_band), strict=True)))
 
     if args.out:
         cs.save_result(ds, args.out)

@@ -73,7 +73,7 @@ def average_conditional_matrix(matrix, rho: float, nodes: int = 80) -> np.ndarra
     """E_Z[P(Z)] for Z ~ N(0, 1) by Gauss–Hermite quadrature with ``nodes`` points."""
     x, w = np.polynomial.hermite_e.hermegauss(nodes)
     w = w / w.sum()
-    return sum(wi * conditional_matrix(matrix, rho, xi) for xi, wi in zip(x, w))
+    return sum(wi * conditional_matrix(matrix, rho, xi) for xi, wi in zip(x, w, strict=True))
 
 
 def basel_retail_rho(pd_annual) -> np.ndarray:

@@ -3,7 +3,6 @@ matplotlib Figure; matplotlib is imported only when a figure is drawn."""
 
 from __future__ import annotations
 
-import numpy as np
 import xarray as xr
 
 __all__ = ["loss_distribution", "delinquency_paths"]

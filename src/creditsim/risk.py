@@ -104,7 +104,7 @@ def risk_summary(
     m4 = np.mean((v - mean) ** 4)
     se_sd = np.sqrt(max(m4 - sd**4, 0.0) / s) / (2 * sd) if sd > 0 else 0.0
     xs = np.sort(v)
-    var_rows, es_rows = zip(*(_var_es(xs, a, z, confidence) for a in lv))
+    var_rows, es_rows = zip(*(_var_es(xs, a, z, confidence) for a in lv), strict=True)
     units = x.attrs.get("units", "")
     attrs = {"units": units} if units else {}
     out = xr.Dataset(
