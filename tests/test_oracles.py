@@ -41,14 +41,14 @@ def test_mean_occupancy_is_matrix_power(run):
     n0 = np.array([(start == s).sum() for s in names], dtype=float)
     expected = oracles.expected_occupancy(p, n0, horizon)
     mean = occ.mean(axis=0)
-    # the standard error is estimated from the scenarios, but never below that of
-    # independent loans (the macro factor only adds positive correlation), so that a rare
-    # state that no scenario happened to reach is judged by its true spread
+    # the standard error is estimated from the scenarios, but never below the spread the
+    # loans have when they move independently, so that a rare state that no scenario
+    # happened to reach is judged by its true spread rather than by a sample spread of 0
     se_sample = occ.std(axis=0, ddof=1) / np.sqrt(scenarios)
     pt = np.stack([np.linalg.matrix_power(p, t) for t in range(horizon + 1)])  # (T+1, K, K)
     se_indep = np.sqrt(np.einsum("s,tsj->tj", n0, pt * (1 - pt)) / scenarios)
     se = np.maximum(se_sample, se_indep)
-    z = family_z(horizon * k, df=scenarios - 1)
+    z = family_z((horizon + 1) * k, df=scenarios - 1)
     tol = z * se + 1e-9 * n
     assert np.all(np.abs(mean - expected) <= tol), (mean - expected, tol)
     # loans are conserved every month
@@ -120,14 +120,56 @@ def _vasicek_run(model, n):
     return _VASICEK["ds"]
 
 
-def test_vasicek_mean_and_spread():
+def test_vasicek_mean_and_variance():
+    """Mean p and variance Φ₂(Φ⁻¹p, Φ⁻¹p; ρ) − p² + (p − Φ₂)/n of the loss rate; the
+    variance pins down ρ, which the quantile tests alone do not."""
     p, rho, n = 0.02, 0.10, 1_000_000
     ds = _vasicek_run(two_state_model(p, rho), n)
     rate = ds.loss.values / n
     s = rate.size
-    assert abs(rate.mean() - p) <= family_z(1) * rate.std(ddof=1) / np.sqrt(s)
+    z = family_z(2)
+    assert abs(rate.mean() - p) <= z * rate.std(ddof=1) / np.sqrt(s)
+    var = rate.var(ddof=1)
+    m4 = np.mean((rate - rate.mean()) ** 4)
+    expected = oracles.vasicek_variance(p, rho, n)
+    assert abs(var - expected) <= z * np.sqrt((m4 - var**2) / s), (var, expected)
     # the loss is exactly the number of loans charged off (unit exposures)
     np.testing.assert_array_equal(ds.loss.values, ds.charged_off.values)
+
+
+def test_rows_at_a_fixed_macro_path_match_the_conditional_matrices():
+    """Under a fixed Z path the expected occupancy is π₀·P(z₁)·P(z₂)···: the tilt's
+    direction, loading and precision, month by month (loans independent given the path)."""
+    names = list(cs.DEFAULT_STATES)
+    from creditsim import presets
+
+    p = presets.band_matrix(**presets.BANDS["E"])
+    path = np.array([-2.5, 1.5, -1.0, 0.5])
+    rho = 0.2
+    model = cs.CreditModel(segments=[cs.Segment("E", p, rho=rho)], macro=cs.MacroFactor(path=path))
+    rng = np.random.default_rng(7)
+    n, scenarios = 40_000, 8
+    start = rng.choice(names, size=n, p=[0.0, 0.5, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.0])
+    book = cs.LoanBook(segment=np.full(n, "E"), state=start, exposure=np.ones(n))
+    ds = cs.simulate(model, book, horizon=path.size, scenarios=scenarios, seed=11)
+    occ = ds.occupancy.sel(segment="E").values.astype(float).mean(axis=0)  # (T+1, K)
+    n0 = np.array([(start == s).sum() for s in names], dtype=float)
+    prod = np.eye(len(names))
+    z = family_z(path.size * len(names))
+    for t, zt in enumerate(path, start=1):
+        prod = prod @ conditional_matrix(p, rho, zt)
+        expected = n0 @ prod
+        se = np.sqrt(np.einsum("s,sj->j", n0, prod * (1 - prod)) / scenarios)
+        assert np.all(np.abs(occ[t] - expected) <= z * se + 1e-9), (t, occ[t] - expected, se)
+
+
+def test_basel_retail_correlation():
+    assert oracles.basel_retail_rho(0.0) == pytest.approx(0.16)
+    assert oracles.basel_retail_rho(1.0) == pytest.approx(0.03)
+    # BCBS 2006 paragraph 330 at PD = 1%: 0.03·f + 0.16·(1 − f), f = (1 − e^−0.35)/(1 − e^−35)
+    f = (1 - np.exp(-0.35)) / (1 - np.exp(-35))
+    assert oracles.basel_retail_rho(0.01) == pytest.approx(0.03 * f + 0.16 * (1 - f), rel=1e-12)
+    assert np.all(np.diff(oracles.basel_retail_rho(np.linspace(0, 1, 50))) < 0)
 
 
 @pytest.mark.parametrize("rho", [0.0, 0.02, 0.12, 0.3, 0.6])
@@ -163,3 +205,13 @@ def test_conditional_matrix_direction_and_rows():
     for c in (bad, good):
         np.testing.assert_allclose(c.sum(axis=1), 1.0, atol=1e-15)
         assert c[1, 1] == 1.0
+
+
+@pytest.mark.parametrize("p, rho", [(0.02, 0.1), (0.001, 0.3), (0.2, 0.05)])
+def test_vasicek_variance_oracle(p, rho):
+    """The quadrature oracle against SciPy's bivariate normal CDF."""
+    from scipy import special, stats
+
+    t = special.ndtri(p)
+    mvn = stats.multivariate_normal(mean=[0, 0], cov=[[1, rho], [rho, 1]], abseps=1e-13, releps=1e-12)
+    assert oracles.vasicek_variance(p, rho) == pytest.approx(mvn.cdf([t, t]) - p * p, rel=1e-6)

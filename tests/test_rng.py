@@ -19,13 +19,29 @@ def test_threefry_matches_jax():
 def test_draw_depends_only_on_its_own_counter():
     key = jnp.asarray(_rng.scenario_keys(7, np.array([3]))[0])
     ids = jnp.arange(1000, dtype=jnp.uint32)
-    full = np.asarray(_rng.loan_uniform_bits(key, ids, 5))
-    part = np.asarray(_rng.loan_uniform_bits(key, ids[jnp.array([17, 500, 999])], 5))
+    full = np.asarray(_rng.loan_uniform_pair(key, ids, 5)[0])
+    part = np.asarray(_rng.loan_uniform_pair(key, ids[jnp.array([17, 500, 999])], 5)[0])
     np.testing.assert_array_equal(full[[17, 500, 999]], part)
-    other_month = np.asarray(_rng.loan_uniform_bits(key, ids, 6))
-    other_stream = np.asarray(_rng.loan_uniform_bits(key, ids, 5, stream=1))
-    assert (full != other_month).mean() > 0.99
-    assert (full != other_stream).mean() > 0.99
+    second_word = np.asarray(_rng.loan_uniform_pair(key, ids, 5)[1])
+    other_pair = np.asarray(_rng.loan_uniform_pair(key, ids, 6)[0])
+    other_stream = np.asarray(_rng.loan_uniform_pair(key, ids, 5, stream=1)[0])
+    for other in (second_word, other_pair, other_stream):
+        assert (full != other).mean() > 0.99
+
+
+def test_seeds_use_all_64_bits():
+    a, b = _rng.scenario_keys(5, np.arange(2)), _rng.scenario_keys(2**32 + 5, np.arange(2))
+    assert not np.array_equal(a, b)
+
+
+def test_macro_key_is_outside_every_loan_draw():
+    """The macro key is the block of loan 0, pair 0 in the reserved stream, which the
+    engine never uses for a loan."""
+    key = jnp.asarray(_rng.scenario_keys(3, np.array([2]))[0])
+    macro = np.asarray(jax.random.key_data(_rng.macro_key(key)))
+    w0, w1 = _rng.loan_uniform_pair(key, jnp.zeros(1, jnp.uint32), 0, stream=_rng.STREAM_MACRO)
+    np.testing.assert_array_equal(macro, [int(w0[0]), int(w1[0])])
+    assert _rng.STREAM_TRANSITION != _rng.STREAM_MACRO
 
 
 def test_scenario_keys_are_fold_in():
@@ -37,11 +53,13 @@ def test_scenario_keys_are_fold_in():
 
 def test_uniform_bits_are_uniform():
     key = jnp.asarray(_rng.scenario_keys(1, np.array([0]))[0])
-    bits = np.asarray(_rng.loan_uniform_bits(key, jnp.arange(200_000, dtype=jnp.uint32), 1))
+    w0, w1 = _rng.loan_uniform_pair(key, jnp.arange(100_000, dtype=jnp.uint32), 1)
+    bits = np.concatenate([np.asarray(w0), np.asarray(w1)])
     u = (bits >> 1) / 2.0**31
     counts = np.bincount((u * 64).astype(int), minlength=64)
     # chi-square goodness of fit with 63 degrees of freedom at a 1e-6 false-alarm rate
     assert stats.chi2.sf(((counts - counts.mean()) ** 2 / counts.mean()).sum(), 63) > 1e-6
-    # neighbouring loans are not correlated
-    r = np.corrcoef(u[:-1], u[1:])[0, 1]
-    assert abs(r) < 5 / np.sqrt(u.size)
+    # neighbouring loans are not correlated, nor are a loan's two months of one pair
+    half = u.size // 2
+    for a, b in ((u[:half - 1], u[1:half]), (u[:half], u[half:])):
+        assert abs(np.corrcoef(a, b)[0, 1]) < 5 / np.sqrt(a.size)

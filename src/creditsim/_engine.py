@@ -31,7 +31,6 @@ __all__ = ["CompiledModel", "compile_model", "chunk_kernel", "macro_paths", "tra
 
 ONE = 2**31  # probability 1 on the threshold grid
 LANES = 16  # independent occupancy counters per bin
-MACRO_STREAM = 0x6D6163  # fold_in tag of the macro factor's draws ("mac")
 
 _TRACES: Counter = Counter()
 
@@ -147,7 +146,7 @@ def _ar1_paths(keys, phi, n_months: int):
     _TRACES["macro_paths"] += 1
 
     def one(key):
-        k = jax.random.fold_in(jax.random.wrap_key_data(key), MACRO_STREAM)
+        k = _rng.macro_key(key)
         eps = jax.random.normal(k, (n_months,), dtype=jnp.float64)
         scale = jnp.sqrt(1.0 - phi * phi)
 

@@ -15,11 +15,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["threefry2x32", "scenario_keys", "loan_uniform_pair", "loan_uniform_bits", "STREAM_TRANSITION"]
+__all__ = ["threefry2x32", "scenario_keys", "macro_key", "loan_uniform_pair", "STREAM_TRANSITION",
+           "STREAM_MACRO"]
 
 # Streams: independent families of draws for the same (loan, month).  Later model parts
 # (income shocks, fraud, behaviour types, strategies) take new stream numbers.
 STREAM_TRANSITION = 0
+STREAM_MACRO = 255  # reserved: the macro factor's key (see macro_key)
 _MONTH_BITS = 24  # month pairs < 2**24 and streams < 2**8 share the second counter word
 
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
@@ -53,11 +55,22 @@ def threefry2x32(k0, k1, x0, x1):
 
 
 def scenario_keys(seed: int, scenarios: np.ndarray) -> np.ndarray:
-    """Raw key data, shape ``(len(scenarios), 2)`` uint32, of ``fold_in(key(seed), s)``."""
-    base = jax.random.key(seed)
-    idx = jnp.asarray(np.asarray(scenarios, dtype=np.uint32))
-    keys = jax.vmap(lambda s: jax.random.fold_in(base, s))(idx)
-    return np.asarray(jax.random.key_data(keys), dtype=np.uint32)
+    """Raw key data, shape ``(len(scenarios), 2)`` uint32, of ``fold_in(key(seed), s)``.
+
+    The seed is taken as a 64-bit integer (both key words), so seeds that differ only
+    above bit 31 give different keys.
+    """
+    with jax.enable_x64(True):
+        base = jax.random.key(np.uint64(seed))
+        idx = jnp.asarray(np.asarray(scenarios, dtype=np.uint32))
+        keys = jax.vmap(lambda s: jax.random.fold_in(base, s))(idx)
+        return np.asarray(jax.random.key_data(keys), dtype=np.uint32)
+
+
+def macro_key(key):
+    """The key of a scenario's macro-factor draws: its counter block is that of loan 0,
+    pair 0 in the reserved stream ``STREAM_MACRO``, which no loan draw uses."""
+    return jax.random.fold_in(jax.random.wrap_key_data(key), STREAM_MACRO << _MONTH_BITS)
 
 
 def loan_uniform_pair(key, loan_id, pair, stream: int = STREAM_TRANSITION):
@@ -67,11 +80,3 @@ def loan_uniform_pair(key, loan_id, pair, stream: int = STREAM_TRANSITION):
     """
     counter = jnp.asarray(pair, jnp.uint32) | jnp.uint32(stream << _MONTH_BITS)
     return threefry2x32(key[0], key[1], loan_id, jnp.broadcast_to(counter, loan_id.shape))
-
-
-def loan_uniform_bits(key, loan_id, month, stream: int = STREAM_TRANSITION):
-    """32 random bits per loan for ``month`` (1-based) and ``stream``: the word of
-    :func:`loan_uniform_pair` that belongs to that month."""
-    month = jnp.asarray(month, jnp.uint32)
-    w0, w1 = loan_uniform_pair(key, loan_id, (month - 1) // 2, stream)
-    return jnp.where((month - 1) % 2 == 0, w0, w1)

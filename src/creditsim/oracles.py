@@ -17,7 +17,7 @@ __all__ = [
     "expected_occupancy",
     "absorption",
     "vasicek_quantile",
-    "vasicek_cdf",
+    "vasicek_variance",
     "average_conditional_matrix",
     "basel_retail_rho",
 ]
@@ -63,10 +63,16 @@ def vasicek_quantile(p: float, rho: float, alpha):
     return special.ndtr((special.ndtri(p) + np.sqrt(rho) * special.ndtri(alpha)) / np.sqrt(1 - rho))
 
 
-def vasicek_cdf(x, p: float, rho: float):
-    """P(loss rate ≤ x) for the Vasicek large-portfolio distribution."""
-    x = np.asarray(x, dtype=np.float64)
-    return special.ndtr((np.sqrt(1 - rho) * special.ndtri(x) - special.ndtri(p)) / np.sqrt(rho))
+def vasicek_variance(p: float, rho: float, n: float = np.inf) -> float:
+    """Variance of the loss rate of ``n`` loans with default probability ``p`` and asset
+    correlation ``rho`` in the one-factor model: Φ₂(Φ⁻¹p, Φ⁻¹p; ρ) − p² + (p − Φ₂)/n,
+    where Φ₂ is the bivariate normal CDF with correlation ρ (the second term is the
+    binomial noise of a finite book).  Φ₂(t, t; ρ) = E[p(Z)²] with p(Z) the conditional
+    default probability, computed by Gauss–Hermite quadrature (200 nodes)."""
+    x, w = np.polynomial.hermite_e.hermegauss(200)
+    pz = special.ndtr((special.ndtri(p) - np.sqrt(rho) * x) / np.sqrt(1 - rho))
+    joint = float(np.sum(w * pz * pz) / np.sum(w))
+    return joint - p * p + (p - joint) / n
 
 
 def average_conditional_matrix(matrix, rho: float, nodes: int = 80) -> np.ndarray:

@@ -75,13 +75,35 @@ def _money_quantum(exposure: np.ndarray) -> float:
     """A power of two such that every exposure is at most 2**30 quanta.
 
     Exposures are summed as exact integers of this quantum, so totals do not depend on the
-    order of summation (chunking); the rounding of one exposure is at most 2**-31 of the
-    largest exposure in the book.
+    order of summation (chunking); the quantum is at most 2**-29 of the largest exposure in
+    the book, so the rounding of one exposure is at most 2**-30 of it.
     """
     top = float(exposure.max()) if exposure.size else 0.0
     if top <= 0:
         return 1.0
     return math.ldexp(1.0, math.ceil(math.log2(top)) - 30)
+
+
+def _padded_length(n: int, cap: int) -> int:
+    """Chunk length for ``n`` loans: ``n`` rounded up to an eighth of its power of two (at
+    least 256), at most ``cap``.  Books of similar size share one compiled shape, and the
+    padding is at most 12.5%."""
+    step = max(1 << max(n.bit_length() - 4, 0), 256)
+    return min(cap, -(-n // step) * step)
+
+
+def _scenario_blocks(scenarios: int, batch: int) -> list[slice]:
+    """Scenario slices for the kernel calls: full batches, then the remainder in powers of
+    two, so that any number of scenarios uses at most a few compiled batch sizes and no
+    scenario is simulated only to be thrown away."""
+    blocks, start = [], 0
+    while start < scenarios:
+        size = min(batch, scenarios - start)
+        if size < batch:
+            size = 1 << (size.bit_length() - 1)
+        blocks.append(slice(start, start + size))
+        start += size
+    return blocks
 
 
 def simulate(
@@ -113,12 +135,14 @@ def simulate(
         loan index, month): the same seed gives the same result for any ``chunk_size``,
         ``scenario_batch`` or device.
     chunk_size
-        Loans per kernel call (memory bound); default ``min(len(book), 2**20)``.  The last
-        chunk is padded, so repeated runs with equal chunk shapes reuse one compilation.
+        Most loans per kernel call (memory bound); default 2**20.  Chunks are padded to a
+        few standard lengths (a book of n loans to n rounded up to an eighth of its power
+        of two), so books of similar size and repeated runs reuse one compilation.
     engine
         ``"agent"`` (loan level, the default and for now the only engine).
     scenario_batch
-        Scenarios per kernel call; default ``min(scenarios, 8)``.
+        Most scenarios per kernel call; default 8.  A remainder runs in batches of powers
+        of two, so at most a few batch shapes are compiled.
 
     Returns
     -------
@@ -151,9 +175,10 @@ def simulate(
     n = len(book)
     if n > _MAX_LOANS:
         raise ValueError(f"simulate: the book has {n} loans, more than {_MAX_LOANS}")
-    chunk = min(n, _positive_int("chunk_size", chunk_size)) if chunk_size is not None else min(n, DEFAULT_CHUNK_SIZE)
-    batch = (min(scenarios, _positive_int("scenario_batch", scenario_batch)) if scenario_batch is not None
-             else min(scenarios, DEFAULT_SCENARIO_BATCH))
+    cap = _positive_int("chunk_size", chunk_size) if chunk_size is not None else DEFAULT_CHUNK_SIZE
+    chunk = _padded_length(min(n, cap), cap)
+    batch = _positive_int("scenario_batch", scenario_batch) if scenario_batch is not None \
+        else DEFAULT_SCENARIO_BATCH
     if model.macro.path is not None and model.macro.path.shape[0] != horizon:
         raise ValueError(
             f"MacroFactor.path: has {model.macro.path.shape[0]} months, the horizon is {horizon}"
@@ -175,10 +200,6 @@ def simulate(
     occ = np.zeros((scenarios, horizon, g * k), dtype=np.int64)
     loss_units = np.zeros((scenarios, g), dtype=np.int64)
     charged = np.zeros((scenarios, g), dtype=np.int64)
-    n_blocks = -(-scenarios // batch)
-    pad_s = n_blocks * batch - scenarios
-    z_pad = np.concatenate([z, np.repeat(z[-1:], pad_s, axis=0)]) if pad_s else z
-    keys_pad = np.concatenate([keys, np.repeat(keys[-1:], pad_s, axis=0)]) if pad_s else keys
 
     with jax.enable_x64(True):
         cm_dev = _engine.CompiledModel(*(jnp.asarray(a) for a in cm))
@@ -190,14 +211,11 @@ def simulate(
             cst = np.concatenate([st0[start:stop], np.zeros(pad, np.int32)])
             cun = np.concatenate([units[start:stop], np.zeros(pad, np.int32)])
             args = tuple(jnp.asarray(a) for a in (ids, cseg, cst, cun))
-            for b in range(n_blocks):
-                sl = slice(b * batch, (b + 1) * batch)
-                o, lo, c = _engine.chunk_kernel(cm_dev, jnp.asarray(z_pad[sl]), jnp.asarray(keys_pad[sl]), *args)
-                keep = slice(b * batch, min((b + 1) * batch, scenarios))
-                m = keep.stop - keep.start
-                occ[keep] += np.asarray(o)[:m]
-                loss_units[keep] += np.asarray(lo)[:m]
-                charged[keep] += np.asarray(c)[:m]
+            for sl in _scenario_blocks(scenarios, batch):
+                o, lo, c = _engine.chunk_kernel(cm_dev, jnp.asarray(z[sl]), jnp.asarray(keys[sl]), *args)
+                occ[sl] += np.asarray(o)
+                loss_units[sl] += np.asarray(lo)
+                charged[sl] += np.asarray(c)
 
     return _dataset(model, book, seg, st0, occ, loss_units * quantum, charged, z,
                     horizon=horizon, scenarios=scenarios, seed=seed, engine=engine)
