@@ -170,10 +170,6 @@ class LoanBook:
         return int(self.segment_codes.shape[0])
 
     @property
-    def n(self) -> int:
-        return len(self)
-
-    @property
     def total_exposure(self) -> float:
         return float(np.sum(self.exposure))
 

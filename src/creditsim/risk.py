@@ -126,25 +126,37 @@ def risk_summary(
 
 
 def format_summary(summary: xr.Dataset) -> str:
-    """A short text table of a :func:`risk_summary` result (amounts and % of exposure)."""
+    """A short text table of a :func:`risk_summary` result: each measure as a percentage of
+    the book's exposure at month 0 and as an amount, with its Monte Carlo interval."""
     expo = float(summary.attrs.get("total_exposure", np.nan))
     units = summary["expected_loss"].attrs.get("units", "")
     conf = summary.attrs["confidence"]
+    top = float(np.nanmax(np.abs(summary["es"].values))) if summary["es"].size else 0.0
+    scale, word = next(((f, w) for f, w in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand"))
+                        if top >= 10 * f), (1.0, ""))
+    has_pct = np.isfinite(expo) and expo > 0
 
-    def amount(x):
-        return f"{x:,.0f}" if np.isfinite(x) else "n/a"
+    def num(x, f, fmt):
+        return format(x / f, fmt) if np.isfinite(x) else "n/a"
 
     def line(label, row):
         est, lo, hi = (float(a) for a in row)
-        pct = f"{100 * est / expo:7.3f}%" if np.isfinite(expo) and expo > 0 else ""
-        note = "" if np.isfinite(lo) and np.isfinite(hi) else "  (too few scenarios for a full interval)"
-        return f"  {label:<27}{est:>17,.0f} {units} {pct}   [{amount(lo)}, {amount(hi)}]{note}"
+        pct = (f"{num(est, expo / 100, '6.2f')}%  [{num(lo, expo / 100, '.2f')}, "
+               f"{num(hi, expo / 100, '.2f')}]" if has_pct else "")
+        amt = f"{num(est, scale, ',.1f'):>9}  [{num(lo, scale, ',.1f')}, {num(hi, scale, ',.1f')}]"
+        note = "" if np.isfinite(lo) and np.isfinite(hi) else "  *"
+        return f"  {label:<26}{pct:<26}{amt}{note}"
 
-    out = [f"Loss over {summary.attrs['scenarios']} scenarios "
-           f"(amount, % of exposure, {conf:.0%} Monte Carlo interval):"]
+    head = (f"Loss over {summary.attrs['scenarios']:,} scenarios"
+            + (f", exposure at month 0 {expo / scale:,.1f} {word} {units}" if has_pct else "")
+            + f"; {conf:.0%} Monte Carlo intervals")
+    cols = f"  {'':<26}{'% of exposure' if has_pct else '':<26}{(word + ' ' + units).strip()}"
+    out = [head, cols]
     out.append(line("expected loss", summary["expected_loss"].values))
     out.append(line("standard deviation", summary["std"].values))
     for lvl in summary.level.values:
-        out.append(line(f"VaR {lvl:.4g}", summary["var"].sel(level=lvl).values))
-        out.append(line(f"expected shortfall {lvl:.4g}", summary["es"].sel(level=lvl).values))
+        out.append(line(f"VaR {100 * lvl:g}%", summary["var"].sel(level=lvl).values))
+        out.append(line(f"expected shortfall {100 * lvl:g}%", summary["es"].sel(level=lvl).values))
+    if any("*" in row for row in out[2:]):
+        out.append("  * too few scenarios beyond this level for the full interval (n/a)")
     return "\n".join(out)

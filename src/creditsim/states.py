@@ -130,10 +130,6 @@ class StateSpace:
             ) from None
 
     @property
-    def absorbing_mask(self) -> tuple[bool, ...]:
-        return tuple(n in self.absorbing for n in self.names)
-
-    @property
     def transient(self) -> tuple[str, ...]:
         return tuple(n for n in self.names if n not in self.absorbing)
 
