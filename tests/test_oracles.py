@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import creditsim as cs
-from creditsim import _engine, oracles
+from creditsim import _engine, _rng, oracles
 from creditsim.macro import conditional_matrix
 from helpers import family_z, random_chain, two_state_model
 
@@ -182,7 +182,6 @@ def test_conditional_matrix_averages_to_base(rng, rho):
 @pytest.mark.parametrize("rho", [0.0, 0.1, 0.4])
 def test_kernel_thresholds_average_to_base(rng, rho):
     """The kernel's integer thresholds, averaged over Z by Gauss-Hermite, give the base rows."""
-    import jax
 
     p = random_chain(rng, 6, 2)
     model = cs.CreditModel(states=cs.StateSpace([f"s{i}" for i in range(6)], absorbing=["s4", "s5"]),
@@ -190,7 +189,7 @@ def test_kernel_thresholds_average_to_base(rng, rho):
     cm = _engine.compile_model(model)
     x, w = np.polynomial.hermite_e.hermegauss(120)
     w = w / w.sum()
-    with jax.enable_x64(True):
+    with _rng.x64():
         thr = np.asarray(_engine.thresholds(cm.q, cm.sqrt_rho, x)).astype(np.float64)  # (nodes, G+1, K, K-1)
     cum = np.einsum("n,nikj->ikj", w, thr[:, :1]) / 2.0**31
     base = np.cumsum(p, axis=1)[:, :-1]

@@ -166,5 +166,5 @@ def macro_paths(keys: np.ndarray, phi: float, n_months: int) -> np.ndarray:
     Z_1 ~ N(0, 1), Z_t = phi·Z_{t−1} + √(1−phi²)·ε_t; each scenario's path depends only on
     (seed, scenario).
     """
-    with jax.enable_x64(True):
+    with _rng.x64():
         return np.asarray(_ar1_paths(jnp.asarray(keys), jnp.float64(phi), n_months))

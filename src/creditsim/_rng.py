@@ -18,6 +18,15 @@ import numpy as np
 __all__ = ["threefry2x32", "scenario_keys", "macro_key", "loan_uniform_pair", "STREAM_TRANSITION",
            "STREAM_MACRO"]
 
+def x64():
+    """Context in which JAX computes in 64 bits (int64 sums, float64 tilt), whatever the
+    process-wide setting: ``jax.enable_x64`` where it exists, else its older home."""
+    fn = getattr(jax, "enable_x64", None)
+    if fn is None:  # jax < 0.6
+        from jax.experimental import enable_x64 as fn
+    return fn(True)
+
+
 # Streams: independent families of draws for the same (loan, month).  Later model parts
 # (income shocks, fraud, behaviour types, strategies) take new stream numbers.
 STREAM_TRANSITION = 0
@@ -60,7 +69,7 @@ def scenario_keys(seed: int, scenarios: np.ndarray) -> np.ndarray:
     The seed is taken as a 64-bit integer (both key words), so seeds that differ only
     above bit 31 give different keys.
     """
-    with jax.enable_x64(True):
+    with x64():
         base = jax.random.key(np.uint64(seed))
         idx = jnp.asarray(np.asarray(scenarios, dtype=np.uint32))
         keys = jax.vmap(lambda s: jax.random.fold_in(base, s))(idx)

@@ -6,7 +6,6 @@ import json
 import math
 import operator
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import xarray as xr
@@ -201,7 +200,7 @@ def simulate(
     loss_units = np.zeros((scenarios, g), dtype=np.int64)
     charged = np.zeros((scenarios, g), dtype=np.int64)
 
-    with jax.enable_x64(True):
+    with _rng.x64():
         cm_dev = _engine.CompiledModel(*(jnp.asarray(a) for a in cm))
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
