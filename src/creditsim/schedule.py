@@ -1,0 +1,106 @@
+"""Repayment schedules of consumer instalment loans, in closed form and vectorised.
+
+Three repayment methods, as offered by Jiebei-like cash loans:
+
+- ``EQUAL_INSTALMENT`` (等额本息): the same payment every month, A = P·r(1+r)ⁿ / ((1+r)ⁿ − 1);
+- ``EQUAL_PRINCIPAL`` (等额本金): the same principal P/n every month plus interest on the
+  balance, so payments fall over the term;
+- ``INTEREST_FIRST`` (先息后本): interest only, r·P, each month and the principal with the
+  last payment.
+
+The monthly rate is the annual rate divided by 12 (the convention of Chinese consumer
+credit).  Every function takes NumPy arrays (one entry per loan; the month may be an array
+too) and returns float64 amounts in the loan's currency, unrounded: rounding to the fen is
+the caller's choice (:func:`round_cents`).  A rate of 0 is allowed (interest-free loans).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+__all__ = ["RepaymentMethod", "monthly_rate", "instalment", "balance", "payment", "schedule",
+           "round_cents"]
+
+
+class RepaymentMethod(IntEnum):
+    """How a loan repays; stored per loan as a small integer code."""
+
+    EQUAL_INSTALMENT = 0  # 等额本息
+    EQUAL_PRINCIPAL = 1  # 等额本金
+    INTEREST_FIRST = 2  # 先息后本
+
+
+def monthly_rate(annual_rate):
+    """Monthly rate r = annual rate / 12."""
+    return np.asarray(annual_rate, dtype=np.float64) / 12.0
+
+
+def _growth(r, m):
+    """((1+r)^m, ((1+r)^m − 1)/r) with the r → 0 limit (m) handled, computed with expm1/log1p
+    so that small rates keep their precision."""
+    r = np.asarray(r, dtype=np.float64)
+    m = np.asarray(m, dtype=np.float64)
+    lg = np.log1p(r)
+    g = np.exp(m * lg)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        annuity = np.where(r == 0, m, np.expm1(m * lg) / np.where(r == 0, 1.0, r))
+    return g, annuity
+
+
+def instalment(principal, annual_rate, term, method):
+    """The first month's payment of each loan (for equal instalments, every month's)."""
+    return payment(principal, annual_rate, term, method, 1)[0]
+
+
+def balance(principal, annual_rate, term, method, month):
+    """Outstanding principal after ``month`` payments (0 ≤ month ≤ term; 0 at and after
+    the term)."""
+    p = np.asarray(principal, dtype=np.float64)
+    n = np.asarray(term, dtype=np.float64)
+    m = np.clip(np.asarray(month, dtype=np.float64), 0, n)
+    r = monthly_rate(annual_rate)
+    method = np.asarray(method)
+    g_m, a_m = _growth(r, m)
+    g_n, a_n = _growth(r, n)
+    # equal instalment: B_m = P(1+r)^m − A·((1+r)^m − 1)/r, with A = P(1+r)^n / a_n
+    b_ei = p * g_m - (p * g_n / a_n) * a_m
+    b_ep = p * (1.0 - m / n)
+    b_if = np.where(m < n, p, 0.0)
+    out = np.select([method == RepaymentMethod.EQUAL_INSTALMENT, method == RepaymentMethod.EQUAL_PRINCIPAL],
+                    [b_ei, b_ep], b_if)
+    return np.where(m >= n, 0.0, np.maximum(out, 0.0))
+
+
+def payment(principal, annual_rate, term, method, month):
+    """The scheduled payment in month ``month`` (1..term; 0 outside), split into
+    ``(total, interest, principal)``."""
+    p = np.asarray(principal, dtype=np.float64)
+    n = np.asarray(term, dtype=np.float64)
+    month = np.asarray(month, dtype=np.float64)
+    r = monthly_rate(annual_rate)
+    before = balance(p, annual_rate, n, method, month - 1)
+    after = balance(p, annual_rate, n, method, month)
+    due = (month >= 1) & (month <= n)
+    interest = np.where(due, r * before, 0.0)
+    princ = np.where(due, before - after, 0.0)
+    return interest + princ, interest, princ
+
+
+def schedule(principal: float, annual_rate: float, term: int, method) -> np.ndarray:
+    """The whole schedule of one loan as a structured array with one row per month 1..term:
+    ``month, payment, interest, principal, balance`` (balance after the payment)."""
+    months = np.arange(1, int(term) + 1)
+    total, interest, princ = payment(principal, annual_rate, term, method, months)
+    out = np.zeros(months.size, dtype=[("month", "i4"), ("payment", "f8"), ("interest", "f8"),
+                                       ("principal", "f8"), ("balance", "f8")])
+    out["month"], out["payment"], out["interest"], out["principal"] = months, total, interest, princ
+    out["balance"] = balance(principal, annual_rate, term, method, months)
+    return out
+
+
+def round_cents(x):
+    """Round amounts to the fen (0.01 yuan), halves away from zero as banks do."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.sign(x) * np.floor(np.abs(x) * 100.0 + 0.5) / 100.0
