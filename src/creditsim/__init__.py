@@ -6,8 +6,10 @@ from .io import load_result, save_result
 from .macro import conditional_matrix
 from .model import CreditModel, MacroFactor, Segment
 from .risk import format_summary, risk_summary
+from .schedule import RepaymentMethod
 from .simulate import model_from_result, simulate
 from .states import DEFAULT_STATES, StateSpace
+from .terms import LoanTerms
 
 __all__ = [
     "__version__",
@@ -17,6 +19,8 @@ __all__ = [
     "MacroFactor",
     "CreditModel",
     "LoanBook",
+    "LoanTerms",
+    "RepaymentMethod",
     "simulate",
     "model_from_result",
     "conditional_matrix",

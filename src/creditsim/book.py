@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .terms import LoanTerms
+
 __all__ = ["LoanBook"]
 
 
@@ -47,9 +49,12 @@ class LoanBook:
     ``state_names``; they are resolved against a model's names when the book is simulated,
     and an unknown name is an error then.
 
-    Build one with :meth:`homogeneous`, :meth:`synthetic`, :meth:`from_dataframe`, or
-    ``LoanBook(segment=..., state=..., exposure=...)`` with one name per loan for segment
-    and state (arrays of strings) and exposures in currency units (yuan), non-negative.
+    Build one with :meth:`homogeneous`, :meth:`synthetic`, :meth:`from_dataframe`,
+    :meth:`from_csv`, :meth:`from_parquet`, or ``LoanBook(segment=..., state=...,
+    exposure=...)`` with one name per loan for segment and state (arrays of strings) and
+    exposures in currency units (yuan), non-negative.  ``terms`` (a :class:`LoanTerms`)
+    adds each loan's contract; without ``exposure`` the exposure is then the scheduled
+    principal outstanding.
     """
 
     segment_codes: np.ndarray
@@ -57,16 +62,20 @@ class LoanBook:
     state_codes: np.ndarray
     state_names: tuple[str, ...]
     exposure: np.ndarray
+    terms: LoanTerms | None
 
-    def __init__(self, segment=None, state=None, exposure=None, *, _codes=None):
+    def __init__(self, segment=None, state=None, exposure=None, *, terms: LoanTerms | None = None,
+                 _codes=None):
+        if terms is not None and not isinstance(terms, LoanTerms):
+            raise ValueError(f"LoanBook.terms: need a LoanTerms, got {type(terms).__name__}")
         if _codes is not None:
             seg_c, seg_n, st_c, st_n, exp = _codes
         else:
-            if segment is None or state is None or exposure is None:
-                raise ValueError("LoanBook: segment, state and exposure are all required")
+            if segment is None or state is None or (exposure is None and terms is None):
+                raise ValueError("LoanBook: segment, state and exposure (or terms) are all required")
             seg_c, seg_n = _labels("segment", segment)
             st_c, st_n = _labels("state", state)
-            exp = exposure
+            exp = exposure if exposure is not None else terms.outstanding()
         exp = np.asarray(exp, dtype=np.float64)
         if exp.ndim == 0:
             exp = np.full(seg_c.shape, float(exp))
@@ -79,6 +88,8 @@ class LoanBook:
                     f"LoanBook.{field}: has {arr.shape[0] if arr.ndim else 0} entries, "
                     f"segment has {n}"
                 )
+        if terms is not None and len(terms) != n:
+            raise ValueError(f"LoanBook.terms: has {len(terms)} loans, segment has {n}")
         bad = np.flatnonzero(~np.isfinite(exp) | (exp < 0))
         if bad.size:
             i = int(bad[0])
@@ -94,6 +105,7 @@ class LoanBook:
             object.__setattr__(self, name, val)
         object.__setattr__(self, "segment_names", tuple(seg_n))
         object.__setattr__(self, "state_names", tuple(st_n))
+        object.__setattr__(self, "terms", terms)
 
     # ----------------------------------------------------------------- constructors
     @classmethod
@@ -155,15 +167,55 @@ class LoanBook:
         exp = np.round(np.clip(exp, lo, hi), 2)
         return cls(_codes=(seg_c, seg_n, st_c, st_n, exp))
 
+    #: Column names of the loan terms in a DataFrame, CSV or Parquet file.
+    TERM_COLUMNS = ("principal", "annual_rate", "term", "method", "months_on_book")
+
     @classmethod
     def from_dataframe(cls, df, *, segment: str = "segment", state: str = "state",
                        exposure: str = "exposure") -> LoanBook:
-        """A book from a pandas DataFrame with one row per loan and the named columns."""
+        """A book from a pandas DataFrame with one row per loan.
+
+        Columns ``segment`` and ``state`` (names), and ``exposure`` (yuan) unless the frame
+        has loan terms: ``principal``, ``annual_rate`` and ``term`` (all three), with
+        ``method`` and ``months_on_book`` optional (see :class:`LoanTerms`).  With terms and
+        no exposure column, the exposure is the scheduled principal outstanding.
+        """
         cols = list(getattr(df, "columns", []))
-        for field, col in (("segment", segment), ("state", state), ("exposure", exposure)):
+        has_terms = any(c in cols for c in cls.TERM_COLUMNS[:3])
+        need = [("segment", segment), ("state", state)]
+        if has_terms:
+            need += [(c, c) for c in cls.TERM_COLUMNS[:3]]
+        if not has_terms or exposure in cols:
+            need.append(("exposure", exposure))
+        for field, col in need:
             if col not in cols:
                 raise ValueError(f"LoanBook.from_dataframe: missing column {col!r} ({field}); columns are {cols!r}")
-        return cls(df[segment], df[state], np.asarray(df[exposure], dtype=np.float64))
+        terms = None
+        if has_terms:
+            extra = {c: np.asarray(df[c]) for c in cls.TERM_COLUMNS[3:] if c in cols}
+            terms = LoanTerms(*(np.asarray(df[c]) for c in cls.TERM_COLUMNS[:3]), **extra)
+        exp = np.asarray(df[exposure], dtype=np.float64) if exposure in cols else None
+        return cls(df[segment], df[state], exp, terms=terms)
+
+    @classmethod
+    def from_csv(cls, path, **columns) -> LoanBook:
+        """A book from a CSV file with the columns of :meth:`from_dataframe` (header row)."""
+        import pandas as pd
+
+        return cls.from_dataframe(pd.read_csv(path, dtype={columns.get("segment", "segment"): str,
+                                                          columns.get("state", "state"): str}),
+                                  **columns)
+
+    @classmethod
+    def from_parquet(cls, path, **columns) -> LoanBook:
+        """A book from a Parquet file (needs ``pyarrow`` or ``fastparquet``)."""
+        import pandas as pd
+
+        try:
+            df = pd.read_parquet(path)
+        except ImportError as e:
+            raise ValueError(f"LoanBook.from_parquet: reading Parquet needs pyarrow or fastparquet ({e})") from None
+        return cls.from_dataframe(df, **columns)
 
     # ----------------------------------------------------------------- views
     def __len__(self) -> int:
@@ -180,7 +232,10 @@ class LoanBook:
         if cached is not None:
             return cached
         h = hashlib.sha256()
-        for a in (self.segment_codes, self.state_codes, self.exposure):
+        cols = [self.segment_codes, self.state_codes, self.exposure]
+        if self.terms is not None:
+            cols += [getattr(self.terms, c) for c in self.TERM_COLUMNS]
+        for a in cols:
             h.update(np.ascontiguousarray(a).tobytes())
         h.update(repr((self.segment_names, self.state_names)).encode())
         object.__setattr__(self, "_fingerprint", h.hexdigest())
@@ -190,11 +245,15 @@ class LoanBook:
         """The book as a pandas DataFrame (categorical segment and state columns)."""
         import pandas as pd
 
-        return pd.DataFrame({
+        df = pd.DataFrame({
             "segment": pd.Categorical.from_codes(self.segment_codes, self.segment_names),
             "state": pd.Categorical.from_codes(self.state_codes, self.state_names),
             "exposure": self.exposure,
         })
+        if self.terms is not None:
+            for c in self.TERM_COLUMNS:
+                df[c] = getattr(self.terms, c)
+        return df
 
 
 def _missing(v) -> bool:

@@ -12,8 +12,11 @@ import numpy as np
 from .book import LoanBook
 from .model import CreditModel, MacroFactor, Segment
 from .states import DEFAULT_STATES, StateSpace
+from .terms import METHOD_NAMES as _METHOD_CODE
+from .terms import LoanTerms
 
-__all__ = ["BANDS", "band_matrix", "demo_model", "demo_book", "pd12", "DEMO_MIX", "DEMO_START"]
+__all__ = ["BANDS", "band_matrix", "demo_model", "demo_book", "pd12", "DEMO_MIX", "DEMO_START",
+           "jiebei_book", "JIEBEI_RATES", "JIEBEI_TERMS", "JIEBEI_METHODS"]
 
 #: Per score band: monthly roll current -> 1-30 dpd, self-cure from 1-30, and the roll
 #: rates 1-30 -> 31-60, 31-60 -> 61-90, 61-90 -> 91-180 (all assumptions inside the
@@ -90,3 +93,52 @@ def demo_model(phi: float = PHI, rho: float = RHO) -> CreditModel:
 def demo_book(n: int = 1_000_000, seed: int = 0) -> LoanBook:
     """A synthetic book of ``n`` loans over the five bands (``DEMO_MIX``, ``DEMO_START``)."""
     return LoanBook.synthetic(n, segments=DEMO_MIX, states=DEMO_START, seed=seed)
+
+
+# ----------------------------------------------------------------- a Jiebei-like book
+#: Annual contract rate by score band (assumption: risk-based pricing spread over the
+#: 7%-18% range, i.e. daily rates of about 0.02%-0.05%).
+JIEBEI_RATES = {"A": 0.072, "B": 0.0912, "C": 0.1095, "D": 0.146, "E": 0.18}
+#: Share of loans by term in months (assumption).
+JIEBEI_TERMS = {3: 0.20, 6: 0.30, 12: 0.50}
+#: Share of loans by repayment method (assumption: equal instalments are the default).
+JIEBEI_METHODS = {"equal_instalment": 0.70, "equal_principal": 0.20, "interest_first": 0.10}
+
+
+def jiebei_book(n: int, *, seed: int = 0, bands: dict[str, float] | None = None,
+                states: dict[str, float] | None = None, seasoned: bool = True) -> LoanBook:
+    """A synthetic Jiebei-like book of ``n`` loans with their terms, reproducible from ``seed``.
+
+    - score bands (the segments) drawn with shares ``bands`` (default ``DEMO_MIX``), each
+      priced at its ``JIEBEI_RATES`` annual rate;
+    - amounts lognormal with median 10,000 yuan, log-sd 1.0, clipped to 1,000-300,000 yuan
+      and rounded to the fen (as :meth:`LoanBook.synthetic`);
+    - terms 3, 6 and 12 months with shares ``JIEBEI_TERMS``; methods ``JIEBEI_METHODS``;
+    - ``seasoned``: months on book uniform from 0 to term - 1 (a book at mixed ages);
+      otherwise all new;
+    - starting states with shares ``states`` (default all ``"current"``);
+    - exposure: the scheduled principal outstanding.
+
+    Every column is drawn in one vectorised pass (10,000,000 loans take a few seconds).
+    """
+    from .book import _count, _shares
+
+    n = _count("n", n)
+    band_n, band_w = _shares("bands", bands if bands is not None else DEMO_MIX)
+    st_n, st_w = _shares("states", states if states is not None else {"current": 1.0})
+    unknown = [b for b in band_n if b not in JIEBEI_RATES]
+    if unknown:
+        raise ValueError(f"presets.jiebei_book: bands {unknown!r} have no rate in JIEBEI_RATES")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"presets.jiebei_book: seed must be a whole number >= 0, got {seed!r}")
+    rng = np.random.default_rng(seed)
+    band = rng.choice(len(band_n), size=n, p=band_w).astype(np.int32)
+    state = rng.choice(len(st_n), size=n, p=st_w).astype(np.int32)
+    amount = np.round(np.clip(np.exp(np.log(10_000.0) + rng.standard_normal(n)), 1_000.0, 300_000.0), 2)
+    terms = np.array(list(JIEBEI_TERMS))[rng.choice(len(JIEBEI_TERMS), size=n, p=list(JIEBEI_TERMS.values()))]
+    methods = rng.choice(len(JIEBEI_METHODS), size=n, p=list(JIEBEI_METHODS.values()))
+    method_codes = np.array([int(_METHOD_CODE[m]) for m in JIEBEI_METHODS], dtype=np.int8)[methods]
+    mob = np.floor(rng.random(n) * terms).astype(np.int32) if seasoned else np.zeros(n, np.int32)
+    rates = np.array([JIEBEI_RATES[b] for b in band_n])[band]
+    lt = LoanTerms(amount, rates, terms, method_codes, mob)
+    return LoanBook(_codes=(band, band_n, state, st_n, lt.outstanding()), terms=lt)
