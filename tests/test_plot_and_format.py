@@ -46,3 +46,4 @@ def test_format_summary_reads_as_a_table(result):
     assert "% of exposure" in text
     # 40 scenarios cannot give an interval at 99.9%: said, not faked
     assert "n/a" in text and "too few scenarios" in text
+

@@ -33,7 +33,7 @@ def _check_levels(levels) -> np.ndarray:
 def _var_es(x_sorted: np.ndarray, alpha: float, z: float, confidence: float):
     """VaR (order statistic) with a distribution-free CI, and ES with its asymptotic CI."""
     s = x_sorted.size
-    rank = int(np.ceil(s * alpha))  # 1-based: VaR = inf{x : F_S(x) >= alpha}
+    rank = int(np.ceil(s * alpha - 1e-9))  # 1-based: VaR = inf{x : F_S(x) >= alpha}
     var = x_sorted[max(rank, 1) - 1]
     # order-statistic interval: P(X_(l) <= q_alpha <= X_(u)) >= confidence (Binomial(S, alpha))
     lo_rank = int(stats.binom.ppf((1 - confidence) / 2, s, alpha))
