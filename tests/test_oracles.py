@@ -186,7 +186,7 @@ def test_kernel_thresholds_average_to_base(rng, rho):
     p = random_chain(rng, 6, 2)
     model = cs.CreditModel(states=cs.StateSpace([f"s{i}" for i in range(6)], absorbing=["s4", "s5"]),
                            segments=[cs.Segment("g", p, rho=rho)])
-    cm = _engine.compile_model(model)
+    cm, _ = _engine.compile_model(model)
     x, w = np.polynomial.hermite_e.hermegauss(120)
     w = w / w.sum()
     with _rng.x64():

@@ -4,7 +4,7 @@ from ._version import __version__
 from .book import LoanBook
 from .io import load_result, save_result
 from .macro import conditional_matrix
-from .model import CreditModel, MacroFactor, Segment
+from .model import BehaviourType, CreditModel, MacroFactor, Segment
 from .risk import format_summary, risk_summary
 from .schedule import RepaymentMethod
 from .simulate import model_from_result, simulate
@@ -16,6 +16,7 @@ __all__ = [
     "StateSpace",
     "DEFAULT_STATES",
     "Segment",
+    "BehaviourType",
     "MacroFactor",
     "CreditModel",
     "LoanBook",

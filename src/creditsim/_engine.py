@@ -27,7 +27,8 @@ from . import _rng
 from .macro import conditional_cumulative, cumulative_quantiles
 from .model import CreditModel
 
-__all__ = ["CompiledModel", "compile_model", "chunk_kernel", "macro_paths", "trace_count"]
+__all__ = ["CompiledModel", "TypeDraw", "compile_model", "draw_groups", "chunk_kernel", "macro_paths",
+           "trace_count"]
 
 ONE = 2**31  # probability 1 on the threshold grid
 LANES = 16  # independent occupancy counters per bin
@@ -41,22 +42,61 @@ def trace_count(name: str = "chunk_kernel") -> int:
 
 
 class CompiledModel(NamedTuple):
-    """Array form of a :class:`CreditModel`.  Segment ``G`` (the last) is padding: identity."""
+    """Array form of a :class:`CreditModel`.
 
-    q: np.ndarray  # (G+1, K, K-1) float64: Φ⁻¹ of cumulative row probabilities
-    sqrt_rho: np.ndarray  # (G+1,) float64
+    Rows are grouped by (segment, behaviour type): a segment without types is one group.
+    Group ``n_groups`` (the last) is padding: identity rows, segment ``G``.
+    """
+
+    q: np.ndarray  # (n_groups+1, K, K-1) float64: Φ⁻¹ of cumulative row probabilities
+    sqrt_rho: np.ndarray  # (n_groups+1,) float64: the group's segment's √rho
     charge_off: np.ndarray  # (K,) bool: the charge-off state
+    group_segment: np.ndarray  # (n_groups+1,) int32: segment of each group (G for padding)
 
 
-def compile_model(model: CreditModel) -> CompiledModel:
+class TypeDraw(NamedTuple):
+    """How a loan's group is drawn from its segment: ``offset[g] + #{u >= thr[g, j]}``."""
+
+    offset: np.ndarray  # (G+1,) int32: first group of each segment (padding last)
+    thr: np.ndarray  # (G+1, max types - 1) uint32: cumulative type shares on the 2**31 grid
+
+
+def compile_model(model: CreditModel) -> tuple[CompiledModel, TypeDraw]:
     """Turn a validated model into arrays the kernel takes (float64, NumPy)."""
     k = len(model.states)
-    mats = np.stack([s.matrix for s in model.segments] + [np.eye(k)])
-    rho = np.array([s.rho for s in model.segments] + [0.0])
+    mats, rho, seg_of, offset, shares = [], [], [], [], []
+    for g, seg in enumerate(model.segments):
+        offset.append(len(mats))
+        shares.append([share for _, share, _ in seg.groups])
+        for _, _, m in seg.groups:
+            mats.append(m)
+            rho.append(seg.rho)
+            seg_of.append(g)
+    offset.append(len(mats))
+    mats.append(np.eye(k))
+    rho.append(0.0)
+    seg_of.append(len(model.segments))
     co = np.zeros(k, dtype=bool)
     if model.states.charge_off is not None:
         co[model.states.index(model.states.charge_off)] = True
-    return CompiledModel(cumulative_quantiles(mats), np.sqrt(rho), co)
+    width = max(max(len(s) for s in shares) - 1, 1)
+    thr = np.full((len(shares) + 1, width), ONE, dtype=np.int64)
+    for g, sh in enumerate(shares):
+        cum = np.cumsum(sh)[:-1]
+        thr[g, : cum.size] = np.round(np.clip(cum, 0, 1) * ONE)
+    cm = CompiledModel(cumulative_quantiles(np.stack(mats)), np.sqrt(np.array(rho)), co,
+                       np.array(seg_of, dtype=np.int32))
+    return cm, TypeDraw(np.array(offset, dtype=np.int32), thr.astype(np.uint32))
+
+
+@jax.jit
+def draw_groups(key, loan_id, seg, draw: TypeDraw):
+    """Each loan's row group: its segment's first group plus its behaviour type, drawn from
+    the seed's key in stream ``STREAM_TYPE`` (the same in every scenario)."""
+    bits, _ = _rng.loan_uniform_pair(key, loan_id, 0, stream=_rng.STREAM_TYPE)
+    u = bits >> jnp.uint32(1)
+    t = jnp.sum(u[:, None] >= draw.thr[seg], axis=1, dtype=jnp.int32)
+    return draw.offset[seg] + t
 
 
 def thresholds(q, sqrt_rho, z):
@@ -73,8 +113,8 @@ def thresholds(q, sqrt_rho, z):
     return jnp.clip(t, 0, ONE).astype(jnp.uint32)
 
 
-@jax.jit
-def chunk_kernel(cm: CompiledModel, z, keys, loan_id, seg, state0, units):
+@partial(jax.jit, static_argnames="n_segments")
+def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, *, n_segments: int):
     """Simulate one chunk of loans under a batch of scenarios.
 
     Parameters (all arrays; shapes set the compiled version)
@@ -87,29 +127,35 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, seg, state0, units):
         ``(B, 2)`` uint32 raw scenario keys (:func:`creditsim._rng.scenario_keys`).
     loan_id
         ``(N,)`` uint32 global loan index (the randomness counter).
-    seg, state0
-        ``(N,)`` int32 segment (``G`` = padding) and starting state.
+    group, state0
+        ``(N,)`` int32 row group (segment and behaviour type; the last group is padding)
+        and starting state.
     units
         ``(N,)`` int32 exposure in integer units of the run's money quantum.
 
     Returns
     -------
-    occupancy ``(B, T, G*K)`` int32 counts for months 1..T; loss ``(B, G)`` int64 exposure
-    units charged off over the horizon; charged ``(B, G)`` int32 loans charged off.
+    occupancy ``(B, T, G*K)`` int32 counts by segment and state for months 1..T; loss
+    ``(B, G)`` int64 exposure units charged off over the horizon; charged ``(B, G)`` int32
+    loans charged off.  ``G = n_segments`` (static).
     """
     _TRACES["chunk_kernel"] += 1
-    g1, k, _ = cm.q.shape
+    g1, k, _ = cm.q.shape  # row groups, padding included
+    s1 = n_segments + 1  # segments, padding included
     n_months = z.shape[1]
-    row_base = seg * k
+    seg = cm.group_segment[group]
+    row_base = group * k
+    bin_base = seg * k
     # occupancy bins are kept per lane (loan index mod LANES) so that consecutive loans in
     # the same state do not serialise the scatter-add on one counter
-    lane = (jnp.arange(seg.shape[0], dtype=jnp.int32) % LANES) * (g1 * k)
+    n_bins = s1 * k
+    lane = (jnp.arange(group.shape[0], dtype=jnp.int32) % LANES) * n_bins
 
     def move(state, bits, thr_t):
         u = bits >> jnp.uint32(1)
         new = jnp.sum(u[:, None] >= thr_t[row_base + state], axis=1, dtype=jnp.int32)
-        occ = jnp.zeros(LANES * g1 * k, jnp.int32).at[lane + row_base + new].add(1)
-        return new, occ.reshape(LANES, g1 * k).sum(axis=0)
+        occ = jnp.zeros(LANES * n_bins, jnp.int32).at[lane + bin_base + new].add(1)
+        return new, occ.reshape(LANES, n_bins).sum(axis=0)
 
     # One Threefry call gives two words: months 2j+1 and 2j+2 use the two words of the
     # counter (loan, j).  Months past the horizon get identity rows (nobody moves) and are
@@ -132,11 +178,11 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, seg, state0, units):
 
         pairs = jnp.arange(n_pairs, dtype=jnp.uint32)
         final, occ = jax.lax.scan(step, state0, (pairs, thr.reshape(n_pairs, 2, g1 * k, k - 1)))
-        occ = occ.reshape(2 * n_pairs, g1 * k)[:n_months]
+        occ = occ.reshape(2 * n_pairs, n_bins)[:n_months]
         charged = cm.charge_off[final] & ~cm.charge_off[state0]
-        loss = jnp.zeros(g1, jnp.int64).at[seg].add(jnp.where(charged, units, 0).astype(jnp.int64))
-        count = jnp.zeros(g1, jnp.int32).at[seg].add(charged.astype(jnp.int32))
-        return occ[:, : (g1 - 1) * k], loss[: g1 - 1], count[: g1 - 1]
+        loss = jnp.zeros(s1, jnp.int64).at[seg].add(jnp.where(charged, units, 0).astype(jnp.int64))
+        count = jnp.zeros(s1, jnp.int32).at[seg].add(charged.astype(jnp.int32))
+        return occ[:, : n_segments * k], loss[:n_segments], count[:n_segments]
 
     return jax.lax.map(lambda a: one_scenario(*a), (z, keys))
 

@@ -15,8 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["threefry2x32", "scenario_keys", "macro_key", "loan_uniform_pair", "STREAM_TRANSITION",
-           "STREAM_MACRO"]
+__all__ = ["threefry2x32", "scenario_keys", "seed_key", "macro_key", "loan_uniform_pair",
+           "STREAM_TRANSITION", "STREAM_TYPE", "STREAM_MACRO", "x64"]
 
 def x64():
     """Context in which JAX computes in 64 bits (int64 sums, float64 tilt), whatever the
@@ -30,6 +30,7 @@ def x64():
 # Streams: independent families of draws for the same (loan, month).  Later model parts
 # (income shocks, fraud, behaviour types, strategies) take new stream numbers.
 STREAM_TRANSITION = 0
+STREAM_TYPE = 1  # a loan's behaviour type: drawn once, under the seed's key (not a scenario's)
 STREAM_MACRO = 255  # reserved: the macro factor's key (see macro_key)
 _MONTH_BITS = 24  # month pairs < 2**24 and streams < 2**8 share the second counter word
 
@@ -74,6 +75,13 @@ def scenario_keys(seed: int, scenarios: np.ndarray) -> np.ndarray:
         idx = jnp.asarray(np.asarray(scenarios, dtype=np.uint32))
         keys = jax.vmap(lambda s: jax.random.fold_in(base, s))(idx)
         return np.asarray(jax.random.key_data(keys), dtype=np.uint32)
+
+
+def seed_key(seed: int) -> np.ndarray:
+    """Raw key data (2,) uint32 of ``key(seed)`` itself: draws that are the same in every
+    scenario (a loan's behaviour type) use it."""
+    with x64():
+        return np.asarray(jax.random.key_data(jax.random.key(np.uint64(seed))), dtype=np.uint32)
 
 
 def macro_key(key):

@@ -11,7 +11,7 @@ import numpy as np
 
 from .states import StateSpace
 
-__all__ = ["Segment", "MacroFactor", "CreditModel", "ROW_SUM_TOLERANCE"]
+__all__ = ["BehaviourType", "Segment", "MacroFactor", "CreditModel", "ROW_SUM_TOLERANCE"]
 
 #: How far a transition row's sum may be from 1 (absolute).
 ROW_SUM_TOLERANCE = 1e-9
@@ -33,6 +33,47 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _square(owner: str, matrix) -> np.ndarray:
+    try:
+        m = np.asarray(matrix, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{owner}: matrix is not numeric: {matrix!r}") from None
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise ValueError(f"{owner}: matrix must be square (K, K), got shape {m.shape}")
+    return _readonly(m)
+
+
+@dataclass(frozen=True, eq=False)
+class BehaviourType:
+    """A latent kind of borrower within a segment, with its own monthly transition matrix.
+
+    Parameters
+    ----------
+    name
+        e.g. ``"forgetful"`` (able and willing), ``"constrained"`` (willing, unable after
+        an income shock), ``"strategic"`` (able, unwilling).
+    share
+        Share of the segment's loans of this type, in [0, 1]; a segment's shares sum to 1.
+    matrix
+        Monthly transition matrix ``(K, K)`` of loans of this type (as ``Segment.matrix``).
+    """
+
+    name: str
+    share: float
+    matrix: np.ndarray
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"BehaviourType.name: must be a non-empty string, got {self.name!r}")
+        if not _is_real(self.share) or not (0.0 <= self.share <= 1.0):
+            raise ValueError(f"BehaviourType {self.name!r}: share must be in [0, 1], got {_plain(self.share)!r}")
+        object.__setattr__(self, "share", float(self.share))
+        object.__setattr__(self, "matrix", _square(f"BehaviourType {self.name!r}", self.matrix))
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "share": self.share, "matrix": self.matrix.tolist()}
+
+
 @dataclass(frozen=True, eq=False)
 class Segment:
     """A group of loans that share one monthly transition matrix.
@@ -50,32 +91,67 @@ class Segment:
         Asset correlation of the one-factor model, in [0, 1).  The factor loading of each
         borrower's latent credit quality on the macro factor Z is √rho, the idiosyncratic
         loading √(1−rho).  ``rho = 0`` (default) makes the segment insensitive to Z.
+    types
+        Optional :class:`BehaviourType` s with shares summing to 1.  Each loan's type is
+        drawn once from the run's seed and its index (the same in every scenario; the
+        lender never sees it) and the loan moves by its type's matrix.  Give ``matrix`` or
+        ``types``, not both; with types, ``matrix`` is their share-weighted average (the
+        segment's one-month matrix).
     """
 
     name: str
-    matrix: np.ndarray
+    matrix: np.ndarray | None = None
     rho: float = 0.0
+    types: tuple[BehaviourType, ...] = ()
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"Segment.name: must be a non-empty string, got {self.name!r}")
-        try:
-            m = np.asarray(self.matrix, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"Segment {self.name!r}: matrix is not numeric: {self.matrix!r}"
-            ) from None
-        if m.ndim != 2 or m.shape[0] != m.shape[1]:
-            raise ValueError(
-                f"Segment {self.name!r}: matrix must be square (K, K), got shape {m.shape}"
-            )
-        object.__setattr__(self, "matrix", _readonly(m))
+        types = (self.types,) if isinstance(self.types, BehaviourType) else tuple(self.types or ())
+        if types and self.matrix is not None:
+            raise ValueError(f"Segment {self.name!r}: give a matrix or behaviour types, not both")
+        if not types and self.matrix is None:
+            raise ValueError(f"Segment {self.name!r}: needs a matrix or behaviour types")
+        if types:
+            names = set()
+            for t in types:
+                if not isinstance(t, BehaviourType):
+                    raise ValueError(f"Segment {self.name!r}: types must be BehaviourType objects, got {t!r}")
+                if t.name in names:
+                    raise ValueError(f"Segment {self.name!r}: behaviour type {t.name!r} is listed twice")
+                names.add(t.name)
+                if t.matrix.shape != types[0].matrix.shape:
+                    raise ValueError(
+                        f"Segment {self.name!r}, type {t.name!r}: matrix has shape {t.matrix.shape}, "
+                        f"type {types[0].name!r} has {types[0].matrix.shape}"
+                    )
+            total = sum(t.share for t in types)
+            if abs(total - 1.0) > ROW_SUM_TOLERANCE:
+                raise ValueError(
+                    f"Segment {self.name!r}: behaviour type shares sum to {total!r}, not 1 "
+                    f"({ {t.name: t.share for t in types}!r})"
+                )
+            matrix = sum(t.share * t.matrix for t in types)
+        else:
+            matrix = _square(f"Segment {self.name!r}", self.matrix)
+        object.__setattr__(self, "types", types)
+        object.__setattr__(self, "matrix", _readonly(matrix))
         rho = self.rho
         if not _is_real(rho) or not (0.0 <= rho < 1.0):
             raise ValueError(f"Segment {self.name!r}: rho must be in [0, 1), got {_plain(rho)!r}")
         object.__setattr__(self, "rho", float(rho))
 
+    @property
+    def groups(self) -> tuple[tuple[str, float, np.ndarray], ...]:
+        """(type name, share, matrix) of each behaviour type; one ``("all", 1, matrix)``
+        for a segment without types."""
+        if not self.types:
+            return (("all", 1.0, self.matrix),)
+        return tuple((t.name, t.share, t.matrix) for t in self.types)
+
     def to_dict(self) -> dict:
+        if self.types:
+            return {"name": self.name, "rho": self.rho, "types": [t.to_dict() for t in self.types]}
         return {"name": self.name, "matrix": self.matrix.tolist(), "rho": self.rho}
 
 
@@ -124,11 +200,16 @@ class MacroFactor:
 
 
 def _check_matrix(seg: Segment, states: StateSpace) -> None:
-    m = seg.matrix
+    for type_name, _, m in seg.groups:
+        where = f"Segment {seg.name!r}" + (f", type {type_name!r}" if seg.types else "")
+        _check_rows(where, m, states)
+
+
+def _check_rows(where: str, m: np.ndarray, states: StateSpace) -> None:
     k = len(states)
     if m.shape != (k, k):
         raise ValueError(
-            f"Segment {seg.name!r}: matrix has shape {m.shape}, the state space has {k} states "
+            f"{where}: matrix has shape {m.shape}, the state space has {k} states "
             f"{list(states.names)!r}"
         )
     for i, name in enumerate(states.names):
@@ -137,24 +218,24 @@ def _check_matrix(seg: Segment, states: StateSpace) -> None:
             v = float(row[j])
             if not math.isfinite(v):
                 raise ValueError(
-                    f"Segment {seg.name!r}, state {name!r}: probability to {states.names[j]!r} "
+                    f"{where}, state {name!r}: probability to {states.names[j]!r} "
                     f"is {v!r} (not a finite number)"
                 )
             if v < 0:
                 raise ValueError(
-                    f"Segment {seg.name!r}, state {name!r}: probability to {states.names[j]!r} "
+                    f"{where}, state {name!r}: probability to {states.names[j]!r} "
                     f"is negative ({v!r})"
                 )
         s = float(row.sum())
         if abs(s - 1.0) > ROW_SUM_TOLERANCE:
             raise ValueError(
-                f"Segment {seg.name!r}, state {name!r}: row sums to {s!r}, not 1 "
+                f"{where}, state {name!r}: row sums to {s!r}, not 1 "
                 f"(tolerance {ROW_SUM_TOLERANCE:g})"
             )
         if name in states.absorbing and row[i] != 1.0:
             leaks = {states.names[j]: float(row[j]) for j in range(k) if j != i and row[j] > 0}
             raise ValueError(
-                f"Segment {seg.name!r}, state {name!r}: absorbing state's row leaves it "
+                f"{where}, state {name!r}: absorbing state's row leaves it "
                 f"(to {leaks!r}); its row must be 1 on itself"
             )
 
@@ -232,7 +313,11 @@ class CreditModel:
         macro = d.get("macro") or {}
         return cls(
             states=StateSpace.from_dict(d["states"]),
-            segments=tuple(Segment(s["name"], s["matrix"], s.get("rho", 0.0)) for s in d["segments"]),
+            segments=tuple(
+                Segment(s["name"], s.get("matrix"), s.get("rho", 0.0),
+                        tuple(BehaviourType(t["name"], t["share"], t["matrix"]) for t in s.get("types", ())))
+                for s in d["segments"]
+            ),
             macro=MacroFactor(macro.get("phi", 0.0), macro.get("path")),
         )
 

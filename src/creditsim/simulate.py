@@ -184,8 +184,9 @@ def simulate(
         )
 
     seg, st0 = _resolve(book, model)
-    cm = _engine.compile_model(model)
+    cm, types = _engine.compile_model(model)
     g, k = len(model.segments), len(model.states)
+    typed = any(s.types for s in model.segments)
     quantum = _money_quantum(book.exposure)
     units = np.rint(book.exposure / quantum).astype(np.int32)
 
@@ -200,27 +201,53 @@ def simulate(
     loss_units = np.zeros((scenarios, g), dtype=np.int64)
     charged = np.zeros((scenarios, g), dtype=np.int64)
 
+    n_groups = cm.group_segment.shape[0] - 1
+    by_group = np.zeros(n_groups, dtype=np.int64)
     with _rng.x64():
         cm_dev = _engine.CompiledModel(*(jnp.asarray(a) for a in cm))
+        types_dev = _engine.TypeDraw(*(jnp.asarray(a) for a in types))
+        seed_key = jnp.asarray(_rng.seed_key(seed))
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
             pad = chunk - (stop - start)
-            ids = np.arange(start, start + chunk, dtype=np.uint64).astype(np.uint32)
+            ids = jnp.asarray(np.arange(start, start + chunk, dtype=np.uint64).astype(np.uint32))
             cseg = np.concatenate([seg[start:stop], np.full(pad, g, np.int32)])
+            # without behaviour types every segment is one group, numbered as the segment
+            group = _engine.draw_groups(seed_key, ids, jnp.asarray(cseg), types_dev) if typed \
+                else jnp.asarray(cseg)
+            by_group += np.bincount(np.asarray(group), minlength=n_groups + 1)[:n_groups]
             cst = np.concatenate([st0[start:stop], np.zeros(pad, np.int32)])
             cun = np.concatenate([units[start:stop], np.zeros(pad, np.int32)])
-            args = tuple(jnp.asarray(a) for a in (ids, cseg, cst, cun))
+            args = (ids, group) + tuple(jnp.asarray(a) for a in (cst, cun))
             for sl in _scenario_blocks(scenarios, batch):
-                o, lo, c = _engine.chunk_kernel(cm_dev, jnp.asarray(z[sl]), jnp.asarray(keys[sl]), *args)
+                o, lo, c = _engine.chunk_kernel(cm_dev, jnp.asarray(z[sl]), jnp.asarray(keys[sl]), *args,
+                                                n_segments=g)
                 occ[sl] += np.asarray(o)
                 loss_units[sl] += np.asarray(lo)
                 charged[sl] += np.asarray(c)
 
-    return _dataset(model, book, seg, st0, occ, loss_units * quantum, charged, z,
+    return _dataset(model, book, seg, st0, occ, loss_units * quantum, charged, z, by_group,
                     horizon=horizon, scenarios=scenarios, seed=seed, engine=engine)
 
 
-def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, **run) -> xr.Dataset:
+def _type_table(model: CreditModel, by_group: np.ndarray):
+    """Loans by (segment, behaviour type) from counts by row group; type names in order of
+    first appearance ("all" for a segment without types)."""
+    names: list[str] = []
+    for s in model.segments:
+        for t, _, _ in s.groups:
+            if t not in names:
+                names.append(t)
+    table = np.zeros((len(model.segments), len(names)), dtype=np.int64)
+    i = 0
+    for g, s in enumerate(model.segments):
+        for t, _, _ in s.groups:
+            table[g, names.index(t)] = by_group[i]
+            i += 1
+    return names, table
+
+
+def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, **run) -> xr.Dataset:
     g, k = len(model.segments), len(model.states)
     s, horizon = run["scenarios"], run["horizon"]
     start = np.bincount(seg * k + st0, minlength=g * k).astype(np.int64)
@@ -229,7 +256,9 @@ def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, **run) -> xr.D
     init_exp = np.bincount(seg * k + st0, weights=book.exposure, minlength=g * k).reshape(g, k)
     z_full = np.concatenate([np.full((s, 1), np.nan), z], axis=1)
     money = {"units": CURRENCY, "currency": CURRENCY}
+    type_names, type_table = _type_table(model, by_group)
     coords = {
+        "behaviour_type": ("behaviour_type", type_names, {"description": "latent borrower types"}),
         "scenario": ("scenario", np.arange(s), {"description": "Monte Carlo scenario index"}),
         "month": ("month", np.arange(horizon + 1), {"units": "months", "description": "months since the start; 0 is the book as given"}),
         "segment": ("segment", list(model.segment_names)),
@@ -250,6 +279,9 @@ def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, **run) -> xr.D
                     {"units": "1", "description": "macro factor Z driving the transition into each month (N(0,1); negative is bad); month 0 has none"}),
         "initial_exposure": (("segment", "state"), init_exp,
                              {**money, "description": "exposure of the book at month 0"}),
+        "loans_by_type": (("segment", "behaviour_type"), type_table,
+                          {"units": "loans", "description": "loans of each latent behaviour type "
+                           "(drawn once per loan from the seed; 'all' for a segment without types)"}),
     }
     attrs = {
         "title": "creditsim simulation",
