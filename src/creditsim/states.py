@@ -53,6 +53,10 @@ class StateSpace:
     paid_off
         The state of a loan repaid in full.  Default ``"paid_off"`` if present, else none.
         Must be absorbing.
+    performing
+        States of loans that are paying as agreed (income shocks strike these borrowers).
+        Default: ``"current"`` and ``"restructured"`` where present, else the best state
+        that is not absorbing.  None may be absorbing.
 
     Any list of two or more distinct names works, e.g. ``StateSpace(["current",
     "charged_off"])``.
@@ -62,6 +66,7 @@ class StateSpace:
     absorbing: tuple[str, ...]
     charge_off: str | None
     paid_off: str | None
+    performing: tuple[str, ...]
 
     def __init__(
         self,
@@ -70,6 +75,7 @@ class StateSpace:
         *,
         charge_off: str | None = "__default__",
         paid_off: str | None = "__default__",
+        performing: Iterable[str] | None = None,
     ):
         names_t = _names("names", names)
         if len(names_t) < 2:
@@ -112,6 +118,21 @@ class StateSpace:
                     )
             # keep the order of `names`
             absorbing_t = tuple(n for n in names_t if n in set(absorbing_t))
+        if performing is None:
+            perf_t = tuple(n for n in names_t if n in ("current", "restructured") and n not in absorbing_t)
+            if not perf_t:
+                perf_t = tuple(n for n in names_t if n not in absorbing_t)[:1]
+        else:
+            perf_t = _names("performing", performing)
+            for p in perf_t:
+                if p not in seen:
+                    raise ValueError(
+                        f"StateSpace.performing: unknown state {p!r}; states are {list(names_t)!r}"
+                    )
+                if p in absorbing_t:
+                    raise ValueError(f"StateSpace.performing: state {p!r} is absorbing")
+            perf_t = tuple(n for n in names_t if n in set(perf_t))
+        object.__setattr__(self, "performing", perf_t)
         object.__setattr__(self, "names", names_t)
         object.__setattr__(self, "absorbing", absorbing_t)
         object.__setattr__(self, "charge_off", co)
@@ -139,9 +160,10 @@ class StateSpace:
             "absorbing": list(self.absorbing),
             "charge_off": self.charge_off,
             "paid_off": self.paid_off,
+            "performing": list(self.performing),
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> StateSpace:
         return cls(d["names"], d.get("absorbing"), charge_off=d.get("charge_off"),
-                   paid_off=d.get("paid_off"))
+                   paid_off=d.get("paid_off"), performing=d.get("performing"))
