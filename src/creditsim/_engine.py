@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import ndtr
+from scipy.special import ndtri as ndtri_np
 
 from . import _rng
 from .macro import conditional_cumulative, cumulative_quantiles
@@ -45,13 +46,16 @@ class CompiledModel(NamedTuple):
     """Array form of a :class:`CreditModel`.
 
     Rows are grouped by (segment, behaviour type): a segment without types is one group.
-    Group ``n_groups`` (the last) is padding: identity rows, segment ``G``.
+    Group ``g1 - 1`` is padding (identity rows, segment ``G``).  Groups ``g1 .. 2·g1 - 1``
+    repeat them with each segment's distressed rows (used under an income shock).
     """
 
-    q: np.ndarray  # (n_groups+1, K, K-1) float64: Φ⁻¹ of cumulative row probabilities
-    sqrt_rho: np.ndarray  # (n_groups+1,) float64: the group's segment's √rho
+    q: np.ndarray  # (2·g1, K, K-1) float64: Φ⁻¹ of cumulative row probabilities
+    sqrt_rho: np.ndarray  # (2·g1,) float64: the group's segment's √rho
     charge_off: np.ndarray  # (K,) bool: the charge-off state
-    group_segment: np.ndarray  # (n_groups+1,) int32: segment of each group (G for padding)
+    group_segment: np.ndarray  # (g1,) int32: segment of each group (G for padding)
+    performing: np.ndarray  # (K,) bool: states where an income shock can start
+    shock: np.ndarray  # (4,) float64: Φ⁻¹(hazard), √rho, log(1 − 1/mean), report probability
 
 
 class TypeDraw(NamedTuple):
@@ -64,28 +68,38 @@ class TypeDraw(NamedTuple):
 def compile_model(model: CreditModel) -> tuple[CompiledModel, TypeDraw]:
     """Turn a validated model into arrays the kernel takes (float64, NumPy)."""
     k = len(model.states)
-    mats, rho, seg_of, offset, shares = [], [], [], [], []
+    mats, hard, rho, seg_of, offset, shares = [], [], [], [], [], []
     for g, seg in enumerate(model.segments):
         offset.append(len(mats))
         shares.append([share for _, share, _ in seg.groups])
         for _, _, m in seg.groups:
             mats.append(m)
+            hard.append(seg.distressed if seg.distressed is not None else m)
             rho.append(seg.rho)
             seg_of.append(g)
     offset.append(len(mats))
     mats.append(np.eye(k))
+    hard.append(np.eye(k))
     rho.append(0.0)
     seg_of.append(len(model.segments))
     co = np.zeros(k, dtype=bool)
     if model.states.charge_off is not None:
         co[model.states.index(model.states.charge_off)] = True
+    perf = np.array([n in model.states.performing for n in model.states.names])
     width = max(max(len(s) for s in shares) - 1, 1)
     thr = np.full((len(shares) + 1, width), ONE, dtype=np.int64)
     for g, sh in enumerate(shares):
         cum = np.cumsum(sh)[:-1]
         thr[g, : cum.size] = np.round(np.clip(cum, 0, 1) * ONE)
-    cm = CompiledModel(cumulative_quantiles(np.stack(mats)), np.sqrt(np.array(rho)), co,
-                       np.array(seg_of, dtype=np.int32))
+    sh = model.income_shock
+    if sh is None:
+        shock = np.array([-np.inf, 0.0, -np.inf, 0.0])
+    else:
+        with np.errstate(divide="ignore"):
+            shock = np.array([ndtri_np(sh.hazard), np.sqrt(sh.rho), np.log1p(-1.0 / sh.mean_months),
+                              sh.report_probability])
+    cm = CompiledModel(cumulative_quantiles(np.stack(mats + hard)), np.sqrt(np.array(rho + rho)), co,
+                       np.array(seg_of, dtype=np.int32), perf, shock)
     return cm, TypeDraw(np.array(offset, dtype=np.int32), thr.astype(np.uint32))
 
 
@@ -113,8 +127,9 @@ def thresholds(q, sqrt_rho, z):
     return jnp.clip(t, 0, ONE).astype(jnp.uint32)
 
 
-@partial(jax.jit, static_argnames="n_segments")
-def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, *, n_segments: int):
+@partial(jax.jit, static_argnames=("n_segments", "shocks"))
+def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, *, n_segments: int,
+                 shocks: bool = False):
     """Simulate one chunk of loans under a batch of scenarios.
 
     Parameters (all arrays; shapes set the compiled version)
@@ -132,30 +147,37 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, *, n
         and starting state.
     units
         ``(N,)`` int32 exposure in integer units of the run's money quantum.
+    n_segments, shocks
+        Static: the number of segments G, and whether income shocks are simulated.
 
     Returns
     -------
-    occupancy ``(B, T, G*K)`` int32 counts by segment and state for months 1..T; loss
-    ``(B, G)`` int64 exposure units charged off over the horizon; charged ``(B, G)`` int32
-    loans charged off.  ``G = n_segments`` (static).
+    counts ``(B, T, G*K*F)`` int32 loans by segment, state and flags for months 1..T, where
+    F = 4 with shocks (flag 2 = under a shock this month, flag 1 = hardship reported) and 1
+    without; loss ``(B, G)`` int64 exposure units charged off over the horizon; charged
+    ``(B, G)`` int32 loans charged off.
     """
     _TRACES["chunk_kernel"] += 1
-    g1, k, _ = cm.q.shape  # row groups, padding included
+    g1 = cm.group_segment.shape[0]  # row groups, padding included
+    k = cm.q.shape[1]
     s1 = n_segments + 1  # segments, padding included
+    f = 4 if shocks else 1
     n_months = z.shape[1]
     seg = cm.group_segment[group]
     row_base = group * k
-    bin_base = seg * k
-    # occupancy bins are kept per lane (loan index mod LANES) so that consecutive loans in
-    # the same state do not serialise the scatter-add on one counter
-    n_bins = s1 * k
+    bin_base = seg * (k * f)
+    # counts are kept per lane (loan index mod LANES) so that consecutive loans in the same
+    # bin do not serialise the scatter-add on one counter
+    n_bins = s1 * k * f
     lane = (jnp.arange(group.shape[0], dtype=jnp.int32) % LANES) * n_bins
 
-    def move(state, bits, thr_t):
+    def count(bins):
+        occ = jnp.zeros(LANES * n_bins, jnp.int32).at[lane + bins].add(1)
+        return occ.reshape(LANES, n_bins).sum(axis=0)
+
+    def move(state, bits, thr_t, base):
         u = bits >> jnp.uint32(1)
-        new = jnp.sum(u[:, None] >= thr_t[row_base + state], axis=1, dtype=jnp.int32)
-        occ = jnp.zeros(LANES * n_bins, jnp.int32).at[lane + bin_base + new].add(1)
-        return new, occ.reshape(LANES, n_bins).sum(axis=0)
+        return jnp.sum(u[:, None] >= thr_t[base + state], axis=1, dtype=jnp.int32)
 
     # One Threefry call gives two words: months 2j+1 and 2j+2 use the two words of the
     # counter (loan, j).  Months past the horizon get identity rows (nobody moves) and are
@@ -163,26 +185,54 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, *, n
     # code about three times slower than the loop body).
     n_pairs = max(-(-n_months // 2), 2)
     stay = jnp.where(jnp.arange(k - 1)[None, :] >= jnp.arange(k)[:, None], ONE, 0)
-    stay = jnp.tile(stay.astype(jnp.uint32), (g1, 1))
+    stay = jnp.tile(stay.astype(jnp.uint32), (2 * g1, 1))
+    q_h, sr_h, log_stay, report = cm.shock[0], cm.shock[1], cm.shock[2], cm.shock[3]
+    report_thr = jnp.round(report * ONE).astype(jnp.uint32)
 
     def one_scenario(zs, key):
-        thr = thresholds(cm.q, cm.sqrt_rho, zs).reshape(n_months, g1 * k, k - 1)
+        thr = thresholds(cm.q, cm.sqrt_rho, zs).reshape(n_months, 2 * g1 * k, k - 1)
         thr = jnp.concatenate([thr, jnp.broadcast_to(stay, (2 * n_pairs - n_months,) + stay.shape)])
+        # the month's shock hazard on the 2**31 grid (0 past the horizon)
+        hz = ndtr((q_h - sr_h * zs) / jnp.sqrt(1.0 - sr_h * sr_h))
+        hz = jnp.concatenate([jnp.round(hz * ONE), jnp.zeros(2 * n_pairs - n_months)]).astype(jnp.uint32)
 
-        def step(state, inputs):
-            pair, thr_pair = inputs
+        def month(carry, bits, thr_t, hz_t, rep_bits):
+            state, left, reported = carry
+            if not shocks:
+                new = move(state, bits, thr_t, row_base)
+                return (new, left, reported), count(bin_base + new)
+            u = rep_bits[0] >> jnp.uint32(1)  # onset, and given onset the duration
+            start = (left == 0) & cm.performing[state] & (u < hz_t)
+            v = (u.astype(jnp.float64) + 0.5) / jnp.maximum(hz_t, 1).astype(jnp.float64)
+            dur = 1 + jnp.floor(jnp.log(v) / log_stay)
+            left = jnp.where(start, jnp.clip(dur, 1, 2**30).astype(jnp.int32), left)
+            shocked = left > 0
+            new = move(state, bits, thr_t, row_base + jnp.where(shocked, g1 * k, 0))
+            reported = reported | (shocked & ((rep_bits[1] >> jnp.uint32(1)) < report_thr))
+            flags = 2 * shocked.astype(jnp.int32) + reported.astype(jnp.int32)
+            return (new, jnp.maximum(left - 1, 0), reported), count(bin_base + new * f + flags)
+
+        def step(carry, inputs):
+            pair, thr_pair, hz_pair = inputs
             w0, w1 = _rng.loan_uniform_pair(key, loan_id, pair)
-            mid, occ0 = move(state, w0, thr_pair[0])
-            new, occ1 = move(mid, w1, thr_pair[1])
-            return new, jnp.stack([occ0, occ1])
+            if shocks:
+                o0, o1 = _rng.loan_uniform_pair(key, loan_id, pair, stream=_rng.STREAM_SHOCK)
+                r0, r1 = _rng.loan_uniform_pair(key, loan_id, pair, stream=_rng.STREAM_REPORT)
+            else:
+                o0 = o1 = r0 = r1 = None
+            carry, c0 = month(carry, w0, thr_pair[0], hz_pair[0], (o0, r0))
+            carry, c1 = month(carry, w1, thr_pair[1], hz_pair[1], (o1, r1))
+            return carry, jnp.stack([c0, c1])
 
         pairs = jnp.arange(n_pairs, dtype=jnp.uint32)
-        final, occ = jax.lax.scan(step, state0, (pairs, thr.reshape(n_pairs, 2, g1 * k, k - 1)))
+        init = (state0, jnp.zeros_like(state0), jnp.zeros(state0.shape, bool))
+        (final, _, _), occ = jax.lax.scan(
+            step, init, (pairs, thr.reshape(n_pairs, 2, 2 * g1 * k, k - 1), hz.reshape(n_pairs, 2)))
         occ = occ.reshape(2 * n_pairs, n_bins)[:n_months]
         charged = cm.charge_off[final] & ~cm.charge_off[state0]
         loss = jnp.zeros(s1, jnp.int64).at[seg].add(jnp.where(charged, units, 0).astype(jnp.int64))
-        count = jnp.zeros(s1, jnp.int32).at[seg].add(charged.astype(jnp.int32))
-        return occ[:, : n_segments * k], loss[:n_segments], count[:n_segments]
+        n_charged = jnp.zeros(s1, jnp.int32).at[seg].add(charged.astype(jnp.int32))
+        return occ[:, : n_segments * k * f], loss[:n_segments], n_charged[:n_segments]
 
     return jax.lax.map(lambda a: one_scenario(*a), (z, keys))
 

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 __all__ = ["threefry2x32", "scenario_keys", "seed_key", "macro_key", "loan_uniform_pair",
-           "STREAM_TRANSITION", "STREAM_TYPE", "STREAM_MACRO", "x64"]
+           "STREAM_TRANSITION", "STREAM_TYPE", "STREAM_SHOCK", "STREAM_REPORT", "STREAM_MACRO", "x64"]
 
 def x64():
     """Context in which JAX computes in 64 bits (int64 sums, float64 tilt), whatever the
@@ -31,6 +31,8 @@ def x64():
 # (income shocks, fraud, behaviour types, strategies) take new stream numbers.
 STREAM_TRANSITION = 0
 STREAM_TYPE = 1  # a loan's behaviour type: drawn once, under the seed's key (not a scenario's)
+STREAM_SHOCK = 2  # income shock: onset and, given onset, duration
+STREAM_REPORT = 3  # income shock: hardship reported to the lender
 STREAM_MACRO = 255  # reserved: the macro factor's key (see macro_key)
 _MONTH_BITS = 24  # month pairs < 2**24 and streams < 2**8 share the second counter word
 

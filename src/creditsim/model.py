@@ -11,7 +11,7 @@ import numpy as np
 
 from .states import StateSpace
 
-__all__ = ["BehaviourType", "Segment", "MacroFactor", "CreditModel", "ROW_SUM_TOLERANCE"]
+__all__ = ["BehaviourType", "Segment", "MacroFactor", "IncomeShock", "CreditModel", "ROW_SUM_TOLERANCE"]
 
 #: How far a transition row's sum may be from 1 (absolute).
 ROW_SUM_TOLERANCE = 1e-9
@@ -97,12 +97,17 @@ class Segment:
         lender never sees it) and the loan moves by its type's matrix.  Give ``matrix`` or
         ``types``, not both; with types, ``matrix`` is their share-weighted average (the
         segment's one-month matrix).
+    distressed
+        Optional monthly matrix ``(K, K)`` used, for every type of the segment, while a
+        borrower suffers an income shock (see :class:`IncomeShock`); typically much higher
+        roll rates.  Default: shocks do not change the segment's rows.
     """
 
     name: str
     matrix: np.ndarray | None = None
     rho: float = 0.0
     types: tuple[BehaviourType, ...] = ()
+    distressed: np.ndarray | None = None
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -136,6 +141,9 @@ class Segment:
             matrix = _square(f"Segment {self.name!r}", self.matrix)
         object.__setattr__(self, "types", types)
         object.__setattr__(self, "matrix", _readonly(matrix))
+        if self.distressed is not None:
+            object.__setattr__(self, "distressed",
+                               _square(f"Segment {self.name!r}, distressed", self.distressed))
         rho = self.rho
         if not _is_real(rho) or not (0.0 <= rho < 1.0):
             raise ValueError(f"Segment {self.name!r}: rho must be in [0, 1), got {_plain(rho)!r}")
@@ -150,9 +158,14 @@ class Segment:
         return tuple((t.name, t.share, t.matrix) for t in self.types)
 
     def to_dict(self) -> dict:
+        d = {"name": self.name, "rho": self.rho}
         if self.types:
-            return {"name": self.name, "rho": self.rho, "types": [t.to_dict() for t in self.types]}
-        return {"name": self.name, "matrix": self.matrix.tolist(), "rho": self.rho}
+            d["types"] = [t.to_dict() for t in self.types]
+        else:
+            d["matrix"] = self.matrix.tolist()
+        if self.distressed is not None:
+            d["distressed"] = self.distressed.tolist()
+        return d
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,10 +212,57 @@ class MacroFactor:
         return {"phi": self.phi, "path": None if self.path is None else self.path.tolist()}
 
 
+@dataclass(frozen=True, eq=False)
+class IncomeShock:
+    """Idiosyncratic income loss: a borrower who is paying as agreed loses income for a while.
+
+    Parameters
+    ----------
+    hazard
+        Monthly probability that a performing borrower (``StateSpace.performing``) without
+        a shock starts one, at the average macro factor; in [0, 1].  Default 0.
+    mean_months
+        Mean duration in months, >= 1; durations are geometric (memoryless) on 1, 2, ...
+        Default 6.
+    rho
+        Sensitivity of the hazard to the macro factor, in [0, 1): conditional on Z the
+        hazard is Φ((Φ⁻¹(hazard) − √rho·Z)/√(1−rho)), higher in bad months, and ``hazard``
+        on average.  Default 0.
+    report_probability
+        Monthly probability that a borrower under a shock reports hardship to the lender
+        (the lender's only sight of the shock); the flag stays set.  In [0, 1], default 0.
+
+    While the shock lasts the loan moves by its segment's ``distressed`` rows.
+    """
+
+    hazard: float = 0.0
+    mean_months: float = 6.0
+    rho: float = 0.0
+    report_probability: float = 0.0
+
+    def __post_init__(self):
+        for name, closed in (("hazard", True), ("rho", False), ("report_probability", True)):
+            v = getattr(self, name)
+            if not (_is_real(v) and 0.0 <= v and (v <= 1.0 if closed else v < 1.0)):
+                span = "[0, 1]" if closed else "[0, 1)"
+                raise ValueError(f"IncomeShock.{name}: must be in {span}, got {_plain(v)!r}")
+            object.__setattr__(self, name, float(v))
+        m = self.mean_months
+        if not _is_real(m) or not (1.0 <= m < math.inf):
+            raise ValueError(f"IncomeShock.mean_months: must be a finite number >= 1, got {_plain(m)!r}")
+        object.__setattr__(self, "mean_months", float(m))
+
+    def to_dict(self) -> dict:
+        return {"hazard": self.hazard, "mean_months": self.mean_months, "rho": self.rho,
+                "report_probability": self.report_probability}
+
+
 def _check_matrix(seg: Segment, states: StateSpace) -> None:
     for type_name, _, m in seg.groups:
         where = f"Segment {seg.name!r}" + (f", type {type_name!r}" if seg.types else "")
         _check_rows(where, m, states)
+    if seg.distressed is not None:
+        _check_rows(f"Segment {seg.name!r}, distressed", seg.distressed, states)
 
 
 def _check_rows(where: str, m: np.ndarray, states: StateSpace) -> None:
@@ -254,17 +314,24 @@ class CreditModel:
         ``ROW_SUM_TOLERANCE``) and absorbing states that keep all their mass.
     macro
         The :class:`MacroFactor`; default independent N(0, 1) months (phi = 0).
+    income_shock
+        Optional :class:`IncomeShock`; default none.
     """
 
     states: StateSpace = field(default_factory=StateSpace)
     segments: tuple[Segment, ...] = ()
     macro: MacroFactor = field(default_factory=MacroFactor)
+    income_shock: IncomeShock | None = None
 
     def __post_init__(self):
         if not isinstance(self.states, StateSpace):
             raise ValueError(f"CreditModel.states: need a StateSpace, got {type(self.states).__name__}")
         if not isinstance(self.macro, MacroFactor):
             raise ValueError(f"CreditModel.macro: need a MacroFactor, got {type(self.macro).__name__}")
+        if self.income_shock is not None and not isinstance(self.income_shock, IncomeShock):
+            raise ValueError(
+                f"CreditModel.income_shock: need an IncomeShock, got {type(self.income_shock).__name__}"
+            )
         segs = self.segments
         if isinstance(segs, Segment):
             segs = (segs,)
@@ -297,7 +364,13 @@ class CreditModel:
 
     def with_macro(self, macro: MacroFactor) -> CreditModel:
         """The same model with another macro factor (for stress runs)."""
-        return CreditModel(states=self.states, segments=self.segments, macro=macro)
+        return CreditModel(states=self.states, segments=self.segments, macro=macro,
+                           income_shock=self.income_shock)
+
+    def with_income_shock(self, shock: IncomeShock | None) -> CreditModel:
+        """The same model with another income shock (or none)."""
+        return CreditModel(states=self.states, segments=self.segments, macro=self.macro,
+                           income_shock=shock)
 
     def to_dict(self) -> dict:
         """Plain-data form (lists, floats, strings): JSON and TOML ready."""
@@ -305,6 +378,7 @@ class CreditModel:
             "states": self.states.to_dict(),
             "segments": [s.to_dict() for s in self.segments],
             "macro": self.macro.to_dict(),
+            "income_shock": None if self.income_shock is None else self.income_shock.to_dict(),
         }
 
     @classmethod
@@ -315,9 +389,11 @@ class CreditModel:
             states=StateSpace.from_dict(d["states"]),
             segments=tuple(
                 Segment(s["name"], s.get("matrix"), s.get("rho", 0.0),
-                        tuple(BehaviourType(t["name"], t["share"], t["matrix"]) for t in s.get("types", ())))
+                        tuple(BehaviourType(t["name"], t["share"], t["matrix"]) for t in s.get("types", ())),
+                        s.get("distressed"))
                 for s in d["segments"]
             ),
+            income_shock=IncomeShock(**d["income_shock"]) if d.get("income_shock") else None,
             macro=MacroFactor(macro.get("phi", 0.0), macro.get("path")),
         )
 

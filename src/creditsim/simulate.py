@@ -187,6 +187,8 @@ def simulate(
     cm, types = _engine.compile_model(model)
     g, k = len(model.segments), len(model.states)
     typed = any(s.types for s in model.segments)
+    shocks = model.income_shock is not None
+    f = 4 if shocks else 1
     quantum = _money_quantum(book.exposure)
     units = np.rint(book.exposure / quantum).astype(np.int32)
 
@@ -197,7 +199,7 @@ def simulate(
     else:
         z = _engine.macro_paths(keys, model.macro.phi, horizon)
 
-    occ = np.zeros((scenarios, horizon, g * k), dtype=np.int64)
+    occ = np.zeros((scenarios, horizon, g * k * f), dtype=np.int64)
     loss_units = np.zeros((scenarios, g), dtype=np.int64)
     charged = np.zeros((scenarios, g), dtype=np.int64)
 
@@ -221,12 +223,17 @@ def simulate(
             args = (ids, group) + tuple(jnp.asarray(a) for a in (cst, cun))
             for sl in _scenario_blocks(scenarios, batch):
                 o, lo, c = _engine.chunk_kernel(cm_dev, jnp.asarray(z[sl]), jnp.asarray(keys[sl]), *args,
-                                                n_segments=g)
+                                                n_segments=g, shocks=shocks)
                 occ[sl] += np.asarray(o)
                 loss_units[sl] += np.asarray(lo)
                 charged[sl] += np.asarray(c)
 
-    return _dataset(model, book, seg, st0, occ, loss_units * quantum, charged, z, by_group,
+    occ = occ.reshape(scenarios, horizon, g, k, f)
+    flags = None
+    if shocks:  # flag bit 2: under a shock during the month; bit 1: hardship reported
+        flags = {"in_shock": occ[..., 2:].sum(axis=(3, 4)), "hardship_reported": occ[..., 1::2].sum(axis=(3, 4))}
+    occ = occ.sum(axis=4).reshape(scenarios, horizon, g * k)
+    return _dataset(model, book, seg, st0, occ, loss_units * quantum, charged, z, by_group, flags,
                     horizon=horizon, scenarios=scenarios, seed=seed, engine=engine)
 
 
@@ -247,7 +254,7 @@ def _type_table(model: CreditModel, by_group: np.ndarray):
     return names, table
 
 
-def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, **run) -> xr.Dataset:
+def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flags, **run) -> xr.Dataset:
     g, k = len(model.segments), len(model.states)
     s, horizon = run["scenarios"], run["horizon"]
     start = np.bincount(seg * k + st0, minlength=g * k).astype(np.int64)
@@ -283,6 +290,15 @@ def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, **ru
                           {"units": "loans", "description": "loans of each latent behaviour type "
                            "(drawn once per loan from the seed; 'all' for a segment without types)"}),
     }
+    if flags is not None:
+        zero = np.zeros((s, 1, g), dtype=np.int64)
+        data["in_shock"] = (("scenario", "month", "segment"), np.concatenate([zero, flags["in_shock"]], axis=1),
+                            {"units": "loans", "description": "loans under an income shock during the month "
+                             "(moving by distressed rows)"})
+        data["hardship_reported"] = (("scenario", "month", "segment"),
+                                     np.concatenate([zero, flags["hardship_reported"]], axis=1),
+                                     {"units": "loans", "description": "loans whose borrower has reported "
+                                      "hardship by the end of the month (what the lender can see)"})
     attrs = {
         "title": "creditsim simulation",
         "creditsim_version": __version__,
