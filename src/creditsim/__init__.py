@@ -4,7 +4,7 @@ from ._version import __version__
 from .book import LoanBook
 from .io import load_result, save_result
 from .macro import conditional_matrix
-from .model import BehaviourType, CreditModel, MacroFactor, Segment
+from .model import BehaviourType, CreditModel, IncomeShock, MacroFactor, Segment
 from .risk import format_summary, risk_summary
 from .schedule import RepaymentMethod
 from .simulate import model_from_result, simulate
@@ -18,6 +18,7 @@ __all__ = [
     "Segment",
     "BehaviourType",
     "MacroFactor",
+    "IncomeShock",
     "CreditModel",
     "LoanBook",
     "LoanTerms",
