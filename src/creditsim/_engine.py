@@ -55,7 +55,7 @@ class CompiledModel(NamedTuple):
     charge_off: np.ndarray  # (K,) bool: the charge-off state
     group_segment: np.ndarray  # (g1,) int32: segment of each group (G for padding)
     performing: np.ndarray  # (K,) bool: states where an income shock can start
-    shock: np.ndarray  # (4,) float64: Φ⁻¹(hazard), √rho, log(1 − 1/mean), report probability
+    shock: np.ndarray  # (4,) float64: Φ⁻¹(hazard), √rho, 1/mean duration, report probability
 
 
 class TypeDraw(NamedTuple):
@@ -93,10 +93,10 @@ def compile_model(model: CreditModel) -> tuple[CompiledModel, TypeDraw]:
         thr[g, : cum.size] = np.round(np.clip(cum, 0, 1) * ONE)
     sh = model.income_shock
     if sh is None:
-        shock = np.array([-np.inf, 0.0, -np.inf, 0.0])
+        shock = np.array([-np.inf, 0.0, 1.0, 0.0])
     else:
         with np.errstate(divide="ignore"):
-            shock = np.array([ndtri_np(sh.hazard), np.sqrt(sh.rho), np.log1p(-1.0 / sh.mean_months),
+            shock = np.array([ndtri_np(sh.hazard), np.sqrt(sh.rho), 1.0 / sh.mean_months,
                               sh.report_probability])
     cm = CompiledModel(cumulative_quantiles(np.stack(mats + hard)), np.sqrt(np.array(rho + rho)), co,
                        np.array(seg_of, dtype=np.int32), perf, shock)
@@ -186,8 +186,9 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, *, n
     n_pairs = max(-(-n_months // 2), 2)
     stay = jnp.where(jnp.arange(k - 1)[None, :] >= jnp.arange(k)[:, None], ONE, 0)
     stay = jnp.tile(stay.astype(jnp.uint32), (2 * g1, 1))
-    q_h, sr_h, log_stay, report = cm.shock[0], cm.shock[1], cm.shock[2], cm.shock[3]
+    q_h, sr_h, end_p, report = cm.shock[0], cm.shock[1], cm.shock[2], cm.shock[3]
     report_thr = jnp.round(report * ONE).astype(jnp.uint32)
+    end_thr_all = jnp.round(end_p * ONE).astype(jnp.uint32)
 
     def one_scenario(zs, key):
         thr = thresholds(cm.q, cm.sqrt_rho, zs).reshape(n_months, 2 * g1 * k, k - 1)
@@ -196,21 +197,23 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, *, n
         hz = ndtr((q_h - sr_h * zs) / jnp.sqrt(1.0 - sr_h * sr_h))
         hz = jnp.concatenate([jnp.round(hz * ONE), jnp.zeros(2 * n_pairs - n_months)]).astype(jnp.uint32)
 
-        def month(carry, bits, thr_t, hz_t, rep_bits):
-            state, left, reported = carry
+        def month(carry, bits, thr_t, hz_t, shock_bits):
+            state, shocked, reported = carry
             if not shocks:
                 new = move(state, bits, thr_t, row_base)
-                return (new, left, reported), count(bin_base + new)
-            u = rep_bits[0] >> jnp.uint32(1)  # onset, and given onset the duration
-            start = (left == 0) & cm.performing[state] & (u < hz_t)
-            v = (u.astype(jnp.float64) + 0.5) / jnp.maximum(hz_t, 1).astype(jnp.float64)
-            dur = 1 + jnp.floor(jnp.log(v) / log_stay)
-            left = jnp.where(start, jnp.clip(dur, 1, 2**30).astype(jnp.int32), left)
-            shocked = left > 0
-            new = move(state, bits, thr_t, row_base + jnp.where(shocked, g1 * k, 0))
-            reported = reported | (shocked & ((rep_bits[1] >> jnp.uint32(1)) < report_thr))
-            flags = 2 * shocked.astype(jnp.int32) + reported.astype(jnp.int32)
-            return (new, jnp.maximum(left - 1, 0), reported), count(bin_base + new * f + flags)
+                return (new, shocked, reported), count(bin_base + new)
+            # one word decides a shock's start (not shocked: u < hazard) or its end after
+            # this month (shocked: u < p·2**31, so durations are geometric with mean 1/p); a
+            # shock that starts now ends after it with u < hazard·p, u being uniform below
+            # the hazard given the start
+            u = shock_bits[0] >> jnp.uint32(1)
+            start = ~shocked & cm.performing[state] & (u < hz_t)
+            now = shocked | start
+            new = move(state, bits, thr_t, row_base + jnp.where(now, g1 * k, 0))
+            end_thr = jnp.where(start, jnp.round(hz_t.astype(jnp.float64) * end_p).astype(jnp.uint32), end_thr_all)
+            reported = reported | (now & ((shock_bits[1] >> jnp.uint32(1)) < report_thr))
+            flags = 2 * now.astype(jnp.int32) + reported.astype(jnp.int32)
+            return (new, now & (u >= end_thr), reported), count(bin_base + new * f + flags)
 
         def step(carry, inputs):
             pair, thr_pair, hz_pair = inputs
@@ -225,7 +228,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, *, n
             return carry, jnp.stack([c0, c1])
 
         pairs = jnp.arange(n_pairs, dtype=jnp.uint32)
-        init = (state0, jnp.zeros_like(state0), jnp.zeros(state0.shape, bool))
+        init = (state0, jnp.zeros(state0.shape, bool), jnp.zeros(state0.shape, bool))
         (final, _, _), occ = jax.lax.scan(
             step, init, (pairs, thr.reshape(n_pairs, 2, 2 * g1 * k, k - 1), hz.reshape(n_pairs, 2)))
         occ = occ.reshape(2 * n_pairs, n_bins)[:n_months]
