@@ -4,7 +4,7 @@ from ._version import __version__
 from .book import LoanBook
 from .io import load_result, save_result
 from .macro import conditional_matrix
-from .model import BehaviourType, CreditModel, IncomeShock, MacroFactor, Segment
+from .model import BehaviourType, CreditModel, FraudTransfer, IncomeShock, MacroFactor, Segment
 from .risk import format_summary, risk_summary
 from .schedule import RepaymentMethod
 from .simulate import model_from_result, simulate
@@ -19,6 +19,7 @@ __all__ = [
     "BehaviourType",
     "MacroFactor",
     "IncomeShock",
+    "FraudTransfer",
     "CreditModel",
     "LoanBook",
     "LoanTerms",

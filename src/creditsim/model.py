@@ -11,7 +11,8 @@ import numpy as np
 
 from .states import StateSpace
 
-__all__ = ["BehaviourType", "Segment", "MacroFactor", "IncomeShock", "CreditModel", "ROW_SUM_TOLERANCE"]
+__all__ = ["BehaviourType", "Segment", "MacroFactor", "IncomeShock", "FraudTransfer", "CreditModel",
+           "ROW_SUM_TOLERANCE"]
 
 #: How far a transition row's sum may be from 1 (absolute).
 ROW_SUM_TOLERANCE = 1e-9
@@ -257,6 +258,108 @@ class IncomeShock:
                 "report_probability": self.report_probability}
 
 
+@dataclass(frozen=True, eq=False)
+class FraudTransfer:
+    """Fraudulent transfer of the borrowed funds (借呗被他人转走): a claim, a review, an outcome.
+
+    Parameters
+    ----------
+    hazard
+        Monthly probability that a loan not in an absorbing state and not under review
+        files a fraud claim, in [0, 1].  Default 3e-5 (3 per 100,000; the domain's range is
+        1 to 10 per 100,000).
+    review_months
+        Months a claim is under review (the loan sits in ``review_state``, pays nothing and
+        does not move), 1 to 3, so that a confirmed claim is charged off within 90 days of
+        discovery (US FFIEC policy).  Default 2.
+    confirm_probability
+        Probability that the review confirms the fraud: the loan is charged off as fraud
+        and the platform bears its exposure less ``police_recovery``.  Otherwise the claim
+        is rejected and the borrower, liable, re-enters delinquency in ``rejected_state``.
+        Default 0.7 (assumption).
+    police_recovery
+        Share of a confirmed fraud's exposure recovered by the police, in [0, 1].  Default
+        0.1 (assumption).
+    review_state, rejected_state
+        State names; default ``"fraud_review"`` and ``"dpd_1_30"``.
+    wave
+        Optional multipliers of the hazard by month (month 1 first; months past the list
+        use 1): a fraud wave in a stress scenario.  Each >= 0.
+    """
+
+    hazard: float = 3e-5
+    review_months: int = 2
+    confirm_probability: float = 0.7
+    police_recovery: float = 0.1
+    review_state: str = "fraud_review"
+    rejected_state: str = "dpd_1_30"
+    wave: np.ndarray | None = None
+
+    def __post_init__(self):
+        for name in ("hazard", "confirm_probability", "police_recovery"):
+            v = getattr(self, name)
+            if not (_is_real(v) and 0.0 <= v <= 1.0):
+                raise ValueError(f"FraudTransfer.{name}: must be in [0, 1], got {_plain(v)!r}")
+            object.__setattr__(self, name, float(v))
+        m = self.review_months
+        if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or not 1 <= m <= 3:
+            raise ValueError(f"FraudTransfer.review_months: must be 1, 2 or 3 (at most 90 days), got {m!r}")
+        object.__setattr__(self, "review_months", int(m))
+        if self.wave is not None:
+            try:
+                w = np.asarray(self.wave, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"FraudTransfer.wave: is not numeric: {self.wave!r}") from None
+            if w.ndim != 1:
+                raise ValueError(f"FraudTransfer.wave: must be 1-D (one multiplier a month), got shape {w.shape}")
+            bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+            if bad.size:
+                raise ValueError(f"FraudTransfer.wave: month {bad[0] + 1} has multiplier {float(w[bad[0]])!r}; "
+                                 f"multipliers are >= 0")
+            if w.size and self.hazard * w.max() > 1:
+                i = int(np.argmax(w))
+                raise ValueError(f"FraudTransfer.wave: month {i + 1} makes the hazard "
+                                 f"{self.hazard * w[i]!r} > 1")
+            object.__setattr__(self, "wave", _readonly(w))
+
+    def hazards(self, horizon: int) -> np.ndarray:
+        """The monthly hazard for months 1..horizon, wave included."""
+        h = np.full(horizon, self.hazard)
+        if self.wave is not None:
+            m = min(horizon, self.wave.size)
+            h[:m] *= self.wave[:m]
+        return h
+
+    def to_dict(self) -> dict:
+        return {"hazard": self.hazard, "review_months": self.review_months,
+                "confirm_probability": self.confirm_probability, "police_recovery": self.police_recovery,
+                "review_state": self.review_state, "rejected_state": self.rejected_state,
+                "wave": None if self.wave is None else self.wave.tolist()}
+
+
+def _check_fraud(fraud: FraudTransfer, model) -> None:
+    states = model.states
+    for attr in ("review_state", "rejected_state"):
+        name = getattr(fraud, attr)
+        states.index(name, field=f"FraudTransfer.{attr}")
+        if name in states.absorbing:
+            raise ValueError(f"FraudTransfer.{attr}: state {name!r} is absorbing")
+    r = states.index(fraud.review_state)
+    for seg in model.segments:
+        mats = [(t, m) for t, _, m in seg.groups] + ([("distressed", seg.distressed)] if seg.distressed is not None else [])
+        for t, m in mats:
+            into = m[:, r].copy()
+            into[r] = 0.0
+            if into.any():
+                i = int(np.flatnonzero(into)[0])
+                where = f"Segment {seg.name!r}" + (f", {t}" if t == "distressed" else f", type {t!r}" if seg.types else "")
+                raise ValueError(
+                    f"{where}, state {states.names[i]!r}: moves loans into {fraud.review_state!r} "
+                    f"(probability {float(into[i])!r}) while FraudTransfer is set; with FraudTransfer "
+                    f"claims come from its hazard alone, so the matrices must not enter the review state"
+                )
+
+
 def _check_matrix(seg: Segment, states: StateSpace) -> None:
     for type_name, _, m in seg.groups:
         where = f"Segment {seg.name!r}" + (f", type {type_name!r}" if seg.types else "")
@@ -316,12 +419,16 @@ class CreditModel:
         The :class:`MacroFactor`; default independent N(0, 1) months (phi = 0).
     income_shock
         Optional :class:`IncomeShock`; default none.
+    fraud
+        Optional :class:`FraudTransfer`; default none (any fraud is then only what the
+        matrices say).
     """
 
     states: StateSpace = field(default_factory=StateSpace)
     segments: tuple[Segment, ...] = ()
     macro: MacroFactor = field(default_factory=MacroFactor)
     income_shock: IncomeShock | None = None
+    fraud: FraudTransfer | None = None
 
     def __post_init__(self):
         if not isinstance(self.states, StateSpace):
@@ -347,6 +454,10 @@ class CreditModel:
             names.add(s.name)
             _check_matrix(s, self.states)
         object.__setattr__(self, "segments", segs)
+        if self.fraud is not None:
+            if not isinstance(self.fraud, FraudTransfer):
+                raise ValueError(f"CreditModel.fraud: need a FraudTransfer, got {type(self.fraud).__name__}")
+            _check_fraud(self.fraud, self)
 
     @property
     def segment_names(self) -> tuple[str, ...]:
@@ -364,13 +475,20 @@ class CreditModel:
 
     def with_macro(self, macro: MacroFactor) -> CreditModel:
         """The same model with another macro factor (for stress runs)."""
-        return CreditModel(states=self.states, segments=self.segments, macro=macro,
-                           income_shock=self.income_shock)
+        return self.replace(macro=macro)
 
     def with_income_shock(self, shock: IncomeShock | None) -> CreditModel:
         """The same model with another income shock (or none)."""
-        return CreditModel(states=self.states, segments=self.segments, macro=self.macro,
-                           income_shock=shock)
+        return self.replace(income_shock=shock)
+
+    def replace(self, **changes) -> CreditModel:
+        """A copy with some fields changed (validated again)."""
+        fields = {"states": self.states, "segments": self.segments, "macro": self.macro,
+                  "income_shock": self.income_shock, "fraud": self.fraud}
+        unknown = set(changes) - set(fields)
+        if unknown:
+            raise ValueError(f"CreditModel.replace: unknown fields {sorted(unknown)!r}")
+        return CreditModel(**{**fields, **changes})
 
     def to_dict(self) -> dict:
         """Plain-data form (lists, floats, strings): JSON and TOML ready."""
@@ -379,6 +497,7 @@ class CreditModel:
             "segments": [s.to_dict() for s in self.segments],
             "macro": self.macro.to_dict(),
             "income_shock": None if self.income_shock is None else self.income_shock.to_dict(),
+            "fraud": None if self.fraud is None else self.fraud.to_dict(),
         }
 
     @classmethod
@@ -394,6 +513,7 @@ class CreditModel:
                 for s in d["segments"]
             ),
             income_shock=IncomeShock(**d["income_shock"]) if d.get("income_shock") else None,
+            fraud=FraudTransfer(**d["fraud"]) if d.get("fraud") else None,
             macro=MacroFactor(macro.get("phi", 0.0), macro.get("path")),
         )
 
