@@ -56,6 +56,9 @@ class CompiledModel(NamedTuple):
     group_segment: np.ndarray  # (g1,) int32: segment of each group (G for padding)
     performing: np.ndarray  # (K,) bool: states where an income shock can start
     shock: np.ndarray  # (4,) float64: Φ⁻¹(hazard), √rho, 1/mean duration, report probability
+    absorbing: np.ndarray  # (K,) bool
+    fraud_states: np.ndarray  # (3,) int32: review, rejected and charge-off states (0 if unused)
+    fraud: np.ndarray  # (3,) float64: review months, confirm probability, police recovery
 
 
 class TypeDraw(NamedTuple):
@@ -98,8 +101,17 @@ def compile_model(model: CreditModel) -> tuple[CompiledModel, TypeDraw]:
         with np.errstate(divide="ignore"):
             shock = np.array([ndtri_np(sh.hazard), np.sqrt(sh.rho), 1.0 / sh.mean_months,
                               sh.report_probability])
+    fr = model.fraud
+    st = model.states
+    if fr is None:
+        fraud_states, fraud = np.zeros(3, np.int32), np.array([1.0, 0.0, 0.0])
+    else:
+        fraud_states = np.array([st.index(fr.review_state), st.index(fr.rejected_state),
+                                 st.index(st.charge_off)], dtype=np.int32)
+        fraud = np.array([fr.review_months, fr.confirm_probability, fr.police_recovery])
+    absorbing = np.array([n in st.absorbing for n in st.names])
     cm = CompiledModel(cumulative_quantiles(np.stack(mats + hard)), np.sqrt(np.array(rho + rho)), co,
-                       np.array(seg_of, dtype=np.int32), perf, shock)
+                       np.array(seg_of, dtype=np.int32), perf, shock, absorbing, fraud_states, fraud)
     return cm, TypeDraw(np.array(offset, dtype=np.int32), thr.astype(np.uint32))
 
 
@@ -127,9 +139,9 @@ def thresholds(q, sqrt_rho, z):
     return jnp.clip(t, 0, ONE).astype(jnp.uint32)
 
 
-@partial(jax.jit, static_argnames=("n_segments", "shocks"))
-def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, *, n_segments: int,
-                 shocks: bool = False):
+@partial(jax.jit, static_argnames=("n_segments", "shocks", "fraud"))
+def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, fraud_hazard, *,
+                 n_segments: int, shocks: bool = False, fraud: bool = False):
     """Simulate one chunk of loans under a batch of scenarios.
 
     Parameters (all arrays; shapes set the compiled version)
@@ -147,15 +159,18 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, *, n
         and starting state.
     units
         ``(N,)`` int32 exposure in integer units of the run's money quantum.
-    n_segments, shocks
-        Static: the number of segments G, and whether income shocks are simulated.
+    fraud_hazard
+        ``(T,)`` float64 fraud-claim hazard by month (the same in every scenario).
+    n_segments, shocks, fraud
+        Static: the number of segments G, and whether income shocks and fraud claims are
+        simulated.
 
     Returns
     -------
     counts ``(B, T, G*K*F)`` int32 loans by segment, state and flags for months 1..T, where
     F = 4 with shocks (flag 2 = under a shock this month, flag 1 = hardship reported) and 1
-    without; loss ``(B, G)`` int64 exposure units charged off over the horizon; charged
-    ``(B, G)`` int32 loans charged off.
+    without; loss ``(B, 2, G)`` int64 exposure units charged off over the horizon, for
+    credit (0) and confirmed fraud (1); charged ``(B, 2, G)`` int32 the loans.
     """
     _TRACES["chunk_kernel"] += 1
     g1 = cm.group_segment.shape[0]  # row groups, padding included
@@ -180,62 +195,89 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, *, n
         return jnp.sum(u[:, None] >= thr_t[base + state], axis=1, dtype=jnp.int32)
 
     # One Threefry call gives two words: months 2j+1 and 2j+2 use the two words of the
-    # counter (loan, j).  Months past the horizon get identity rows (nobody moves) and are
-    # dropped; at least two pairs keep the scan a loop (XLA unrolls a one-trip loop into
-    # code about three times slower than the loop body).
+    # counter (loan, j).  Months past the horizon get identity rows (nobody moves), no
+    # hazards, and are dropped; at least two pairs keep the scan a loop (XLA unrolls a
+    # one-trip loop into code about three times slower than the loop body).
     n_pairs = max(-(-n_months // 2), 2)
+    extra = 2 * n_pairs - n_months
     stay = jnp.where(jnp.arange(k - 1)[None, :] >= jnp.arange(k)[:, None], ONE, 0)
     stay = jnp.tile(stay.astype(jnp.uint32), (2 * g1, 1))
     q_h, sr_h, end_p, report = cm.shock[0], cm.shock[1], cm.shock[2], cm.shock[3]
     report_thr = jnp.round(report * ONE).astype(jnp.uint32)
     end_thr_all = jnp.round(end_p * ONE).astype(jnp.uint32)
+    review_state, rejected_state, co_state = cm.fraud_states[0], cm.fraud_states[1], cm.fraud_states[2]
+    review_months = cm.fraud[0].astype(jnp.int32)
+    confirm_thr = jnp.round(cm.fraud[1] * ONE).astype(jnp.uint32)
+    fz = jnp.concatenate([jnp.round(fraud_hazard * ONE), jnp.zeros(extra)]).astype(jnp.uint32)
 
-    def one_scenario(zs, key):
-        thr = thresholds(cm.q, cm.sqrt_rho, zs).reshape(n_months, 2 * g1 * k, k - 1)
-        thr = jnp.concatenate([thr, jnp.broadcast_to(stay, (2 * n_pairs - n_months,) + stay.shape)])
-        # the month's shock hazard on the 2**31 grid (0 past the horizon)
-        hz = ndtr((q_h - sr_h * zs) / jnp.sqrt(1.0 - sr_h * sr_h))
-        hz = jnp.concatenate([jnp.round(hz * ONE), jnp.zeros(2 * n_pairs - n_months)]).astype(jnp.uint32)
-
-        def month(carry, bits, thr_t, hz_t, shock_bits):
-            state, shocked, reported = carry
-            if not shocks:
-                new = move(state, bits, thr_t, row_base)
-                return (new, shocked, reported), count(bin_base + new)
+    def month(carry, words, thr_t, hz_t, fz_t):
+        state, shocked, reported, review, by_fraud = carry
+        bits, shock_bits, report_bits, fraud_bits = words
+        if shocks:
             # one word decides a shock's start (not shocked: u < hazard) or its end after
-            # this month (shocked: u < p·2**31, so durations are geometric with mean 1/p); a
-            # shock that starts now ends after it with u < hazard·p, u being uniform below
-            # the hazard given the start
-            u = shock_bits[0] >> jnp.uint32(1)
+            # this month (shocked: u < p·2**31, so durations are geometric with mean 1/p);
+            # a shock that starts now ends after it with u < hazard·p, u being uniform
+            # below the hazard given the start
+            u = shock_bits >> jnp.uint32(1)
             start = ~shocked & cm.performing[state] & (u < hz_t)
             now = shocked | start
             new = move(state, bits, thr_t, row_base + jnp.where(now, g1 * k, 0))
-            end_thr = jnp.where(start, jnp.round(hz_t.astype(jnp.float64) * end_p).astype(jnp.uint32), end_thr_all)
-            reported = reported | (now & ((shock_bits[1] >> jnp.uint32(1)) < report_thr))
+            end_thr = jnp.where(start, jnp.round(hz_t.astype(jnp.float64) * end_p).astype(jnp.uint32),
+                                end_thr_all)
+            reported = reported | (now & ((report_bits >> jnp.uint32(1)) < report_thr))
+            shocked = now & (u >= end_thr)
             flags = 2 * now.astype(jnp.int32) + reported.astype(jnp.int32)
-            return (new, now & (u >= end_thr), reported), count(bin_base + new * f + flags)
+        else:
+            new = move(state, bits, thr_t, row_base)
+            flags = 0
+        if fraud:
+            # one word decides a claim (not under review) or, in a review's last month, its
+            # outcome; a loan under review does not move
+            u = fraud_bits >> jnp.uint32(1)
+            in_review = review > 0
+            confirm = (review == 1) & (u < confirm_thr)
+            reject = (review == 1) & ~confirm
+            claim = ~in_review & ~cm.absorbing[state] & (u < fz_t)
+            held = jnp.where(confirm, co_state, jnp.where(reject, rejected_state, review_state))
+            new = jnp.where(claim, review_state, jnp.where(in_review, held, new))
+            review = jnp.where(claim, review_months, jnp.maximum(review - 1, 0))
+            by_fraud = by_fraud | confirm
+        return (new, shocked, reported, review, by_fraud), count(bin_base + new * f + flags)
+
+    def one_scenario(zs, key):
+        thr = thresholds(cm.q, cm.sqrt_rho, zs).reshape(n_months, 2 * g1 * k, k - 1)
+        thr = jnp.concatenate([thr, jnp.broadcast_to(stay, (extra,) + stay.shape)])
+        # the month's shock hazard on the 2**31 grid (0 past the horizon)
+        hz = ndtr((q_h - sr_h * zs) / jnp.sqrt(1.0 - sr_h * sr_h))
+        hz = jnp.concatenate([jnp.round(hz * ONE), jnp.zeros(extra)]).astype(jnp.uint32)
 
         def step(carry, inputs):
-            pair, thr_pair, hz_pair = inputs
-            w0, w1 = _rng.loan_uniform_pair(key, loan_id, pair)
-            if shocks:
-                o0, o1 = _rng.loan_uniform_pair(key, loan_id, pair, stream=_rng.STREAM_SHOCK)
-                r0, r1 = _rng.loan_uniform_pair(key, loan_id, pair, stream=_rng.STREAM_REPORT)
-            else:
-                o0 = o1 = r0 = r1 = None
-            carry, c0 = month(carry, w0, thr_pair[0], hz_pair[0], (o0, r0))
-            carry, c1 = month(carry, w1, thr_pair[1], hz_pair[1], (o1, r1))
-            return carry, jnp.stack([c0, c1])
+            pair, thr_pair, hz_pair, fz_pair = inputs
+            streams = [_rng.STREAM_TRANSITION]
+            streams += [_rng.STREAM_SHOCK, _rng.STREAM_REPORT] if shocks else []
+            streams += [_rng.STREAM_FRAUD] if fraud else []
+            drawn = {r: _rng.loan_uniform_pair(key, loan_id, pair, stream=r) for r in streams}
+            counts = []
+            for i in range(2):
+                words = tuple(drawn[r][i] if r in drawn else None for r in
+                              (_rng.STREAM_TRANSITION, _rng.STREAM_SHOCK, _rng.STREAM_REPORT, _rng.STREAM_FRAUD))
+                carry, c = month(carry, words, thr_pair[i], hz_pair[i], fz_pair[i])
+                counts.append(c)
+            return carry, jnp.stack(counts)
 
         pairs = jnp.arange(n_pairs, dtype=jnp.uint32)
-        init = (state0, jnp.zeros(state0.shape, bool), jnp.zeros(state0.shape, bool))
-        (final, _, _), occ = jax.lax.scan(
-            step, init, (pairs, thr.reshape(n_pairs, 2, 2 * g1 * k, k - 1), hz.reshape(n_pairs, 2)))
+        false = jnp.zeros(state0.shape, bool)
+        init = (state0, false, false, jnp.zeros(state0.shape, jnp.int32), false)
+        (final, _, _, _, by_fraud), occ = jax.lax.scan(
+            step, init, (pairs, thr.reshape(n_pairs, 2, 2 * g1 * k, k - 1), hz.reshape(n_pairs, 2),
+                         fz.reshape(n_pairs, 2)))
         occ = occ.reshape(2 * n_pairs, n_bins)[:n_months]
         charged = cm.charge_off[final] & ~cm.charge_off[state0]
-        loss = jnp.zeros(s1, jnp.int64).at[seg].add(jnp.where(charged, units, 0).astype(jnp.int64))
-        n_charged = jnp.zeros(s1, jnp.int32).at[seg].add(charged.astype(jnp.int32))
-        return occ[:, : n_segments * k * f], loss[:n_segments], n_charged[:n_segments]
+        kind = jnp.where(by_fraud, s1, 0) + seg  # credit losses in [0, s1), fraud in [s1, 2·s1)
+        loss = jnp.zeros(2 * s1, jnp.int64).at[kind].add(jnp.where(charged, units, 0).astype(jnp.int64))
+        n_charged = jnp.zeros(2 * s1, jnp.int32).at[kind].add(charged.astype(jnp.int32))
+        return (occ[:, : n_segments * k * f], loss.reshape(2, s1)[:, :n_segments],
+                n_charged.reshape(2, s1)[:, :n_segments])
 
     return jax.lax.map(lambda a: one_scenario(*a), (z, keys))
 

@@ -16,7 +16,8 @@ import jax.numpy as jnp
 import numpy as np
 
 __all__ = ["threefry2x32", "scenario_keys", "seed_key", "macro_key", "loan_uniform_pair",
-           "STREAM_TRANSITION", "STREAM_TYPE", "STREAM_SHOCK", "STREAM_REPORT", "STREAM_MACRO", "x64"]
+           "STREAM_TRANSITION", "STREAM_TYPE", "STREAM_SHOCK", "STREAM_REPORT", "STREAM_FRAUD",
+           "STREAM_MACRO", "x64"]
 
 def x64():
     """Context in which JAX computes in 64 bits (int64 sums, float64 tilt), whatever the
@@ -33,6 +34,7 @@ STREAM_TRANSITION = 0
 STREAM_TYPE = 1  # a loan's behaviour type: drawn once, under the seed's key (not a scenario's)
 STREAM_SHOCK = 2  # income shock: onset and, given onset, duration
 STREAM_REPORT = 3  # income shock: hardship reported to the lender
+STREAM_FRAUD = 4  # fraud: a claim, and at the end of its review the outcome
 STREAM_MACRO = 255  # reserved: the macro factor's key (see macro_key)
 _MONTH_BITS = 24  # month pairs < 2**24 and streams < 2**8 share the second counter word
 

@@ -339,6 +339,8 @@ class FraudTransfer:
 
 def _check_fraud(fraud: FraudTransfer, model) -> None:
     states = model.states
+    if states.charge_off is None:
+        raise ValueError("FraudTransfer: the state space has no charge-off state to send confirmed frauds to")
     for attr in ("review_state", "rejected_state"):
         name = getattr(fraud, attr)
         states.index(name, field=f"FraudTransfer.{attr}")

@@ -200,8 +200,10 @@ def simulate(
         z = _engine.macro_paths(keys, model.macro.phi, horizon)
 
     occ = np.zeros((scenarios, horizon, g * k * f), dtype=np.int64)
-    loss_units = np.zeros((scenarios, g), dtype=np.int64)
-    charged = np.zeros((scenarios, g), dtype=np.int64)
+    loss_units = np.zeros((scenarios, 2, g), dtype=np.int64)  # credit, fraud
+    charged = np.zeros((scenarios, 2, g), dtype=np.int64)
+    fraud = model.fraud is not None
+    fraud_hazard = jnp.asarray(model.fraud.hazards(horizon) if fraud else np.zeros(horizon))
 
     n_groups = cm.group_segment.shape[0] - 1
     by_group = np.zeros(n_groups, dtype=np.int64)
@@ -220,10 +222,10 @@ def simulate(
             by_group += np.bincount(np.asarray(group), minlength=n_groups + 1)[:n_groups]
             cst = np.concatenate([st0[start:stop], np.zeros(pad, np.int32)])
             cun = np.concatenate([units[start:stop], np.zeros(pad, np.int32)])
-            args = (ids, group) + tuple(jnp.asarray(a) for a in (cst, cun))
+            args = (ids, group) + tuple(jnp.asarray(a) for a in (cst, cun)) + (fraud_hazard,)
             for sl in _scenario_blocks(scenarios, batch):
                 o, lo, c = _engine.chunk_kernel(cm_dev, jnp.asarray(z[sl]), jnp.asarray(keys[sl]), *args,
-                                                n_segments=g, shocks=shocks)
+                                                n_segments=g, shocks=shocks, fraud=fraud)
                 occ[sl] += np.asarray(o)
                 loss_units[sl] += np.asarray(lo)
                 charged[sl] += np.asarray(c)
@@ -233,7 +235,11 @@ def simulate(
     if shocks:  # flag bit 2: under a shock during the month; bit 1: hardship reported
         flags = {"in_shock": occ[..., 2:].sum(axis=(3, 4)), "hardship_reported": occ[..., 1::2].sum(axis=(3, 4))}
     occ = occ.sum(axis=4).reshape(scenarios, horizon, g * k)
-    return _dataset(model, book, seg, st0, occ, loss_units * quantum, charged, z, by_group, flags,
+    if fraud:
+        flags = flags or {}
+        flags["fraud_loss"] = loss_units[:, 1] * quantum * (1.0 - model.fraud.police_recovery)
+        flags["fraud_charged_off"] = charged[:, 1]
+    return _dataset(model, book, seg, st0, occ, loss_units[:, 0] * quantum, charged[:, 0], z, by_group, flags,
                     horizon=horizon, scenarios=scenarios, seed=seed, engine=engine)
 
 
@@ -275,7 +281,8 @@ def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flag
         "occupancy": (("scenario", "month", "segment", "state"), occupancy,
                       {"units": "loans", "description": "number of loans in each state at the end of each month"}),
         "loss": (("scenario",), loss_by_seg.sum(axis=1),
-                 {**money, "description": "exposure of loans charged off over the horizon (loss given default 100%)"}),
+                 {**money, "description": "credit loss: exposure of loans charged off over the horizon, "
+                  "confirmed frauds apart (loss given default 100%)"}),
         "loss_by_segment": (("scenario", "segment"), loss_by_seg,
                             {**money, "description": "loss by segment"}),
         "charged_off": (("scenario",), charged.sum(axis=1),
@@ -290,7 +297,14 @@ def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flag
                           {"units": "loans", "description": "loans of each latent behaviour type "
                            "(drawn once per loan from the seed; 'all' for a segment without types)"}),
     }
-    if flags is not None:
+    flags = flags or {}
+    if "fraud_loss" in flags:
+        data["fraud_loss"] = (("scenario", "segment"), flags["fraud_loss"],
+                              {**money, "description": "exposure of loans charged off as confirmed fraud, "
+                               "less police recovery: borne by the platform, apart from the credit loss"})
+        data["fraud_charged_off"] = (("scenario", "segment"), flags["fraud_charged_off"],
+                                     {"units": "loans", "description": "loans charged off as confirmed fraud"})
+    if "in_shock" in flags:
         zero = np.zeros((s, 1, g), dtype=np.int64)
         data["in_shock"] = (("scenario", "month", "segment"), np.concatenate([zero, flags["in_shock"]], axis=1),
                             {"units": "loans", "description": "loans under an income shock during the month "
