@@ -209,3 +209,21 @@ def test_save_result_leaves_nothing_on_failure(tmp_path, small):
     with pytest.raises((TypeError, ValueError)):
         cs.save_result(ds, path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_short_stress_path_is_followed_by_the_ar1():
+    """A path of L months fixes Z there in every scenario; then the AR(1) goes on from its
+    last value: E[Z_{L+j}] = phi^j · z_L and Var = 1 − phi^(2j)."""
+    phi, path = 0.8, np.array([-1.0, -2.0, -3.0])
+    model = cs.CreditModel(states=cs.StateSpace(["current", "charged_off"]),
+                           segments=[cs.Segment("g", [[0.99, 0.01], [0, 1]])],
+                           macro=cs.MacroFactor(phi=phi, path=path))
+    ds = cs.simulate(model, cs.LoanBook.homogeneous(1, segment="g"), horizon=6, scenarios=4000, seed=2)
+    z = ds.macro_z.isel(month=slice(1, None)).values
+    assert np.all(z[:, :3] == path)
+    s = z.shape[0]
+    zc = family_z(6)
+    for j in (1, 2, 3):
+        mean, var = phi**j * path[-1], 1 - phi ** (2 * j)
+        assert abs(z[:, 2 + j].mean() - mean) <= zc * np.sqrt(var / s)
+        assert abs(z[:, 2 + j].var() - var) <= zc * var * np.sqrt(2 / s)

@@ -180,9 +180,11 @@ class MacroFactor:
         Z_t = phi·Z_{t−1} + √(1−phi²)·ε_t, so every Z_t is N(0, 1).  Default 0 (independent
         months).
     path
-        Optional fixed path of Z values, one per simulated month (a stress path).  When
-        given, every scenario uses it and ``phi`` is not used; its length must equal the
-        run's horizon.  Negative values are bad months.
+        Optional fixed path of Z values for the first months (a stress path): every
+        scenario takes these values, and after the path's last month Z goes on as the
+        AR(1) from its last value, differently in each scenario.  At most the run's
+        horizon long; a path as long as the horizon fixes Z entirely.  Negative values are
+        bad months.
     """
 
     phi: float = 0.0

@@ -178,9 +178,10 @@ def simulate(
     chunk = _padded_length(min(n, cap), cap)
     batch = _positive_int("scenario_batch", scenario_batch) if scenario_batch is not None \
         else DEFAULT_SCENARIO_BATCH
-    if model.macro.path is not None and model.macro.path.shape[0] != horizon:
+    if model.macro.path is not None and model.macro.path.shape[0] > horizon:
         raise ValueError(
-            f"MacroFactor.path: has {model.macro.path.shape[0]} months, the horizon is {horizon}"
+            f"MacroFactor.path: has {model.macro.path.shape[0]} months, the horizon is {horizon} "
+            f"(a path may be shorter than the horizon, not longer)"
         )
 
     seg, st0 = _resolve(book, model)
@@ -194,10 +195,7 @@ def simulate(
 
     scen_idx = np.arange(scenarios, dtype=np.int64)
     keys = _rng.scenario_keys(seed, scen_idx)
-    if model.macro.path is not None:
-        z = np.broadcast_to(model.macro.path, (scenarios, horizon)).copy()
-    else:
-        z = _engine.macro_paths(keys, model.macro.phi, horizon)
+    z = _engine.macro_paths(keys, model.macro.phi, horizon, model.macro.path)
 
     occ = np.zeros((scenarios, horizon, g * k * f), dtype=np.int64)
     loss_units = np.zeros((scenarios, 2, g), dtype=np.int64)  # credit, fraud
