@@ -9,6 +9,7 @@ from .risk import format_summary, risk_summary
 from .schedule import RepaymentMethod
 from .simulate import model_from_result, simulate
 from .states import DEFAULT_STATES, StateSpace
+from .stress import STRESS_SCENARIOS, apply_stress
 from .terms import LoanTerms
 
 __all__ = [
@@ -31,4 +32,6 @@ __all__ = [
     "format_summary",
     "save_result",
     "load_result",
+    "STRESS_SCENARIOS",
+    "apply_stress",
 ]
