@@ -1,6 +1,9 @@
 """Shared builders for the tests: random valid chains and small models."""
 
+import re
+
 import numpy as np
+import pytest
 from scipy import special, stats
 
 import creditsim as cs
@@ -31,3 +34,8 @@ def two_state_model(p: float = 0.02, rho: float = 0.1, phi: float = 0.0) -> cs.C
     states = cs.StateSpace(["current", "charged_off"])
     seg = cs.Segment("all", [[1 - p, p], [0.0, 1.0]], rho=rho)
     return cs.CreditModel(states=states, segments=[seg], macro=cs.MacroFactor(phi=phi))
+
+
+def raises(*parts):
+    """``pytest.raises(ValueError)`` whose message contains ``parts`` in this order."""
+    return pytest.raises(ValueError, match=".*".join(re.escape(p) for p in parts))

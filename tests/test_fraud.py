@@ -1,18 +1,12 @@
 """Fraudulent transfer: claims, reviews, confirmed fraud losses apart from credit losses."""
 
-import re
-
 import numpy as np
 import pytest
 import xarray as xr
 
 import creditsim as cs
 from creditsim import FraudTransfer, presets
-from helpers import family_z
-
-
-def raises(*parts):
-    return pytest.raises(ValueError, match=".*".join(re.escape(p) for p in parts))
+from helpers import family_z, raises
 
 
 def _no_fraud_rows(m):

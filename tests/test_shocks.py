@@ -1,9 +1,6 @@
 """Idiosyncratic income shocks: oracles for their timing, their rows and their effect."""
 
-import re
-
 import numpy as np
-import pytest
 import xarray as xr
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,11 +8,7 @@ from hypothesis import strategies as st
 import creditsim as cs
 from creditsim import IncomeShock, oracles, presets
 from creditsim.macro import conditional_matrix
-from helpers import family_z
-
-
-def raises(*parts):
-    return pytest.raises(ValueError, match=".*".join(re.escape(p) for p in parts))
+from helpers import family_z, raises
 
 
 def _band(distressed_z=-2.0, rho=0.0):

@@ -1,18 +1,14 @@
 """Stress scenarios as data."""
 
 import json
-import re
 
 import numpy as np
 import pytest
 
 import creditsim as cs
 from creditsim import FraudTransfer, IncomeShock, presets
+from helpers import raises
 from test_fraud import _no_fraud_rows
-
-
-def raises(*parts):
-    return pytest.raises(ValueError, match=".*".join(re.escape(p) for p in parts))
 
 
 def _model():

@@ -1,6 +1,5 @@
 """Loan terms, books with terms (DataFrame, CSV) and the synthetic Jiebei-like book."""
 
-import re
 
 import numpy as np
 import pandas as pd
@@ -11,10 +10,7 @@ from creditsim import presets
 from creditsim.schedule import RepaymentMethod as RM
 from creditsim.schedule import balance
 from creditsim.terms import LoanTerms
-
-
-def raises(*parts):
-    return pytest.raises(ValueError, match=".*".join(re.escape(p) for p in parts))
+from helpers import raises
 
 
 class TestLoanTermsValidation:

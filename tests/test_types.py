@@ -1,18 +1,11 @@
 """Behaviour types: latent per-loan kinds with their own transition matrices."""
 
-import re
-
 import numpy as np
-import pytest
 import xarray as xr
 
 import creditsim as cs
 from creditsim import BehaviourType, oracles, presets
-from helpers import family_z
-
-
-def raises(*parts):
-    return pytest.raises(ValueError, match=".*".join(re.escape(p) for p in parts))
+from helpers import family_z, raises
 
 
 def _typed_model(rho=0.0):

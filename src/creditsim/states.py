@@ -34,6 +34,15 @@ def _names(field: str, values: Iterable[str] | None) -> tuple[str, ...]:
     return out
 
 
+def _subset(field: str, values, names: tuple[str, ...]) -> tuple[str, ...]:
+    """Some of ``names``, checked, in the order of ``names``."""
+    chosen = _names(field, values)
+    for v in chosen:
+        if v not in names:
+            raise ValueError(f"StateSpace.{field}: unknown state {v!r}; states are {list(names)!r}")
+    return tuple(n for n in names if n in set(chosen))
+
+
 @dataclass(frozen=True, init=False)
 class StateSpace:
     """Named states of a loan, listed from best to worst.
@@ -104,34 +113,22 @@ class StateSpace:
         if absorbing is None:
             absorbing_t = tuple(n for n in names_t if n in (co, po))
         else:
-            absorbing_t = _names("absorbing", absorbing)
-            for a in absorbing_t:
-                if a not in seen:
-                    raise ValueError(
-                        f"StateSpace.absorbing: unknown state {a!r}; states are {list(names_t)!r}"
-                    )
+            absorbing_t = _subset("absorbing", absorbing, names_t)
             for field, s in (("charge_off", co), ("paid_off", po)):
                 if s is not None and s not in absorbing_t:
                     raise ValueError(
                         f"StateSpace.{field}: state {s!r} must be absorbing; "
                         f"absorbing states are {list(absorbing_t)!r}"
                     )
-            # keep the order of `names`
-            absorbing_t = tuple(n for n in names_t if n in set(absorbing_t))
         if performing is None:
             perf_t = tuple(n for n in names_t if n in ("current", "restructured") and n not in absorbing_t)
             if not perf_t:
                 perf_t = tuple(n for n in names_t if n not in absorbing_t)[:1]
         else:
-            perf_t = _names("performing", performing)
+            perf_t = _subset("performing", performing, names_t)
             for p in perf_t:
-                if p not in seen:
-                    raise ValueError(
-                        f"StateSpace.performing: unknown state {p!r}; states are {list(names_t)!r}"
-                    )
                 if p in absorbing_t:
                     raise ValueError(f"StateSpace.performing: state {p!r} is absorbing")
-            perf_t = tuple(n for n in names_t if n in set(perf_t))
         object.__setattr__(self, "performing", perf_t)
         object.__setattr__(self, "names", names_t)
         object.__setattr__(self, "absorbing", absorbing_t)
