@@ -55,8 +55,11 @@ def test_mean_occupancy_is_matrix_power(run):
     assert np.all(occ.sum(axis=2) == n)
 
 
-def test_absorption_matches_fundamental_matrix():
-    """Absorption probabilities and mean months to absorption from N = (I - Q)⁻¹."""
+@pytest.mark.parametrize("dpd", [None, 180, 120])
+def test_absorption_matches_fundamental_matrix(dpd):
+    """Absorption probabilities and mean months to absorption from N = (I - Q)⁻¹, of the
+    chain itself (no charge-off rule) and of the chain over months past due that the
+    charge-off rule at 180 or 120 days makes of it."""
     names = ["paid_off", "current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_180", "charged_off"]
     p = np.array([
         [1.00, 0.00, 0.00, 0.00, 0.00, 0.00, 0.00],
@@ -70,11 +73,14 @@ def test_absorption_matches_fundamental_matrix():
     states = cs.StateSpace(names)
     transient = states.transient
     # one segment per starting state, same matrix: occupancy by segment is by start state
-    model = cs.CreditModel(states=states, segments=[cs.Segment(s, p) for s in transient])
+    model = cs.CreditModel(states=states, segments=[cs.Segment(s, p) for s in transient], charge_off_dpd=dpd)
     per = 40_000
     seg = np.repeat(np.array(transient), per)
     book = cs.LoanBook(segment=seg, state=seg, exposure=np.ones(seg.size))
-    o = oracles.absorption(p, [0, 6])
+    big, state_of, entry = oracles.past_due_chain(p, states, dpd)
+    absorbing = [int(entry[0]), int(entry[6])]
+    o = oracles.absorption(big, absorbing)
+    rows = [int(np.searchsorted(np.setdiff1d(np.arange(big.shape[0]), absorbing), entry[i])) for i in range(1, 6)]
     # horizon long enough that the mass still transient is below 1e-9
     radius = max(abs(np.linalg.eigvals(p[1:6, 1:6])))
     horizon = int(np.ceil(np.log(1e-9) / np.log(radius)))
@@ -85,12 +91,15 @@ def test_absorption_matches_fundamental_matrix():
         o_s = occ.sel(segment=s)
         co = float(o_s.sel(state="charged_off").isel(month=-1)) / per
         po = float(o_s.sel(state="paid_off").isel(month=-1)) / per
-        b_co, b_po = o["B"][i, 1], o["B"][i, 0]
+        r = rows[i]
+        b_co, b_po = o["B"][r, 1], o["B"][r, 0]
         assert abs(co - b_co) <= z * np.sqrt(b_co * (1 - b_co) / per)
         assert abs(po - b_po) <= z * np.sqrt(b_po * (1 - b_po) / per)
         # E[tau] = sum over months t >= 0 of P(still transient at t)
         alive = o_s.sel(state=list(transient)).sum("state").values[:-1] / per
-        assert abs(alive.sum() - o["t"][i]) <= z * np.sqrt(o["t_var"][i] / per)
+        assert abs(alive.sum() - o["t"][r]) <= z * np.sqrt(o["t_var"][r] / per)
+    if dpd is not None:  # the rule charges off more than the chain alone
+        assert oracles.absorption(p, [0, 6])["B"][4, 1] < o["B"][rows[4], 1]
 
 
 @pytest.mark.parametrize("alpha", [0.99, 0.999])
@@ -137,16 +146,19 @@ def test_vasicek_mean_and_variance():
     np.testing.assert_array_equal(ds.loss.values, ds.charged_off.values)
 
 
-def test_rows_at_a_fixed_macro_path_match_the_conditional_matrices():
+@pytest.mark.parametrize("dpd", [None, 180])
+def test_rows_at_a_fixed_macro_path_match_the_conditional_matrices(dpd):
     """Under a fixed Z path the expected occupancy is π₀·P(z₁)·P(z₂)···: the tilt's
-    direction, loading and precision, month by month (loans independent given the path)."""
+    direction, loading and precision, month by month (loans independent given the path);
+    with the charge-off rule, of the chains over months past due made of each P(z)."""
     names = list(cs.DEFAULT_STATES)
     from creditsim import presets
 
     p = presets.band_matrix(**presets.BANDS["E"])
     path = np.array([-2.5, 1.5, -1.0, 0.5])
     rho = 0.2
-    model = cs.CreditModel(segments=[cs.Segment("E", p, rho=rho)], macro=cs.MacroFactor(path=path))
+    model = cs.CreditModel(segments=[cs.Segment("E", p, rho=rho)], macro=cs.MacroFactor(path=path),
+                           charge_off_dpd=dpd)
     rng = np.random.default_rng(7)
     n, scenarios = 40_000, 8
     start = rng.choice(names, size=n, p=[0.0, 0.5, 0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.0])
@@ -154,12 +166,15 @@ def test_rows_at_a_fixed_macro_path_match_the_conditional_matrices():
     ds = cs.simulate(model, book, horizon=path.size, scenarios=scenarios, seed=11)
     occ = ds.occupancy.sel(segment="E").values.astype(float).mean(axis=0)  # (T+1, K)
     n0 = np.array([(start == s).sum() for s in names], dtype=float)
-    prod = np.eye(len(names))
+    _, state_of, entry = oracles.past_due_chain(p, model.states, dpd)
+    to_states = (state_of[:, None] == np.arange(len(names))[None, :]).astype(float)
+    prod = np.eye(state_of.size)[entry]  # (K, M): each start state in its entry sub-state
     z = family_z(path.size * len(names))
     for t, zt in enumerate(path, start=1):
-        prod = prod @ conditional_matrix(p, rho, zt)
-        expected = n0 @ prod
-        se = np.sqrt(np.einsum("s,sj->j", n0, prod * (1 - prod)) / scenarios)
+        prod = prod @ oracles.past_due_chain(conditional_matrix(p, rho, zt), model.states, dpd)[0]
+        expected = n0 @ prod @ to_states
+        p_t = prod @ to_states
+        se = np.sqrt(np.einsum("s,sj->j", n0, p_t * (1 - p_t)) / scenarios)
         assert np.all(np.abs(occ[t] - expected) <= z * se + 1e-9), (t, occ[t] - expected, se)
 
 

@@ -28,7 +28,7 @@ from . import _rng
 from .macro import conditional_cumulative, cumulative_quantiles
 from .model import CreditModel
 
-__all__ = ["CompiledModel", "TypeDraw", "compile_model", "draw_groups", "chunk_kernel", "macro_paths",
+__all__ = ["CompiledModel", "TypeDraw", "LoanMoney", "needs_aging", "compile_model", "draw_groups", "chunk_kernel", "macro_paths",
            "trace_count"]
 
 ONE = 2**31  # probability 1 on the threshold grid
@@ -59,6 +59,9 @@ class CompiledModel(NamedTuple):
     absorbing: np.ndarray  # (K,) bool
     fraud_states: np.ndarray  # (3,) int32: review, rejected and charge-off states (0 if unused)
     fraud: np.ndarray  # (3,) float64: review months, confirm probability, police recovery
+    past_first: np.ndarray  # (K,) int32: months past due on entering each state
+    past_ages: np.ndarray  # (K,) bool: staying one more month adds a month past due
+    rules: np.ndarray  # (4,) int32: charge-off state, paid-off state, has paid-off, charge-off dpd
 
 
 class TypeDraw(NamedTuple):
@@ -66,6 +69,14 @@ class TypeDraw(NamedTuple):
 
     offset: np.ndarray  # (G+1,) int32: first group of each segment (padding last)
     thr: np.ndarray  # (G+1, max types - 1) uint32: cumulative type shares on the 2**31 grid
+
+
+def needs_aging(model: CreditModel) -> bool:
+    """Whether the charge-off rule can act: some loan can get past ``charge_off_dpd``."""
+    if model.charge_off_dpd is None or model.states.charge_off is None:
+        return False
+    st = model.states
+    return any(last > first or 30 * first > model.charge_off_dpd for first, last in st.past_due)
 
 
 def compile_model(model: CreditModel) -> tuple[CompiledModel, TypeDraw]:
@@ -110,8 +121,13 @@ def compile_model(model: CreditModel) -> tuple[CompiledModel, TypeDraw]:
                                  st.index(st.charge_off)], dtype=np.int32)
         fraud = np.array([fr.review_months, fr.confirm_probability, fr.police_recovery])
     absorbing = np.array([n in st.absorbing for n in st.names])
+    past = np.array(st.past_due, dtype=np.int32).reshape(k, 2)
+    limit = model.charge_off_dpd if model.charge_off_dpd is not None else 2**30
+    rules = np.array([st.index(st.charge_off) if st.charge_off else 0,
+                      st.index(st.paid_off) if st.paid_off else 0, st.paid_off is not None, limit], dtype=np.int32)
     cm = CompiledModel(cumulative_quantiles(np.stack(mats + hard)), np.sqrt(np.array(rho + rho)), co,
-                       np.array(seg_of, dtype=np.int32), perf, shock, absorbing, fraud_states, fraud)
+                       np.array(seg_of, dtype=np.int32), perf, shock, absorbing, fraud_states, fraud,
+                       past[:, 0].copy(), past[:, 1] > past[:, 0], rules)
     return cm, TypeDraw(np.array(offset, dtype=np.int32), thr.astype(np.uint32))
 
 
@@ -139,9 +155,37 @@ def thresholds(q, sqrt_rho, z):
     return jnp.clip(t, 0, ONE).astype(jnp.uint32)
 
 
-@partial(jax.jit, static_argnames=("n_segments", "shocks", "fraud"))
-def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, fraud_hazard, *,
-                 n_segments: int, shocks: bool = False, fraud: bool = False):
+class LoanMoney(NamedTuple):
+    """Per-loan money inputs of the kernel (one entry per loan of a chunk)."""
+
+    balance: np.ndarray  # int32: principal not yet due, in money units
+    rate: np.ndarray  # float32: monthly contract rate
+    log_growth: np.ndarray  # float32: log(1 + monthly rate)
+    penalty: np.ndarray  # float32: monthly penalty rate on overdue amounts
+    method: np.ndarray  # int32: repayment method code
+    remaining: np.ndarray  # int32: instalments still to fall due
+
+
+def _principal_share(rate, log_growth, method, rem):
+    """Share of the principal not yet due that falls due this month, given ``rem`` > 0
+    instalments left: equal instalments r / ((1+r)^rem − 1) (1/rem at r = 0), equal principal
+    1/rem, interest first 0 until the last; every method 1 in its last month."""
+    remf = jnp.maximum(rem, 1).astype(jnp.float32)
+    ei = jnp.where(rate > 0, rate / jnp.expm1(remf * log_growth), 1.0 / remf)
+    share = jnp.where(method == 0, ei, jnp.where(method == 1, 1.0 / remf, 0.0))
+    return jnp.where(rem == 1, 1.0, share)
+
+
+def _take(x, frac):
+    """``round(x · frac)`` for int32 ``x`` and float32 ``frac`` in [0, 1]; exact at 0 and 1."""
+    part = jnp.round(x.astype(jnp.float32) * frac).astype(jnp.int32)
+    return jnp.where(frac >= 1.0, x, jnp.minimum(part, x))
+
+
+@partial(jax.jit, static_argnames=("n_segments", "shocks", "fraud", "aging", "money"))
+def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, fraud_hazard,
+                 loans: LoanMoney | None = None, *, n_segments: int, shocks: bool = False,
+                 fraud: bool = False, aging: bool = False, money: bool = False):
     """Simulate one chunk of loans under a batch of scenarios.
 
     Parameters (all arrays; shapes set the compiled version)
@@ -158,19 +202,28 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, frau
         ``(N,)`` int32 row group (segment and behaviour type; the last group is padding)
         and starting state.
     units
-        ``(N,)`` int32 exposure in integer units of the run's money quantum.
+        ``(N,)`` int32 exposure in integer units of the run's money quantum (the loss of a
+        charged-off loan when ``money`` is off).
     fraud_hazard
         ``(T,)`` float64 fraud-claim hazard by month (the same in every scenario).
-    n_segments, shocks, fraud
-        Static: the number of segments G, and whether income shocks and fraud claims are
-        simulated.
+    loans
+        With ``money``: the loans' balances and terms (:class:`LoanMoney`).
+    n_segments, shocks, fraud, aging, money
+        Static: the number of segments G; whether income shocks and fraud claims are
+        simulated; whether months past due are counted (for the charge-off rule); whether
+        balances, instalments and payments are simulated.
 
     Returns
     -------
-    counts ``(B, T, G*K*F)`` int32 loans by segment, state and flags for months 1..T, where
-    F = 4 with shocks (flag 2 = under a shock this month, flag 1 = hardship reported) and 1
-    without; loss ``(B, 2, G)`` int64 exposure units charged off over the horizon, for
-    credit (0) and confirmed fraud (1); charged ``(B, 2, G)`` int32 the loans.
+    A dict per scenario batch: ``counts (B, T, G*K*F)`` int32 loans by segment, state and
+    flags for months 1..T (F = 4 with shocks: flag 2 = under a shock this month, flag 1 =
+    hardship reported; else 1); ``loss (B, 2, G)`` int64 units charged off over the
+    horizon for credit (0) and confirmed fraud (1); ``charged (B, 2, G)`` int32 the loans.
+    With ``money`` also ``balance (B, T, G*K*F)`` int64 principal of live loans by bin,
+    ``flows (B, T, 4)`` int64 interest received, principal repaid, credit and fraud
+    charge-offs by month, ``written (B, 2, 2)`` int64 principal and interest charged off by
+    cause, and ``end (B, 2)`` int64 interest and penalty charged over the horizon and
+    interest still owed at its end.
     """
     _TRACES["chunk_kernel"] += 1
     g1 = cm.group_segment.shape[0]  # row groups, padding included
@@ -178,6 +231,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, frau
     s1 = n_segments + 1  # segments, padding included
     f = 4 if shocks else 1
     n_months = z.shape[1]
+    aging = aging or money
     seg = cm.group_segment[group]
     row_base = group * k
     bin_base = seg * (k * f)
@@ -186,8 +240,11 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, frau
     n_bins = s1 * k * f
     lane = (jnp.arange(group.shape[0], dtype=jnp.int32) % LANES) * n_bins
 
-    def count(bins):
-        occ = jnp.zeros(LANES * n_bins, jnp.int32).at[lane + bins].add(1)
+    def count(bins, weight=None):
+        if weight is None:
+            occ = jnp.zeros(LANES * n_bins, jnp.int32).at[lane + bins].add(1)
+        else:
+            occ = jnp.zeros(LANES * n_bins, jnp.int64).at[lane + bins].add(weight.astype(jnp.int64))
         return occ.reshape(LANES, n_bins).sum(axis=0)
 
     def move(state, bits, thr_t, base):
@@ -209,30 +266,35 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, frau
     review_months = cm.fraud[0].astype(jnp.int32)
     confirm_thr = jnp.round(cm.fraud[1] * ONE).astype(jnp.uint32)
     fz = jnp.concatenate([jnp.round(fraud_hazard * ONE), jnp.zeros(extra)]).astype(jnp.uint32)
+    co_state_any, paid_state, has_paid, dpd_limit = cm.rules[0], cm.rules[1], cm.rules[2] > 0, cm.rules[3]
+    live0 = ~cm.absorbing[state0]
 
-    def month(carry, words, thr_t, hz_t, fz_t):
-        state, shocked, reported, review, by_fraud = carry
+    def month(c, t, words, thr_t, hz_t, fz_t):
+        state = c["state"]
         bits, shock_bits, report_bits, fraud_bits = words
         if shocks:
             # one word decides a shock's start (not shocked: u < hazard) or its end after
             # this month (shocked: u < p·2**31, so durations are geometric with mean 1/p);
             # a shock that starts now ends after it with u < hazard·p, u being uniform
             # below the hazard given the start
+            shocked = c["shocked"]
             u = shock_bits >> jnp.uint32(1)
             start = ~shocked & cm.performing[state] & (u < hz_t)
             now = shocked | start
             new = move(state, bits, thr_t, row_base + jnp.where(now, g1 * k, 0))
             end_thr = jnp.where(start, jnp.round(hz_t.astype(jnp.float64) * end_p).astype(jnp.uint32),
                                 end_thr_all)
-            reported = reported | (now & ((report_bits >> jnp.uint32(1)) < report_thr))
-            shocked = now & (u >= end_thr)
-            flags = 2 * now.astype(jnp.int32) + reported.astype(jnp.int32)
+            c["reported"] = c["reported"] | (now & ((report_bits >> jnp.uint32(1)) < report_thr))
+            c["shocked"] = now & (u >= end_thr)
+            flags = 2 * now.astype(jnp.int32) + c["reported"].astype(jnp.int32)
         else:
             new = move(state, bits, thr_t, row_base)
             flags = 0
+        frozen = False
         if fraud:
             # one word decides a claim (not under review) or, in a review's last month, its
-            # outcome; a loan under review does not move
+            # outcome; a loan under review does not move and nothing falls due on it
+            review = c["review"]
             u = fraud_bits >> jnp.uint32(1)
             in_review = review > 0
             confirm = (review == 1) & (u < confirm_thr)
@@ -240,9 +302,58 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, frau
             claim = ~in_review & ~cm.absorbing[state] & (u < fz_t)
             held = jnp.where(confirm, co_state, jnp.where(reject, rejected_state, review_state))
             new = jnp.where(claim, review_state, jnp.where(in_review, held, new))
-            review = jnp.where(claim, review_months, jnp.maximum(review - 1, 0))
-            by_fraud = by_fraud | confirm
-        return (new, shocked, reported, review, by_fraud), count(bin_base + new * f + flags)
+            c["review"] = jnp.where(claim, review_months, jnp.maximum(review - 1, 0))
+            c["by_fraud"] = c["by_fraud"] | confirm
+            frozen = (in_review & ~reject) | claim
+        if aging:
+            # months past due after this month: a state's first month on entry, one more
+            # for a loan staying in a state that spans several months; past the limit the
+            # loan is charged off instead
+            d = c["dpd"]
+            first = cm.past_first[new]
+            d_new = jnp.where((new == state) & cm.past_ages[new], d + 1, first)
+            force = (first > 0) & (d_new * 30 > dpd_limit)
+            new = jnp.where(force, co_state_any, new)
+            c["dpd"] = d_new
+        if money:
+            b, dp, di, rem = c["balance"], c["due_principal"], c["due_interest"], c["remaining"]
+            live = ~cm.absorbing[state] & ~frozen
+            due = live & (rem > 0)
+            interest = jnp.where(due, jnp.round(b.astype(jnp.float32) * loans.rate).astype(jnp.int32), 0)
+            share = _principal_share(loans.rate, loans.log_growth, loans.method, rem)
+            princ = jnp.where(due, _take(b, share), 0)
+            overdue = (dp + di).astype(jnp.float32)
+            pen = jnp.where(live, jnp.round(overdue * loans.penalty).astype(jnp.int32), 0)
+            b = b - princ
+            dp = dp + princ
+            di = di + interest + pen
+            rem = rem - due.astype(jnp.int32)
+            # payment: everything on a payoff; else the share of the overdue amount that
+            # brings it from d + 1 instalments (d past due plus this month's) down to d_new
+            to_paid = live & (new == paid_state)
+            frac = jnp.clip((d + 1 - c["dpd"]).astype(jnp.float32) / (d + 1).astype(jnp.float32), 0.0, 1.0)
+            frac = jnp.where(to_paid, 1.0, jnp.where(live & ~cm.absorbing[new], frac, 0.0))
+            pay_p = _take(dp, frac)
+            pay_i = _take(di, frac)
+            paid_b = jnp.where(to_paid, b, 0)
+            b = b - paid_b
+            dp = dp - pay_p
+            di = di - pay_i
+            # a loan with nothing left to pay and no instalment to come is paid off
+            done = live & has_paid & ~cm.absorbing[new] & (rem == 0) & (b == 0) & (dp == 0) & (di == 0)
+            new = jnp.where(done, paid_state, new)
+            c.update(balance=b, due_principal=dp, due_interest=di, remaining=rem,
+                     accrued=c["accrued"] + interest + pen)
+            inflow = jnp.stack([jnp.sum(pay_i, dtype=jnp.int64), jnp.sum(pay_p + paid_b, dtype=jnp.int64)])
+        if money:
+            c["exit"] = jnp.where(cm.charge_off[new] & ~cm.charge_off[state], t, c["exit"])
+        c["state"] = new
+        bins = bin_base + new * f + flags
+        out = {"counts": count(bins)}
+        if money:
+            out["balance"] = count(bins, jnp.where(cm.absorbing[new], 0, c["balance"] + c["due_principal"]))
+            out["inflow"] = inflow
+        return c, out
 
     def one_scenario(zs, key):
         thr = thresholds(cm.q, cm.sqrt_rho, zs).reshape(n_months, 2 * g1 * k, k - 1)
@@ -257,27 +368,57 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, frau
             streams += [_rng.STREAM_SHOCK, _rng.STREAM_REPORT] if shocks else []
             streams += [_rng.STREAM_FRAUD] if fraud else []
             drawn = {r: _rng.loan_uniform_pair(key, loan_id, pair, stream=r) for r in streams}
-            counts = []
+            outs = []
             for i in range(2):
                 words = tuple(drawn[r][i] if r in drawn else None for r in
                               (_rng.STREAM_TRANSITION, _rng.STREAM_SHOCK, _rng.STREAM_REPORT, _rng.STREAM_FRAUD))
-                carry, c = month(carry, words, thr_pair[i], hz_pair[i], fz_pair[i])
-                counts.append(c)
-            return carry, jnp.stack(counts)
+                t = (2 * pair + i).astype(jnp.int32)
+                carry, o = month(dict(carry), t, words, thr_pair[i], hz_pair[i], fz_pair[i])
+                outs.append(o)
+            return carry, jax.tree.map(lambda *a: jnp.stack(a), *outs)
 
         pairs = jnp.arange(n_pairs, dtype=jnp.uint32)
         false = jnp.zeros(state0.shape, bool)
-        init = (state0, false, false, jnp.zeros(state0.shape, jnp.int32), false)
-        (final, _, _, _, by_fraud), occ = jax.lax.scan(
+        zero = jnp.zeros(state0.shape, jnp.int32)
+        init = {"state": state0}
+        if shocks:
+            init.update(shocked=false, reported=false)
+        if fraud:
+            init.update(review=zero, by_fraud=false)
+        if aging:
+            init.update(dpd=cm.past_first[state0])
+        if money:
+            init.update(exit=zero - 1, balance=jnp.where(live0, loans.balance, 0), due_principal=zero, due_interest=zero,
+                        remaining=loans.remaining, accrued=zero)
+        final, outs = jax.lax.scan(
             step, init, (pairs, thr.reshape(n_pairs, 2, 2 * g1 * k, k - 1), hz.reshape(n_pairs, 2),
                          fz.reshape(n_pairs, 2)))
-        occ = occ.reshape(2 * n_pairs, n_bins)[:n_months]
-        charged = cm.charge_off[final] & ~cm.charge_off[state0]
-        kind = jnp.where(by_fraud, s1, 0) + seg  # credit losses in [0, s1), fraud in [s1, 2·s1)
-        loss = jnp.zeros(2 * s1, jnp.int64).at[kind].add(jnp.where(charged, units, 0).astype(jnp.int64))
+        outs = jax.tree.map(lambda a: a.reshape((2 * n_pairs,) + a.shape[2:])[:n_months], outs)
+        charged = cm.charge_off[final["state"]] & ~cm.charge_off[state0]
+        by_fraud = final["by_fraud"] if fraud else jnp.zeros_like(charged)
+        cause = by_fraud.astype(jnp.int32)
+        kind = cause * s1 + seg  # credit losses in [0, s1), fraud in [s1, 2·s1)
+        if money:
+            exposure = final["balance"] + final["due_principal"] + final["due_interest"]
+        else:
+            exposure = units
+        exposure = jnp.where(charged, exposure, 0).astype(jnp.int64)
+        loss = jnp.zeros(2 * s1, jnp.int64).at[kind].add(exposure)
         n_charged = jnp.zeros(2 * s1, jnp.int32).at[kind].add(charged.astype(jnp.int32))
-        return (occ[:, : n_segments * k * f], loss.reshape(2, s1)[:, :n_segments],
-                n_charged.reshape(2, s1)[:, :n_segments])
+        res = {"counts": outs["counts"][:, : n_segments * k * f], "loss": loss.reshape(2, s1)[:, :n_segments],
+               "charged": n_charged.reshape(2, s1)[:, :n_segments]}
+        if money:
+            res["balance"] = outs["balance"][:, : n_segments * k * f]
+            when = jnp.where(charged, final["exit"], n_months) * 2 + cause
+            by_month = jnp.zeros(2 * n_months + 2, jnp.int64).at[when].add(exposure)[: 2 * n_months]
+            res["flows"] = jnp.concatenate([outs["inflow"], by_month.reshape(n_months, 2)], axis=1)
+            w_p = jnp.where(charged, final["balance"] + final["due_principal"], 0).astype(jnp.int64)
+            w_i = jnp.where(charged, final["due_interest"], 0).astype(jnp.int64)
+            res["written"] = jnp.zeros((2, 2), jnp.int64).at[cause, 0].add(w_p).at[cause, 1].add(w_i)
+            live_end = ~cm.absorbing[final["state"]]
+            res["end"] = jnp.stack([jnp.sum(final["accrued"], dtype=jnp.int64),
+                                    jnp.sum(jnp.where(live_end, final["due_interest"], 0), dtype=jnp.int64)])
+        return res
 
     return jax.lax.map(lambda a: one_scenario(*a), (z, keys))
 

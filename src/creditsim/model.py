@@ -426,6 +426,21 @@ class CreditModel:
     fraud
         Optional :class:`FraudTransfer`; default none (any fraud is then only what the
         matrices say).
+    charge_off_dpd
+        Days past due at which a loan is charged off, whatever its row says: a loan whose
+        months past due (``StateSpace.past_due``, a month being 30 days) would pass
+        ``charge_off_dpd / 30`` goes to the charge-off state instead.  Default 180 (the
+        usual rule for unsecured consumer credit; the US FFIEC policy for open-end credit).
+        ``None``: charge-off only as the rows say.  It acts only where a loan can get that
+        far past due, e.g. by staying in a state that spans several months (``dpd_91_180``),
+        and where the state space has a charge-off state.
+    penalty_multiple
+        Penalty interest on overdue amounts, as a multiple of the loan's contract rate;
+        default 1.5 (the common contract term in Chinese consumer credit, DOMAIN default).
+    cost_of_funds
+        Annual rate at which the book's cash flows are discounted (the lender's funding
+        cost), a fraction; default 0.03 (assumption: near China's one-year loan prime rate
+        of the 2020s).
     """
 
     states: StateSpace = field(default_factory=StateSpace)
@@ -433,6 +448,9 @@ class CreditModel:
     macro: MacroFactor = field(default_factory=MacroFactor)
     income_shock: IncomeShock | None = None
     fraud: FraudTransfer | None = None
+    charge_off_dpd: int | None = 180
+    penalty_multiple: float = 1.5
+    cost_of_funds: float = 0.03
 
     def __post_init__(self):
         if not isinstance(self.states, StateSpace):
@@ -462,6 +480,17 @@ class CreditModel:
             if not isinstance(self.fraud, FraudTransfer):
                 raise ValueError(f"CreditModel.fraud: need a FraudTransfer, got {type(self.fraud).__name__}")
             _check_fraud(self.fraud, self)
+        dpd = self.charge_off_dpd
+        if dpd is not None:
+            if isinstance(dpd, bool) or not isinstance(dpd, (int, np.integer)) or dpd < 1:
+                raise ValueError(f"CreditModel.charge_off_dpd: need a whole number of days >= 1 or None, got {dpd!r}")
+            object.__setattr__(self, "charge_off_dpd", int(dpd))
+        for name, lo, hi in (("penalty_multiple", 0.0, 10.0), ("cost_of_funds", -0.5, 1.0)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or \
+                    not math.isfinite(v) or not lo <= v <= hi:
+                raise ValueError(f"CreditModel.{name}: need a number in [{lo:g}, {hi:g}], got {v!r}")
+            object.__setattr__(self, name, float(v))
 
     @property
     def segment_names(self) -> tuple[str, ...]:
@@ -488,7 +517,9 @@ class CreditModel:
     def replace(self, **changes) -> CreditModel:
         """A copy with some fields changed (validated again)."""
         fields = {"states": self.states, "segments": self.segments, "macro": self.macro,
-                  "income_shock": self.income_shock, "fraud": self.fraud}
+                  "income_shock": self.income_shock, "fraud": self.fraud,
+                  "charge_off_dpd": self.charge_off_dpd, "penalty_multiple": self.penalty_multiple,
+                  "cost_of_funds": self.cost_of_funds}
         unknown = set(changes) - set(fields)
         if unknown:
             raise ValueError(f"CreditModel.replace: unknown fields {sorted(unknown)!r}")
@@ -502,6 +533,9 @@ class CreditModel:
             "macro": self.macro.to_dict(),
             "income_shock": None if self.income_shock is None else self.income_shock.to_dict(),
             "fraud": None if self.fraud is None else self.fraud.to_dict(),
+            "charge_off_dpd": self.charge_off_dpd,
+            "penalty_multiple": self.penalty_multiple,
+            "cost_of_funds": self.cost_of_funds,
         }
 
     @classmethod
@@ -519,5 +553,8 @@ class CreditModel:
             income_shock=IncomeShock(**d["income_shock"]) if d.get("income_shock") else None,
             fraud=FraudTransfer(**d["fraud"]) if d.get("fraud") else None,
             macro=MacroFactor(macro.get("phi", 0.0), macro.get("path")),
+            charge_off_dpd=d.get("charge_off_dpd", 180),
+            penalty_multiple=d.get("penalty_multiple", 1.5),
+            cost_of_funds=d.get("cost_of_funds", 0.03),
         )
 

@@ -14,6 +14,7 @@ from scipy import special
 from .macro import conditional_matrix
 
 __all__ = [
+    "past_due_chain",
     "expected_occupancy",
     "absorption",
     "vasicek_quantile",
@@ -21,6 +22,43 @@ __all__ = [
     "average_conditional_matrix",
     "basel_retail_rho",
 ]
+
+
+def past_due_chain(matrix, states, charge_off_dpd: int | None):
+    """The chain over (state, months past due) that the charge-off rule makes of ``matrix``.
+
+    A state that spans several months (``StateSpace.past_due``) is split into one sub-state
+    per month past due; a loan staying in it moves to the next sub-state, and a loan that
+    would pass ``charge_off_dpd`` days (a month being 30) goes to the charge-off state.
+    Returns ``(P, state_of, entry)``: the expanded matrix ``(M, M)``, the original state of
+    each sub-state ``(M,)``, and the sub-state a loan starting in each state occupies
+    ``(K,)``.  Summing ``π·Pᵗ`` over sub-states of a state gives the state's occupancy.
+    """
+    p = np.asarray(matrix, dtype=np.float64)
+    k = p.shape[0]
+    if charge_off_dpd is None or states.charge_off is None:
+        return p.copy(), np.arange(k), np.arange(k)
+    limit = charge_off_dpd // 30  # the most months past due a loan can be without charge-off
+    co = states.index(states.charge_off)
+    subs = []  # (state, months past due)
+    for j, (first, last) in enumerate(states.past_due):
+        top = max(first, limit) if last > first else first
+        subs += [(j, d) for d in range(first, top + 1)]
+    index = {sd: m for m, sd in enumerate(subs)}
+    out = np.zeros((len(subs), len(subs)))
+    for m, (i, d) in enumerate(subs):
+        for j in range(k):
+            if p[i, j] == 0:
+                continue
+            first, last = states.past_due[j]
+            d_new = d + 1 if (j == i and last > first) else first
+            if first > 0 and 30 * d_new > charge_off_dpd:
+                out[m, index[(co, 0)]] += p[i, j]
+            else:
+                out[m, index[(j, d_new)]] += p[i, j]
+    state_of = np.array([j for j, _ in subs])
+    entry = np.array([index[(j, states.past_due[j][0])] for j in range(k)])
+    return out, state_of, entry
 
 
 def expected_occupancy(matrix, start, horizon: int) -> np.ndarray:

@@ -87,7 +87,9 @@ def demo_model(phi: float = PHI, rho: float = RHO) -> CreditModel:
     """Five score bands A (best) to E, nine states, AR(1) macro factor with ``phi``, every
     band with asset correlation ``rho``."""
     segs = [Segment(name, band_matrix(**fig), rho=rho) for name, fig in BANDS.items()]
-    return CreditModel(states=StateSpace(DEFAULT_STATES), segments=segs, macro=MacroFactor(phi=phi))
+    # the band rows charge 91-180 dpd loans off at their own monthly rate (no 180-day rule)
+    return CreditModel(states=StateSpace(DEFAULT_STATES), segments=segs, macro=MacroFactor(phi=phi),
+                       charge_off_dpd=None)
 
 
 def demo_book(n: int = 1_000_000, seed: int = 0) -> LoanBook:

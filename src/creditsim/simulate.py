@@ -23,6 +23,8 @@ DEFAULT_CHUNK_SIZE = 1 << 20
 DEFAULT_SCENARIO_BATCH = 8
 #: Currency of every money figure.
 CURRENCY = "CNY"
+#: The smallest amount paid or charged on a loan with terms (one fen, 0.01 yuan).
+FEN = 0.01
 _MAX_LOANS = 2**32  # loan indices are 32-bit randomness counters
 
 
@@ -189,20 +191,22 @@ def simulate(
     g, k = len(model.segments), len(model.states)
     typed = any(s.types for s in model.segments)
     shocks = model.income_shock is not None
+    fraud = model.fraud is not None
+    money = book.terms is not None
+    aging = _engine.needs_aging(model)
     f = 4 if shocks else 1
     quantum = _money_quantum(book.exposure)
+    if money:
+        quantum = max(quantum, FEN)  # balances and payments in whole fen where they fit
     units = np.rint(book.exposure / quantum).astype(np.int32)
+    money_in = _loan_money(book, model, units) if money else None
 
     scen_idx = np.arange(scenarios, dtype=np.int64)
     keys = _rng.scenario_keys(seed, scen_idx)
     z = _engine.macro_paths(keys, model.macro.phi, horizon, model.macro.path)
-
-    occ = np.zeros((scenarios, horizon, g * k * f), dtype=np.int64)
-    loss_units = np.zeros((scenarios, 2, g), dtype=np.int64)  # credit, fraud
-    charged = np.zeros((scenarios, 2, g), dtype=np.int64)
-    fraud = model.fraud is not None
     fraud_hazard = jnp.asarray(model.fraud.hazards(horizon) if fraud else np.zeros(horizon))
 
+    totals: dict[str, np.ndarray] = {}
     n_groups = cm.group_segment.shape[0] - 1
     by_group = np.zeros(n_groups, dtype=np.int64)
     with _rng.x64():
@@ -213,32 +217,104 @@ def simulate(
             stop = min(start + chunk, n)
             pad = chunk - (stop - start)
             ids = jnp.asarray(np.arange(start, start + chunk, dtype=np.uint64).astype(np.uint32))
-            cseg = np.concatenate([seg[start:stop], np.full(pad, g, np.int32)])
-            # without behaviour types every segment is one group, numbered as the segment
-            group = _engine.draw_groups(seed_key, ids, jnp.asarray(cseg), types_dev) if typed \
-                else jnp.asarray(cseg)
-            by_group += np.bincount(np.asarray(group), minlength=n_groups + 1)[:n_groups]
-            cst = np.concatenate([st0[start:stop], np.zeros(pad, np.int32)])
-            cun = np.concatenate([units[start:stop], np.zeros(pad, np.int32)])
-            args = (ids, group) + tuple(jnp.asarray(a) for a in (cst, cun)) + (fraud_hazard,)
-            for sl in _scenario_blocks(scenarios, batch):
-                o, lo, c = _engine.chunk_kernel(cm_dev, jnp.asarray(z[sl]), jnp.asarray(keys[sl]), *args,
-                                                n_segments=g, shocks=shocks, fraud=fraud)
-                occ[sl] += np.asarray(o)
-                loss_units[sl] += np.asarray(lo)
-                charged[sl] += np.asarray(c)
 
-    occ = occ.reshape(scenarios, horizon, g, k, f)
-    flags = None
+            def cut(a, fill=0):
+                return jnp.asarray(np.concatenate([a[start:stop], np.full(pad, fill, a.dtype)]))
+
+            cseg = cut(seg, g)
+            # without behaviour types every segment is one group, numbered as the segment
+            group = _engine.draw_groups(seed_key, ids, cseg, types_dev) if typed else cseg
+            by_group += np.bincount(np.asarray(group), minlength=n_groups + 1)[:n_groups]
+            loans = _engine.LoanMoney(*(cut(a) for a in money_in)) if money else None
+            args = (ids, group, cut(st0), cut(units), fraud_hazard, loans)
+            for sl in _scenario_blocks(scenarios, batch):
+                out = _engine.chunk_kernel(cm_dev, jnp.asarray(z[sl]), jnp.asarray(keys[sl]), *args,
+                                           n_segments=g, shocks=shocks, fraud=fraud, aging=aging, money=money)
+                for name, val in out.items():
+                    if name not in totals:
+                        totals[name] = np.zeros((scenarios,) + val.shape[1:], dtype=np.int64)
+                    totals[name][sl] += np.asarray(val)
+
+    occ = totals["counts"].reshape(scenarios, horizon, g, k, f)
+    extra = {}
     if shocks:  # flag bit 2: under a shock during the month; bit 1: hardship reported
-        flags = {"in_shock": occ[..., 2:].sum(axis=(3, 4)), "hardship_reported": occ[..., 1::2].sum(axis=(3, 4))}
+        extra = {"in_shock": occ[..., 2:].sum(axis=(3, 4)), "hardship_reported": occ[..., 1::2].sum(axis=(3, 4))}
     occ = occ.sum(axis=4).reshape(scenarios, horizon, g * k)
+    loss_units, charged = totals["loss"], totals["charged"]
+    police = model.fraud.police_recovery if fraud else 0.0
     if fraud:
-        flags = flags or {}
-        flags["fraud_loss"] = loss_units[:, 1] * quantum * (1.0 - model.fraud.police_recovery)
-        flags["fraud_charged_off"] = charged[:, 1]
-    return _dataset(model, book, seg, st0, occ, loss_units[:, 0] * quantum, charged[:, 0], z, by_group, flags,
+        extra["fraud_loss"] = loss_units[:, 1] * quantum * (1.0 - police)
+        extra["fraud_charged_off"] = charged[:, 1]
+    if money:
+        extra["balance"] = totals["balance"].reshape(scenarios, horizon, g, k, f).sum(axis=4) * quantum
+        extra["flows"] = totals["flows"] * quantum
+        extra["written"] = totals["written"] * quantum
+        extra["end"] = totals["end"] * quantum
+        extra["police"] = police
+    return _dataset(model, book, seg, st0, occ, loss_units[:, 0] * quantum, charged[:, 0], z, by_group, extra,
                     horizon=horizon, scenarios=scenarios, seed=seed, engine=engine)
+
+
+def _loan_money(book: LoanBook, model: CreditModel, units: np.ndarray):
+    """The kernel's per-loan money inputs (:class:`creditsim._engine.LoanMoney` fields)."""
+    t = book.terms
+    r = t.annual_rate / 12.0
+    return (units, r.astype(np.float32), np.log1p(r).astype(np.float32),
+            (r * model.penalty_multiple).astype(np.float32), t.method.astype(np.int32),
+            (t.term - t.months_on_book).astype(np.int32))
+
+
+def _money_variables(model, book, seg, st0, extra, s, horizon, money) -> dict:
+    """The cash-flow variables of a run with loan terms."""
+    g, k = len(model.segments), len(model.states)
+    live = ~np.isin(np.arange(k), [model.states.index(a) for a in model.states.absorbing])
+    w = np.where(live[st0], book.exposure, 0.0)
+    start = np.bincount(seg * k + st0, weights=w, minlength=g * k).reshape(g, k)
+    balance = np.concatenate([np.broadcast_to(start, (s, 1, g, k)), extra["balance"]], axis=1)
+    flows = np.concatenate([np.zeros((s, 1, 4)), extra["flows"]], axis=1)
+    interest, principal, credit, fraud_gross = (flows[..., i] for i in range(4))
+    fraud = fraud_gross * (1.0 - extra["police"])
+    costs = np.zeros_like(interest)
+    recoveries = np.zeros_like(interest)
+    net = credit + fraud + costs - recoveries
+    # NPV at the cost of funds: cash in (payments and recoveries) less costs by month, the
+    # principal still owed at the horizon at par, less what the book is worth at month 0
+    v = (1.0 + model.cost_of_funds / 12.0) ** -np.arange(horizon + 1)
+    cash = interest + principal + recoveries - costs
+    npv = (cash * v).sum(axis=1) + v[-1] * balance[:, -1].sum(axis=(1, 2)) - start.sum()
+    by_month = ("scenario", "month")
+    desc = {
+        "interest_received": (interest, "interest and penalty interest received in the month"),
+        "principal_repaid": (principal, "principal received in the month (instalments, cures, prepayments)"),
+        "credit_charge_offs": (credit, "exposure (principal plus arrears) charged off as credit losses in the "
+                               "month, confirmed frauds apart"),
+        "fraud_losses": (fraud, "exposure charged off as confirmed fraud in the month, less police recovery"),
+        "collection_costs": (costs, "cost of collection actions in the month (none without a strategy)"),
+        "recoveries": (recoveries, "amounts recovered on charged-off loans in the month (none without a strategy)"),
+        "net_credit_loss": (net, "credit charge-offs + fraud losses + collection costs - recoveries"),
+    }
+    out = {name: (by_month, val, {**money, "description": d}) for name, (val, d) in desc.items()}
+    written, end = extra["written"], extra["end"]
+    out.update({
+        "balance": (("scenario", "month", "segment", "state"), balance,
+                    {**money, "description": "principal owed (not yet due plus overdue) by loans in each "
+                     "state at the end of each month; charged-off and paid-off loans owe none"}),
+        "charged_off_principal": (("scenario",), written[:, :, 0].sum(axis=1),
+                                  {**money, "description": "principal charged off over the horizon, credit and fraud"}),
+        "charged_off_interest": (("scenario",), written[:, :, 1].sum(axis=1),
+                                 {**money, "description": "interest and penalty interest owed by loans when "
+                                  "charged off over the horizon, credit and fraud"}),
+        "interest_charged": (("scenario",), end[:, 0],
+                             {**money, "description": "contract and penalty interest that fell due over the horizon"}),
+        "interest_outstanding": (("scenario",), end[:, 1],
+                                 {**money, "description": "interest and penalty interest overdue at the horizon "
+                                  "on loans not charged off"}),
+        "npv": (("scenario",), npv,
+                {**money, "description": "net present value at the cost of funds of the book's cash flows over "
+                 "the horizon, with the principal still owed at the horizon at par, less the principal owed "
+                 "at month 0"}),
+    })
+    return out
 
 
 def _type_table(model: CreditModel, by_group: np.ndarray):
@@ -258,7 +334,7 @@ def _type_table(model: CreditModel, by_group: np.ndarray):
     return names, table
 
 
-def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flags, **run) -> xr.Dataset:
+def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flags, **run) -> xr.Dataset:  # noqa: C901
     g, k = len(model.segments), len(model.states)
     s, horizon = run["scenarios"], run["horizon"]
     start = np.bincount(seg * k + st0, minlength=g * k).astype(np.int64)
@@ -302,6 +378,8 @@ def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flag
                                "less police recovery: borne by the platform, apart from the credit loss"})
         data["fraud_charged_off"] = (("scenario", "segment"), flags["fraud_charged_off"],
                                      {"units": "loans", "description": "loans charged off as confirmed fraud"})
+    if "flows" in flags:
+        data.update(_money_variables(model, book, seg, st0, flags, s, horizon, money))
     if "in_shock" in flags:
         zero = np.zeros((s, 1, g), dtype=np.int64)
         data["in_shock"] = (("scenario", "month", "segment"), np.concatenate([zero, flags["in_shock"]], axis=1),

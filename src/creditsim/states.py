@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = ["StateSpace", "DEFAULT_STATES"]
@@ -32,6 +34,43 @@ def _names(field: str, values: Iterable[str] | None) -> tuple[str, ...]:
         if not isinstance(v, str) or not v:
             raise ValueError(f"StateSpace.{field}: every entry must be a non-empty string, got {v!r}")
     return out
+
+
+_DPD_NAME = re.compile(r"^dpd_(\d+)_(\d+)$")
+
+
+def _past_due(names: tuple[str, ...], given, absorbing: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    """Months past due (first, last) of each state: from ``given``, else from a name
+    ``dpd_<lo>_<hi>`` (days), else (0, 0)."""
+    given = dict(given or {})
+    for name in given:
+        if name not in names:
+            raise ValueError(f"StateSpace.past_due: unknown state {name!r}; states are {list(names)!r}")
+    out = []
+    for n in names:
+        if n in given:
+            v = given[n]
+            pair = (v, v) if isinstance(v, (int,)) and not isinstance(v, bool) else v
+            try:
+                first, last = (int(x) if float(x) == int(x) else None for x in pair)
+            except (TypeError, ValueError):
+                first = last = None
+            if first is None or last is None or first < 0 or last < first:
+                raise ValueError(
+                    f"StateSpace.past_due: state {n!r} has {v!r}; give whole months past due "
+                    f"(first, last) with 0 <= first <= last, or one number"
+                )
+            if n in absorbing and (first or last):
+                raise ValueError(f"StateSpace.past_due: state {n!r} is absorbing; it has no months past due")
+        else:
+            m = _DPD_NAME.match(n)
+            if m and n not in absorbing:
+                lo, hi = int(m.group(1)), int(m.group(2))
+                first, last = math.ceil(lo / 30), max(math.ceil(hi / 30), math.ceil(lo / 30))
+            else:
+                first = last = 0
+        out.append((first, last))
+    return tuple(out)
 
 
 def _subset(field: str, values, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -66,6 +105,14 @@ class StateSpace:
         States of loans that are paying as agreed (income shocks strike these borrowers).
         Default: ``"current"`` and ``"restructured"`` where present, else the best state
         that is not absorbing.  None may be absorbing.
+    past_due
+        Months past due of loans in each state, as ``{name: (first, last)}`` or
+        ``{name: months}``: a loan entering the state is ``first`` months past due, and a
+        state with ``last > first`` spans several months, so a loan staying in it one more
+        month is one month further past due (this is what charges loans off at
+        ``CreditModel.charge_off_dpd``).  States not given take it from a name
+        ``dpd_<lo>_<hi>`` in days (``dpd_1_30`` is (1, 1), ``dpd_91_180`` is (4, 6): a month
+        is 30 days), and are otherwise 0 (not past due).
 
     Any list of two or more distinct names works, e.g. ``StateSpace(["current",
     "charged_off"])``.
@@ -76,6 +123,7 @@ class StateSpace:
     charge_off: str | None
     paid_off: str | None
     performing: tuple[str, ...]
+    past_due: tuple[tuple[int, int], ...]
 
     def __init__(
         self,
@@ -85,6 +133,7 @@ class StateSpace:
         charge_off: str | None = "__default__",
         paid_off: str | None = "__default__",
         performing: Iterable[str] | None = None,
+        past_due: Mapping[str, object] | None = None,
     ):
         names_t = _names("names", names)
         if len(names_t) < 2:
@@ -129,6 +178,7 @@ class StateSpace:
             for p in perf_t:
                 if p in absorbing_t:
                     raise ValueError(f"StateSpace.performing: state {p!r} is absorbing")
+        object.__setattr__(self, "past_due", _past_due(names_t, past_due, absorbing_t))
         object.__setattr__(self, "performing", perf_t)
         object.__setattr__(self, "names", names_t)
         object.__setattr__(self, "absorbing", absorbing_t)
@@ -147,6 +197,10 @@ class StateSpace:
                 f"{field}: unknown state {name!r}; states are {list(self.names)!r}"
             ) from None
 
+    def months_past_due(self, name: str) -> int:
+        """Months past due of a loan entering state ``name`` (0: not past due)."""
+        return self.past_due[self.index(name)][0]
+
     @property
     def transient(self) -> tuple[str, ...]:
         return tuple(n for n in self.names if n not in self.absorbing)
@@ -158,9 +212,11 @@ class StateSpace:
             "charge_off": self.charge_off,
             "paid_off": self.paid_off,
             "performing": list(self.performing),
+            "past_due": {n: list(p) for n, p in zip(self.names, self.past_due)},
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> StateSpace:
         return cls(d["names"], d.get("absorbing"), charge_off=d.get("charge_off"),
-                   paid_off=d.get("paid_off"), performing=d.get("performing"))
+                   paid_off=d.get("paid_off"), performing=d.get("performing"),
+                   past_due={n: tuple(p) for n, p in (d.get("past_due") or {}).items()})
