@@ -251,6 +251,7 @@ def simulate(
         extra["written"] = totals["written"] * quantum
         extra["end"] = totals["end"] * quantum
         extra["police"] = police
+        extra["opening"] = units * quantum  # the book's balances on the money grid
     return _dataset(model, book, seg, st0, occ, loss_units[:, 0] * quantum, charged[:, 0], z, by_group, extra,
                     horizon=horizon, scenarios=scenarios, seed=seed, engine=engine)
 
@@ -268,7 +269,7 @@ def _money_variables(model, book, seg, st0, extra, s, horizon, money) -> dict:
     """The cash-flow variables of a run with loan terms."""
     g, k = len(model.segments), len(model.states)
     live = ~np.isin(np.arange(k), [model.states.index(a) for a in model.states.absorbing])
-    w = np.where(live[st0], book.exposure, 0.0)
+    w = np.where(live[st0], extra["opening"], 0.0)
     start = np.bincount(seg * k + st0, weights=w, minlength=g * k).reshape(g, k)
     balance = np.concatenate([np.broadcast_to(start, (s, 1, g, k)), extra["balance"]], axis=1)
     flows = np.concatenate([np.zeros((s, 1, 4)), extra["flows"]], axis=1)
