@@ -5,7 +5,7 @@ from .book import LoanBook
 from .io import load_result, save_result
 from .macro import conditional_matrix
 from .model import BehaviourType, CreditModel, FraudTransfer, IncomeShock, MacroFactor, Segment
-from .risk import format_summary, risk_summary
+from .risk import delinquency_ratios, format_summary, risk_summary
 from .schedule import RepaymentMethod
 from .simulate import model_from_result, simulate
 from .states import DEFAULT_STATES, StateSpace
@@ -30,6 +30,7 @@ __all__ = [
     "conditional_matrix",
     "risk_summary",
     "format_summary",
+    "delinquency_ratios",
     "save_result",
     "load_result",
     "STRESS_SCENARIOS",

@@ -16,7 +16,9 @@ from .terms import METHOD_NAMES as _METHOD_CODE
 from .terms import LoanTerms
 
 __all__ = ["BANDS", "band_matrix", "demo_model", "demo_book", "pd12", "DEMO_MIX", "DEMO_START",
-           "jiebei_book", "JIEBEI_RATES", "JIEBEI_TERMS", "JIEBEI_METHODS"]
+           "jiebei_book", "JIEBEI_RATES", "JIEBEI_TERMS", "JIEBEI_METHODS", "jiebei_model", "jiebei_matrix",
+           "JIEBEI_TYPES", "JIEBEI_BANDS", "JIEBEI_PREPAY", "JIEBEI_SHOCK", "JIEBEI_FRAUD", "JIEBEI_START",
+           "JIEBEI_DISTRESSED", "JIEBEI_LATE_CURE"]
 
 #: Per score band: monthly roll current -> 1-30 dpd, self-cure from 1-30, and the roll
 #: rates 1-30 -> 31-60, 31-60 -> 61-90, 61-90 -> 91-180 (all assumptions inside the
@@ -144,3 +146,97 @@ def jiebei_book(n: int, *, seed: int = 0, bands: dict[str, float] | None = None,
     rates = np.array([JIEBEI_RATES[b] for b in band_n])[band]
     lt = LoanTerms(amount, rates, terms, method_codes, mob)
     return LoanBook(_codes=(band, band_n, state, st_n, lt.outstanding()), terms=lt)
+
+
+# ----------------------------------------------------------------- the calibrated preset
+#: Behaviour types of every band: share and how their rows differ from the band's figures
+#: (multipliers of the band's roll into 1-30, its cure from 1-30 and its three roll rates).
+#: Assumptions: most early delinquency is forgetful and cures; constrained borrowers cure
+#: little and roll on; strategic ones roll on most and rarely cure.
+JIEBEI_TYPES: dict[str, dict[str, float]] = {
+    "forgetful": {"share": 0.60, "roll": 0.85, "cure": 1.35, "r1": 0.55, "r2": 1.00, "r3": 1.00},
+    "constrained": {"share": 0.30, "roll": 1.10, "cure": 0.60, "r1": 1.45, "r2": 1.05, "r3": 1.05},
+    "strategic": {"share": 0.10, "roll": 1.60, "cure": 0.35, "r1": 1.80, "r2": 1.10, "r3": 1.08},
+}
+#: Per band, the Jiebei preset's figures (calibrated, see docs/defaults.md): the monthly roll
+#: current -> 1-30 dpd, cure from 1-30, and the rolls 1-30 -> 31-60 -> 61-90 -> 91-180.
+JIEBEI_BANDS: dict[str, dict[str, float]] = {
+    "A": {"roll": 0.0085, "cure": 0.70, "r1": 0.16, "r2": 0.55, "r3": 0.75},
+    "B": {"roll": 0.011, "cure": 0.66, "r1": 0.17, "r2": 0.56, "r3": 0.76},
+    "C": {"roll": 0.0143, "cure": 0.62, "r1": 0.18, "r2": 0.57, "r3": 0.77},
+    "D": {"roll": 0.0185, "cure": 0.58, "r1": 0.19, "r2": 0.58, "r3": 0.78},
+    "E": {"roll": 0.024, "cure": 0.54, "r1": 0.21, "r2": 0.60, "r3": 0.80},
+}
+#: Monthly cure to current from 31-60 and from 61-90 dpd (assumptions, calibrated).
+JIEBEI_LATE_CURE = (0.06, 0.03)
+#: Monthly prepayment of a current loan in full (range 1%-5%; assumption).
+JIEBEI_PREPAY = 0.02
+#: Income shock of the preset: monthly hazard, mean months, loading on Z, monthly chance
+#: the borrower reports hardship (assumptions).
+JIEBEI_SHOCK = {"hazard": 0.004, "mean_months": 6.0, "rho": 0.10, "report_probability": 0.30}
+#: Rows of a borrower under an income shock (every band): its roll into 1-30 is this multiple
+#: of the band's, and cure and rolls are these (assumptions: much higher roll rates).
+JIEBEI_DISTRESSED = {"roll_multiple": 4.0, "cure": 0.30, "r1": 0.45, "r2": 0.65, "r3": 0.80}
+#: Fraud claims: 3 per 100,000 loans a month (range 1-10), 2-month review, 60% confirmed,
+#: police recover 10% (assumptions inside the domain ranges).
+JIEBEI_FRAUD = {"hazard": 3e-5, "review_months": 2, "confirm_probability": 0.6, "police_recovery": 0.10}
+#: Starting states of the preset book, shares of loans (calibrated to the 30+/90+ targets).
+JIEBEI_START = {"current": 0.979, "dpd_1_30": 0.006, "dpd_31_60": 0.0025, "dpd_61_90": 0.002,
+                "dpd_91_180": 0.0105}
+
+
+def jiebei_matrix(roll: float, cure: float, r1: float, r2: float, r3: float) -> np.ndarray:
+    """The 9x9 monthly matrix of the Jiebei preset for one band (or type) figures.
+
+    Unlike :func:`band_matrix`, maturity is the schedule's (the row's ``paid_off`` is
+    prepayment only), loans leave 91-180 dpd by the 180-day charge-off rule rather than a
+    row probability, and fraud claims come from the model's ``FraudTransfer``, not the rows.
+    """
+    s = {name: i for i, name in enumerate(DEFAULT_STATES)}
+    m = np.zeros((9, 9))
+
+    def row(frm, **to):
+        i = s[frm]
+        for k, v in to.items():
+            m[i, s[k]] = v
+        m[i, i] += 1.0 - sum(to.values())
+
+    row("paid_off")
+    row("charged_off")
+    row("fraud_review")  # held by the FraudTransfer review, never by the row
+    row("current", paid_off=JIEBEI_PREPAY, restructured=0.0003, dpd_1_30=roll)
+    row("restructured", paid_off=0.02, current=0.05, dpd_1_30=0.05)
+    row("dpd_1_30", current=cure, paid_off=0.01, restructured=0.01, dpd_31_60=r1)
+    row("dpd_31_60", current=JIEBEI_LATE_CURE[0], restructured=0.02, dpd_1_30=0.05, dpd_61_90=r2)
+    row("dpd_61_90", current=JIEBEI_LATE_CURE[1], restructured=0.02, dpd_31_60=0.02, dpd_91_180=r3)
+    row("dpd_91_180", current=0.03, restructured=0.02, dpd_61_90=0.02, charged_off=0.01)
+    return m
+
+
+def _scaled(fig: dict[str, float], mult: dict[str, float]) -> dict[str, float]:
+    out = {k: fig[k] * mult[k] for k in ("roll", "cure", "r1", "r2", "r3")}
+    out["cure"] = min(out["cure"], 0.92)
+    out["r1"] = min(out["r1"], 0.95 - out["cure"] - 0.02)
+    out["r2"], out["r3"] = min(out["r2"], 0.70), min(out["r3"], 0.85)
+    return out
+
+
+def jiebei_model(*, shocks: bool = True, fraud: bool = True, phi: float = PHI, rho: float = RHO) -> CreditModel:
+    """The calibrated Jiebei-like preset: five score bands, each a mix of the three
+    behaviour types (``JIEBEI_TYPES``), income shocks with distressed rows, fraud claims,
+    charge-off at 180 dpd, penalty interest 1.5x, cost of funds 3%.  Use with
+    :func:`jiebei_book`.  Its calibration (30+ and 90+ dpd ratios) is in docs/defaults.md.
+    """
+    from .model import BehaviourType, FraudTransfer, IncomeShock
+
+    segs = []
+    for band, fig in JIEBEI_BANDS.items():
+        types = tuple(BehaviourType(name, t["share"], jiebei_matrix(**_scaled(fig, t)))
+                      for name, t in JIEBEI_TYPES.items())
+        d = JIEBEI_DISTRESSED
+        distressed = jiebei_matrix(roll=min(d["roll_multiple"] * fig["roll"], 0.5), cure=d["cure"], r1=d["r1"],
+                                   r2=d["r2"], r3=d["r3"])
+        segs.append(Segment(band, rho=rho, types=types, distressed=distressed if shocks else None))
+    return CreditModel(states=StateSpace(DEFAULT_STATES), segments=segs, macro=MacroFactor(phi=phi),
+                       income_shock=IncomeShock(**JIEBEI_SHOCK) if shocks else None,
+                       fraud=FraudTransfer(**JIEBEI_FRAUD) if fraud else None)

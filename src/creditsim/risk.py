@@ -8,7 +8,7 @@ import numpy as np
 import xarray as xr
 from scipy import special, stats
 
-__all__ = ["risk_summary", "format_summary"]
+__all__ = ["risk_summary", "format_summary", "delinquency_ratios"]
 
 _BOUNDS = ("estimate", "lower", "upper")
 #: Fewest scenarios beyond the VaR for which the expected shortfall gets an interval; below
@@ -160,3 +160,43 @@ def format_summary(summary: xr.Dataset) -> str:
     if any("*" in row for row in out[2:]):
         out.append("  * too few scenarios beyond this level for the full interval (n/a)")
     return "\n".join(out)
+
+
+def delinquency_ratios(ds: xr.Dataset, days: Sequence[int] = (30, 90), *, steady_state: bool = False) -> xr.DataArray:
+    """Share of the live book's balance more than ``days`` past due (the "30+" and "90+"
+    ratios lenders publish), from a result with loan terms (its ``balance``).
+
+    A state counts as more than ``d`` days past due when a loan entering it is past due by
+    more than ``d`` days: ``30 · months_past_due > d`` (``dpd_31_60`` and worse for 30,
+    ``dpd_91_180`` for 90).  The denominator is the principal owed by loans not paid off or
+    charged off.
+
+    ``steady_state=False`` gives the ratio at the end of each month ``(scenario, month,
+    days)``: for a book that takes no new loans it drifts up as good loans repay.
+    ``steady_state=True`` sums the balances over the months first ``(scenario, days)``: for
+    a book of new loans followed to the end of their lives, that is the ratio of a book with
+    the same origination every month (each month of age being one cohort of it), which is
+    what a lender's published ratio measures.
+    """
+    from .simulate import model_from_result
+
+    if "balance" not in ds:
+        raise ValueError("delinquency_ratios: the result has no 'balance' (simulate a book with loan terms)")
+    lv = np.atleast_1d(np.asarray(days, dtype=np.int64))
+    if lv.ndim != 1 or lv.size == 0 or np.any(lv < 0):
+        raise ValueError(f"delinquency_ratios: days must be whole numbers >= 0, got {days!r}")
+    states = model_from_result(ds).states
+    live = [n for n in states.names if n not in states.absorbing]
+    bal = ds["balance"].sum("segment")
+    if steady_state:
+        bal = bal.sum("month")
+    den = bal.sel(state=live).sum("state")
+    out = []
+    for d in lv:
+        late = [n for n in live if 30 * states.months_past_due(n) > d]
+        out.append(bal.sel(state=late).sum("state") / den)
+    res = xr.concat(out, dim=xr.DataArray(lv, dims="days", name="days"))
+    res.attrs = {"units": "1", "description": "principal owed by loans more than `days` past due over "
+                 "the principal owed by live loans" + (" (summed over months: steady-state book)"
+                                                        if steady_state else "")}
+    return res.rename("delinquency_ratio")
