@@ -486,10 +486,11 @@ class TestSimulateArguments:
             cs.simulate(two_model(), df, **RUN)
 
     @pytest.mark.parametrize("length", [4, 7])
-    def test_macro_path_length(self, length):
-        model = two_model().with_macro(MacroFactor(path=np.zeros(length)))
-        with raises("MacroFactor.path", f"has {length} months", "horizon is 3", "not longer"):
-            cs.simulate(model, book(), horizon=3, scenarios=1, seed=0)
+    def test_a_macro_path_longer_than_the_horizon_is_cut(self, length):
+        path = np.arange(length) - 3.0
+        model = two_model().with_macro(MacroFactor(path=path))
+        ds = cs.simulate(model, book(), horizon=3, scenarios=2, seed=0)
+        assert np.all(ds.macro_z.values[:, 1:] == path[:3])
 
     def test_unknown_segment_in_book(self):
         b = book(segments=("A", "A", "Z", "A"))

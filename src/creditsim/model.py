@@ -182,9 +182,9 @@ class MacroFactor:
     path
         Optional fixed path of Z values for the first months (a stress path): every
         scenario takes these values, and after the path's last month Z goes on as the
-        AR(1) from its last value, differently in each scenario.  At most the run's
-        horizon long; a path as long as the horizon fixes Z entirely.  Negative values are
-        bad months.
+        AR(1) from its last value, differently in each scenario.  A path as long as the
+        horizon fixes Z entirely; a run shorter than the path uses its first months (so a
+        year-long stress scenario also runs over 6 months).  Negative values are bad months.
     """
 
     phi: float = 0.0

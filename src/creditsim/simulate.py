@@ -180,11 +180,6 @@ def simulate(
     chunk = _padded_length(min(n, cap), cap)
     batch = _positive_int("scenario_batch", scenario_batch) if scenario_batch is not None \
         else DEFAULT_SCENARIO_BATCH
-    if model.macro.path is not None and model.macro.path.shape[0] > horizon:
-        raise ValueError(
-            f"MacroFactor.path: has {model.macro.path.shape[0]} months, the horizon is {horizon} "
-            f"(a path may be shorter than the horizon, not longer)"
-        )
 
     seg, st0 = _resolve(book, model)
     cm, types = _engine.compile_model(model)
@@ -203,7 +198,8 @@ def simulate(
 
     scen_idx = np.arange(scenarios, dtype=np.int64)
     keys = _rng.scenario_keys(seed, scen_idx)
-    z = _engine.macro_paths(keys, model.macro.phi, horizon, model.macro.path)
+    path = model.macro.path[:horizon] if model.macro.path is not None else None
+    z = _engine.macro_paths(keys, model.macro.phi, horizon, path)
     fraud_hazard = jnp.asarray(model.fraud.hazards(horizon) if fraud else np.zeros(horizon))
 
     totals: dict[str, np.ndarray] = {}
@@ -218,7 +214,7 @@ def simulate(
             pad = chunk - (stop - start)
             ids = jnp.asarray(np.arange(start, start + chunk, dtype=np.uint64).astype(np.uint32))
 
-            def cut(a, fill=0):
+            def cut(a, fill=0, start=start, stop=stop, pad=pad):
                 return jnp.asarray(np.concatenate([a[start:stop], np.full(pad, fill, a.dtype)]))
 
             cseg = cut(seg, g)

@@ -212,7 +212,7 @@ class StateSpace:
             "charge_off": self.charge_off,
             "paid_off": self.paid_off,
             "performing": list(self.performing),
-            "past_due": {n: list(p) for n, p in zip(self.names, self.past_due)},
+            "past_due": {n: list(p) for n, p in zip(self.names, self.past_due, strict=True)},
         }
 
     @classmethod
