@@ -304,3 +304,14 @@ def test_zero_hazards_with_money_give_exactly_the_plain_result():
                     horizon=6, scenarios=3, seed=4)
     keep = [v for v in a.data_vars]
     xr.testing.assert_identical(a.drop_attrs(), b[keep].drop_attrs())
+
+
+def test_risk_summary_works_on_net_credit_loss(full):
+    _, _, ds = full
+    summary = cs.risk_summary(ds, levels=[0.9])
+    assert summary.attrs["variable"] == "net_credit_loss"
+    total = ds.net_credit_loss.sum("month")
+    assert float(summary["expected_loss"].sel(bound="estimate")) == pytest.approx(float(total.mean()))
+    assert summary["expected_loss"].attrs["units"] == "CNY"
+    with pytest.raises(ValueError, match="must have dims"):
+        cs.risk_summary(ds, variable="balance")

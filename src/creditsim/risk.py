@@ -54,7 +54,7 @@ def risk_summary(
     ds: xr.Dataset,
     levels: Sequence[float] = (0.99, 0.999),
     *,
-    variable: str = "loss",
+    variable: str | None = None,
     confidence: float = 0.95,
 ) -> xr.Dataset:
     """Expected loss, standard deviation, VaR and expected shortfall of ``ds[variable]``.
@@ -80,15 +80,23 @@ def risk_summary(
     levels
         Confidence levels of VaR and ES, each in (0, 1).  Default 99% and 99.9%.
     variable
-        The loss variable; default ``"loss"``.  Its units carry over.
+        The loss variable: dims ``(scenario,)``, or ``(scenario, month)`` summed over the
+        months.  Default ``"net_credit_loss"`` where the result has it (a book with loan
+        terms: credit charge-offs + fraud losses + collection costs − recoveries over the
+        horizon), else ``"loss"``.  Its units carry over.
     confidence
         Level of the Monte Carlo intervals; default 0.95.
     """
+    if variable is None:
+        variable = "net_credit_loss" if "net_credit_loss" in ds else "loss"
     if variable not in ds:
         raise ValueError(f"risk_summary: variable {variable!r} is not in the dataset; it has {list(ds.data_vars)!r}")
     x = ds[variable]
+    if x.dims == ("scenario", "month"):
+        x = x.sum("month", keep_attrs=True)
     if x.dims != ("scenario",):
-        raise ValueError(f"risk_summary: {variable!r} must have dims ('scenario',), got {x.dims!r}")
+        raise ValueError(f"risk_summary: {variable!r} must have dims ('scenario',) or ('scenario', 'month'), "
+                         f"got {x.dims!r}")
     if (isinstance(confidence, bool) or not isinstance(confidence, (int, float, np.floating))
             or not 0 < confidence < 1):
         raise ValueError(f"risk_summary: confidence must be in (0, 1), got {confidence!r}")
