@@ -230,13 +230,38 @@ def test_money_does_not_depend_on_chunks_and_repeats_exactly(full):
 
 
 def test_no_recompilation_with_money(full):
+    """A repeated call compiles nothing; other seeds reuse the sizes a chunk is halved to
+    (the chunk's length over powers of two), so they compile little if anything."""
     from creditsim import _engine
 
     model, book, _ = full
-    cs.simulate(model, book, horizon=10, scenarios=6, seed=3)
+    cs.simulate(model, book, horizon=12, scenarios=6, seed=3)
     before = _engine.trace_count()
-    cs.simulate(model, book, horizon=10, scenarios=6, seed=4)
+    cs.simulate(model, book, horizon=12, scenarios=6, seed=3)
     assert _engine.trace_count() == before
+    for seed in range(4, 10):
+        cs.simulate(model, book, horizon=12, scenarios=6, seed=seed)
+    assert _engine.trace_count() - before <= 2
+
+
+def test_dropping_finished_loans_changes_nothing(full, monkeypatch):
+    """Loans paid off or charged off in every scenario of a batch are dropped between
+    segments: the result is identical to simulating them to the end."""
+    import importlib
+
+    sim = importlib.import_module("creditsim.simulate")
+    model, book, ds = full
+    monkeypatch.setattr(sim, "SEGMENT_MONTHS", 1000)
+    whole = cs.simulate(model, book, horizon=10, scenarios=6, seed=2)
+    xr.testing.assert_identical(ds, whole)
+    from creditsim import _engine
+
+    calls = []
+    real = _engine.frozen_bins
+    monkeypatch.setattr(_engine, "frozen_bins", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(sim, "SEGMENT_MONTHS", 4)  # segments of 4, 4 and 2 months
+    xr.testing.assert_identical(ds, cs.simulate(model, book, horizon=10, scenarios=6, seed=2))
+    assert len(calls) >= 2  # loans were dropped (in both scenario batches)
 
 
 def test_npv_at_the_contract_rate_of_a_book_that_never_defaults_is_zero():

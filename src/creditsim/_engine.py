@@ -182,48 +182,94 @@ def _take(x, frac):
     return jnp.where(frac >= 1.0, x, jnp.minimum(part, x))
 
 
-@partial(jax.jit, static_argnames=("n_segments", "shocks", "fraud", "aging", "money"))
-def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, fraud_hazard,
-                 loans: LoanMoney | None = None, *, n_segments: int, shocks: bool = False,
-                 fraud: bool = False, aging: bool = False, money: bool = False):
-    """Simulate one chunk of loans under a batch of scenarios.
+def _looped(step, carry, inputs, t0):
+    """``step(carry, inputs)`` run as a loop of one trip whose count XLA cannot see (it is
+    computed from ``t0``): XLA compiles a loop body into faster code than the same ops
+    unrolled at top level (about three times, for this kernel)."""
+    _, out_shape = jax.eval_shape(step, carry, inputs)
+    outs0 = jax.tree.map(lambda sd: jnp.zeros(sd.shape, sd.dtype), out_shape)
+
+    def body(_, state):
+        c, _ = state
+        return step(c, inputs)
+
+    return jax.lax.fori_loop(0, jnp.minimum(t0, 0) + 1, body, (carry, outs0))
+
+
+def initial_carry(cm: CompiledModel, state0, loans: LoanMoney | None, *, shocks: bool, fraud: bool,
+                  aging: bool, money: bool) -> dict:
+    """Each loan's simulated state at month 0 (arrays shaped like ``state0``; works on NumPy
+    and inside jitted code)."""
+    xp = jnp if isinstance(state0, jax.Array) else np
+    state0 = state0.astype(xp.int32)
+    zero = xp.zeros(state0.shape, xp.int32)
+    false = xp.zeros(state0.shape, bool)
+    carry = {"state": state0}
+    if shocks:
+        carry.update(shocked=false, reported=false)
+    if fraud:
+        carry.update(review=zero, by_fraud=false)
+    if aging or money:
+        carry["dpd"] = xp.asarray(cm.past_first)[state0]
+    if money:
+        live0 = ~xp.asarray(cm.absorbing)[state0]
+        carry.update(exit=zero - 1, balance=xp.where(live0, loans.balance, 0), due_principal=zero,
+                     due_interest=zero, remaining=loans.remaining)
+    return carry
+
+
+@partial(jax.jit, static_argnames=("n_segments", "shocks", "fraud", "aging", "money", "keep"))
+def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard,
+                 loans: LoanMoney | None, start, t0, *, n_segments: int, shocks: bool = False,
+                 fraud: bool = False, aging: bool = False, money: bool = False, keep: bool = False):
+    """Simulate one chunk of loans under a batch of scenarios, for months ``t0 + 1 ..
+    t0 + T`` from the loans' simulated state ``carry0`` (:func:`initial_carry`, or the
+    carry this function returned for the months before).
 
     Parameters (all arrays; shapes set the compiled version)
     ----------
     cm
         The compiled model.
     z
-        ``(B, T)`` float64 macro factor per scenario and month 1..T.
+        ``(B, T)`` float64 macro factor per scenario and month t0+1..t0+T.
     keys
         ``(B, 2)`` uint32 raw scenario keys (:func:`creditsim._rng.scenario_keys`).
     loan_id
         ``(N,)`` uint32 global loan index (the randomness counter).
-    group, state0
-        ``(N,)`` int32 row group (segment and behaviour type; the last group is padding)
-        and starting state.
+    group
+        ``(N,)`` int32 row group (segment and behaviour type; the last group is padding).
     units
         ``(N,)`` int32 exposure in integer units of the run's money quantum (the loss of a
         charged-off loan when ``money`` is off).
     fraud_hazard
         ``(T,)`` float64 fraud-claim hazard by month (the same in every scenario).
     loans
-        With ``money``: the loans' balances and terms (:class:`LoanMoney`).
-    n_segments, shocks, fraud, aging, money
-        Static: the number of segments G; whether income shocks and fraud claims are
+        With ``money``: the loans' terms (:class:`LoanMoney`), else None.
+    start
+        ``(N,)`` int32 the loans' states at month 0 (then ``t0`` is 0), or the dict of
+        ``(B, N)`` arrays of each loan's simulated state in each scenario at month t0 that
+        an earlier call returned.
+    t0
+        int32 scalar, an even number: months already simulated (the randomness counter of
+        month t0 + j is that of month pair (t0 + j) // 2).
+    n_segments, shocks, fraud, aging, money, keep
+        Static (``keep``: return the carry, to go on from it): the number of segments G; whether income shocks and fraud claims are
         simulated; whether months past due are counted (for the charge-off rule); whether
         balances, instalments and payments are simulated.
 
     Returns
     -------
-    A dict per scenario batch: ``counts (B, T, G*K*F)`` int32 loans by segment, state and
+    ``(outputs, carry)``: the carry at month t0 + T (None unless ``keep``), and a dict of
+    outputs: ``counts (B, T, G*K*F)`` int32 loans by segment, state and
     flags for months 1..T (F = 4 with shocks: flag 2 = under a shock this month, flag 1 =
     hardship reported; else 1); ``loss (B, 2, G)`` int64 units charged off over the
-    horizon for credit (0) and confirmed fraud (1); ``charged (B, 2, G)`` int32 the loans.
+    months for credit (0) and confirmed fraud (1) by loans charged off in these months;
+    ``charged (B, 2, G)`` int32 the loans.
     With ``money`` also ``balance (B, T, G*K*F)`` int64 principal of live loans by bin,
     ``flows (B, T, 4)`` int64 interest received, principal repaid, credit and fraud
     charge-offs by month, ``written (B, 2, 2)`` int64 principal and interest charged off by
-    cause, and ``end (B, 2)`` int64 interest and penalty charged over the horizon and
-    interest still owed at its end.
+    cause, and ``end (B, 2)`` int64 interest and penalty that fell due in these months and
+    interest still owed at their end.
     """
     _TRACES["chunk_kernel"] += 1
     g1 = cm.group_segment.shape[0]  # row groups, padding included
@@ -252,22 +298,17 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, frau
         return jnp.sum(u[:, None] >= thr_t[base + state], axis=1, dtype=jnp.int32)
 
     # One Threefry call gives two words: months 2j+1 and 2j+2 use the two words of the
-    # counter (loan, j).  Months past the horizon get identity rows (nobody moves), no
-    # hazards, and are dropped; at least two pairs keep the scan a loop (XLA unrolls a
-    # one-trip loop into code about three times slower than the loop body).
-    n_pairs = max(-(-n_months // 2), 2)
-    extra = 2 * n_pairs - n_months
-    stay = jnp.where(jnp.arange(k - 1)[None, :] >= jnp.arange(k)[:, None], ONE, 0)
-    stay = jnp.tile(stay.astype(jnp.uint32), (2 * g1, 1))
+    # counter (loan, j).  The scan steps over whole pairs; an odd last month runs after it
+    # with its pair's first word.
+    n_pairs = n_months // 2
     q_h, sr_h, end_p, report = cm.shock[0], cm.shock[1], cm.shock[2], cm.shock[3]
     report_thr = jnp.round(report * ONE).astype(jnp.uint32)
     end_thr_all = jnp.round(end_p * ONE).astype(jnp.uint32)
     review_state, rejected_state, co_state = cm.fraud_states[0], cm.fraud_states[1], cm.fraud_states[2]
     review_months = cm.fraud[0].astype(jnp.int32)
     confirm_thr = jnp.round(cm.fraud[1] * ONE).astype(jnp.uint32)
-    fz = jnp.concatenate([jnp.round(fraud_hazard * ONE), jnp.zeros(extra)]).astype(jnp.uint32)
+    fz = jnp.round(fraud_hazard * ONE).astype(jnp.uint32)
     co_state_any, paid_state, has_paid, dpd_limit = cm.rules[0], cm.rules[1], cm.rules[2] > 0, cm.rules[3]
-    live0 = ~cm.absorbing[state0]
 
     def month(c, t, words, thr_t, hz_t, fz_t):
         state = c["state"]
@@ -285,7 +326,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, frau
             end_thr = jnp.where(start, jnp.round(hz_t.astype(jnp.float64) * end_p).astype(jnp.uint32),
                                 end_thr_all)
             c["reported"] = c["reported"] | (now & ((report_bits >> jnp.uint32(1)) < report_thr))
-            c["shocked"] = now & (u >= end_thr)
+            c["shocked"] = now & (u >= end_thr)  # cleared below if the loan leaves the book
             flags = 2 * now.astype(jnp.int32) + c["reported"].astype(jnp.int32)
         else:
             new = move(state, bits, thr_t, row_base)
@@ -348,6 +389,9 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, frau
         if money:
             c["exit"] = jnp.where(cm.charge_off[new] & ~cm.charge_off[state], t, c["exit"])
         c["state"] = new
+        if shocks:
+            # a paid-off or charged-off loan's shock ends: its flags stay as they are
+            c["shocked"] = c["shocked"] & ~cm.absorbing[new]
         bins = bin_base + new * f + flags
         out = {"counts": count(bins)}
         if money:
@@ -355,45 +399,50 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, frau
             out["inflow"] = inflow
         return c, out
 
-    def one_scenario(zs, key):
+    def one_scenario(zs, key, init0):
         thr = thresholds(cm.q, cm.sqrt_rho, zs).reshape(n_months, 2 * g1 * k, k - 1)
-        thr = jnp.concatenate([thr, jnp.broadcast_to(stay, (extra,) + stay.shape)])
-        # the month's shock hazard on the 2**31 grid (0 past the horizon)
+        # the month's shock hazard on the 2**31 grid
         hz = ndtr((q_h - sr_h * zs) / jnp.sqrt(1.0 - sr_h * sr_h))
-        hz = jnp.concatenate([jnp.round(hz * ONE), jnp.zeros(extra)]).astype(jnp.uint32)
+        hz = jnp.round(hz * ONE).astype(jnp.uint32)
 
-        def step(carry, inputs):
+        def step(carry, inputs, width=2):
             pair, thr_pair, hz_pair, fz_pair = inputs
             streams = [_rng.STREAM_TRANSITION]
             streams += [_rng.STREAM_SHOCK, _rng.STREAM_REPORT] if shocks else []
             streams += [_rng.STREAM_FRAUD] if fraud else []
             drawn = {r: _rng.loan_uniform_pair(key, loan_id, pair, stream=r) for r in streams}
             outs = []
-            for i in range(2):
+            for i in range(width):
                 words = tuple(drawn[r][i] if r in drawn else None for r in
                               (_rng.STREAM_TRANSITION, _rng.STREAM_SHOCK, _rng.STREAM_REPORT, _rng.STREAM_FRAUD))
-                t = (2 * pair + i).astype(jnp.int32)
+                t = (2 * pair + i).astype(jnp.int32) - t0  # month index within this call
                 carry, o = month(dict(carry), t, words, thr_pair[i], hz_pair[i], fz_pair[i])
                 outs.append(o)
             return carry, jax.tree.map(lambda *a: jnp.stack(a), *outs)
 
-        pairs = jnp.arange(n_pairs, dtype=jnp.uint32)
-        false = jnp.zeros(state0.shape, bool)
-        zero = jnp.zeros(state0.shape, jnp.int32)
-        init = {"state": state0}
-        if shocks:
-            init.update(shocked=false, reported=false)
-        if fraud:
-            init.update(review=zero, by_fraud=false)
-        if aging:
-            init.update(dpd=cm.past_first[state0])
+        first_pair = (t0 // 2).astype(jnp.uint32)
+        if init0 is None:
+            init = initial_carry(cm, start, loans, shocks=shocks, fraud=fraud, aging=aging, money=money)
+        else:
+            init = dict(init0)
+        state0 = init["state"]
         if money:
-            init.update(exit=zero - 1, balance=jnp.where(live0, loans.balance, 0), due_principal=zero, due_interest=zero,
-                        remaining=loans.remaining, accrued=zero)
-        final, outs = jax.lax.scan(
-            step, init, (pairs, thr.reshape(n_pairs, 2, 2 * g1 * k, k - 1), hz.reshape(n_pairs, 2),
-                         fz.reshape(n_pairs, 2)))
-        outs = jax.tree.map(lambda a: a.reshape((2 * n_pairs,) + a.shape[2:])[:n_months], outs)
+            init["accrued"] = jnp.zeros_like(state0)
+        final, parts = init, []
+        m2 = 2 * n_pairs
+        xs = (first_pair + jnp.arange(n_pairs, dtype=jnp.uint32), thr[:m2].reshape(n_pairs, 2, 2 * g1 * k, k - 1),
+              hz[:m2].reshape(n_pairs, 2), fz[:m2].reshape(n_pairs, 2))
+        if n_pairs >= 2:
+            final, outs = jax.lax.scan(step, init, xs)
+            parts.append(jax.tree.map(lambda a: a.reshape((m2,) + a.shape[2:]), outs))
+        elif n_pairs == 1:
+            final, outs = _looped(step, final, jax.tree.map(lambda a: a[0], xs), t0)
+            parts.append(outs)
+        if n_months % 2:
+            final, last = _looped(partial(step, width=1), final,
+                                  (first_pair + n_pairs, thr[-1:], hz[-1:], fz[-1:]), t0)
+            parts.append(last)
+        outs = jax.tree.map(lambda *a: jnp.concatenate(a), *parts) if len(parts) > 1 else parts[0]
         charged = cm.charge_off[final["state"]] & ~cm.charge_off[state0]
         by_fraud = final["by_fraud"] if fraud else jnp.zeros_like(charged)
         cause = by_fraud.astype(jnp.int32)
@@ -418,9 +467,35 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, state0, units, frau
             live_end = ~cm.absorbing[final["state"]]
             res["end"] = jnp.stack([jnp.sum(final["accrued"], dtype=jnp.int64),
                                     jnp.sum(jnp.where(live_end, final["due_interest"], 0), dtype=jnp.int64)])
-        return res
+            del final["accrued"]
+        return res, (final if keep else None)
 
-    return jax.lax.map(lambda a: one_scenario(*a), (z, keys))
+    if isinstance(start, dict):
+        return jax.lax.map(lambda a: one_scenario(*a), (z, keys, start))
+    return jax.lax.map(lambda a: one_scenario(*a, None), (z, keys))
+
+
+@jax.jit
+def live_anywhere(cm: CompiledModel, state, group):
+    """``(N,)`` bool: loans (not padding) in a non-absorbing state in some scenario."""
+    pad = cm.group_segment.shape[0] - 1
+    return jnp.any(~cm.absorbing[state], axis=0) & (group != pad)
+
+
+@partial(jax.jit, static_argnames=("n_out", "shocks"))
+def frozen_bins(cm: CompiledModel, carry, group, mask, *, n_out: int, shocks: bool):
+    """Occupancy bins ``(B, n_out)`` int64 of the loans ``mask`` selects (as the kernel
+    counts them), from their carry; padding loans count nowhere."""
+    k = cm.q.shape[1]
+    f = 4 if shocks else 1
+    seg = cm.group_segment[group]
+    flags = 0
+    if shocks:
+        flags = 2 * carry["shocked"].astype(jnp.int32) + carry["reported"].astype(jnp.int32)
+    bins = seg[None, :] * (k * f) + carry["state"] * f + flags
+    w = (mask & (group != cm.group_segment.shape[0] - 1)).astype(jnp.int64)  # not padding
+    bins = jnp.where(w[None, :] > 0, bins, n_out)
+    return jax.vmap(lambda b: jnp.zeros(n_out + 1, jnp.int64).at[b].add(w))(bins)[:, :n_out]
 
 
 @jax.jit

@@ -200,11 +200,17 @@ def simulate(
     keys = _rng.scenario_keys(seed, scen_idx)
     path = model.macro.path[:horizon] if model.macro.path is not None else None
     z = _engine.macro_paths(keys, model.macro.phi, horizon, path)
-    fraud_hazard = jnp.asarray(model.fraud.hazards(horizon) if fraud else np.zeros(horizon))
+    fraud_hazard = model.fraud.hazards(horizon) if fraud else np.zeros(horizon)
 
-    totals: dict[str, np.ndarray] = {}
+    totals = {"counts": np.zeros((scenarios, horizon, g * k * f), np.int64),
+              "loss": np.zeros((scenarios, 2, g), np.int64), "charged": np.zeros((scenarios, 2, g), np.int64)}
+    if money:
+        totals.update(balance=np.zeros((scenarios, horizon, g * k * f), np.int64),
+                      flows=np.zeros((scenarios, horizon, 4), np.int64), written=np.zeros((scenarios, 2, 2), np.int64),
+                      end=np.zeros((scenarios, 2), np.int64))
     n_groups = cm.group_segment.shape[0] - 1
     by_group = np.zeros(n_groups, dtype=np.int64)
+    flags = dict(n_segments=g, shocks=shocks, fraud=fraud, aging=aging, money=money)
     with _rng.x64():
         cm_dev = _engine.CompiledModel(*(jnp.asarray(a) for a in cm))
         types_dev = _engine.TypeDraw(*(jnp.asarray(a) for a in types))
@@ -212,24 +218,20 @@ def simulate(
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
             pad = chunk - (stop - start)
-            ids = jnp.asarray(np.arange(start, start + chunk, dtype=np.uint64).astype(np.uint32))
 
             def cut(a, fill=0, start=start, stop=stop, pad=pad):
-                return jnp.asarray(np.concatenate([a[start:stop], np.full(pad, fill, a.dtype)]))
+                return np.concatenate([a[start:stop], np.full(pad, fill, a.dtype)])
 
+            ids = np.arange(start, start + chunk, dtype=np.uint64).astype(np.uint32)
             cseg = cut(seg, g)
             # without behaviour types every segment is one group, numbered as the segment
-            group = _engine.draw_groups(seed_key, ids, cseg, types_dev) if typed else cseg
-            by_group += np.bincount(np.asarray(group), minlength=n_groups + 1)[:n_groups]
+            group = np.asarray(_engine.draw_groups(seed_key, jnp.asarray(ids), jnp.asarray(cseg), types_dev)) \
+                if typed else cseg
+            by_group += np.bincount(group, minlength=n_groups + 1)[:n_groups]
             loans = _engine.LoanMoney(*(cut(a) for a in money_in)) if money else None
-            args = (ids, group, cut(st0), cut(units), fraud_hazard, loans)
             for sl in _scenario_blocks(scenarios, batch):
-                out = _engine.chunk_kernel(cm_dev, jnp.asarray(z[sl]), jnp.asarray(keys[sl]), *args,
-                                           n_segments=g, shocks=shocks, fraud=fraud, aging=aging, money=money)
-                for name, val in out.items():
-                    if name not in totals:
-                        totals[name] = np.zeros((scenarios,) + val.shape[1:], dtype=np.int64)
-                    totals[name][sl] += np.asarray(val)
+                _run_block(cm, cm_dev, z[sl], keys[sl], ids, group, cut(st0), cut(units), fraud_hazard, loans,
+                           {name: arr[sl] for name, arr in totals.items()}, g * k * f, **flags)
 
     occ = totals["counts"].reshape(scenarios, horizon, g, k, f)
     extra = {}
@@ -250,6 +252,75 @@ def simulate(
         extra["opening"] = units * quantum  # the book's balances on the money grid
     return _dataset(model, book, seg, st0, occ, loss_units[:, 0] * quantum, charged[:, 0], z, by_group, extra,
                     horizon=horizon, scenarios=scenarios, seed=seed, engine=engine)
+
+
+#: Months simulated per kernel call for a book with loan terms: between calls, loans paid
+#: off or charged off in every scenario of a batch are dropped from the chunk.
+SEGMENT_MONTHS = 6
+
+
+def _run_block(cm, cm_dev, z, keys, ids, group, state0, units, fraud_hazard, loans, out, n_out, **flags):
+    """Simulate one chunk under one batch of scenarios over the whole horizon, adding its
+    totals into ``out`` (views of the run's arrays for these scenarios).
+
+    With loan terms the horizon runs in segments of ``SEGMENT_MONTHS``; after each, if at
+    most 40% of the chunk's loans are still live in some scenario, the others (paid off or
+    charged off in every scenario, or padding) are dropped and the chunk is halved (as
+    often as that holds).  A dropped loan is in an absorbing state with frozen flags, so its
+    occupancy bin is the same in every later month and is added back without simulating
+    it; a loan's draws depend only on (seed, scenario, loan, month), so results are
+    identical to simulating every loan throughout (tested).
+    """
+    batch, horizon = z.shape
+    money = flags["money"]
+    pad_group = int(cm.group_segment.shape[0] - 1)
+    segment = SEGMENT_MONTHS if money else horizon
+    loan_arrays = {"ids": ids, "group": group, "units": units}
+    if money:
+        loan_arrays.update(loans._asdict())
+    dev = {name: jnp.asarray(a) for name, a in loan_arrays.items()}
+    carry = jnp.asarray(state0)
+    dropped = None  # occupancy bins (B, n_out) of dropped loans
+    t0 = 0
+    while t0 < horizon:
+        t1 = min(t0 + segment, horizon)
+        money_dev = _engine.LoanMoney(*(dev[name] for name in _engine.LoanMoney._fields)) if money else None
+        res, carry = _engine.chunk_kernel(cm_dev, jnp.asarray(z[:, t0:t1]), jnp.asarray(keys), dev["ids"],
+                                          dev["group"], dev["units"], jnp.asarray(fraud_hazard[t0:t1]), money_dev,
+                                          carry, jnp.int32(t0), keep=t1 < horizon, **flags)
+        res = {name: np.asarray(a) for name, a in res.items()}
+        out["counts"][:, t0:t1] += res["counts"] + (0 if dropped is None else dropped[:, None, :])
+        out["loss"] += res["loss"]
+        out["charged"] += res["charged"]
+        if money:
+            out["balance"][:, t0:t1] += res["balance"]
+            out["flows"][:, t0:t1] += res["flows"]
+            out["written"] += res["written"]
+            out["end"][:, 0] += res["end"][:, 0]
+            if t1 == horizon:
+                out["end"][:, 1] += res["end"][:, 1]
+        t0 = t1
+        if t0 >= horizon:
+            break
+        live = np.asarray(_engine.live_anywhere(cm_dev, carry["state"], dev["group"]))
+        n_live, size = int(live.sum()), live.shape[0]
+        # halve while at most 40% of the new size would be live: the sizes are the chunk's
+        # length over powers of two whatever the seed, and a seed's live count only changes
+        # the segment at which a size is reached
+        new_size = size
+        while new_size % 2 == 0 and new_size // 2 >= 256 and n_live <= 0.4 * new_size:
+            new_size //= 2
+        if new_size == size:
+            continue
+        gone = _engine.frozen_bins(cm_dev, carry, dev["group"], jnp.asarray(~live), n_out=n_out,
+                                   shocks=flags["shocks"])
+        dropped = np.asarray(gone) if dropped is None else dropped + np.asarray(gone)
+        idx = np.zeros(new_size, np.int32)
+        idx[:n_live] = np.flatnonzero(live)
+        idx, valid = jnp.asarray(idx), jnp.asarray(np.arange(new_size) < n_live)
+        dev = {name: jnp.where(valid, a[idx], jnp.asarray(pad_group if name == "group" else 0, a.dtype))
+               for name, a in dev.items()}
+        carry = {name: jnp.where(valid, a[:, idx], jnp.zeros((), a.dtype)) for name, a in carry.items()}
 
 
 def _loan_money(book: LoanBook, model: CreditModel, units: np.ndarray):
