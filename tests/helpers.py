@@ -39,3 +39,15 @@ def two_state_model(p: float = 0.02, rho: float = 0.1, phi: float = 0.0) -> cs.C
 def raises(*parts):
     """``pytest.raises(ValueError)`` whose message contains ``parts`` in this order."""
     return pytest.raises(ValueError, match=".*".join(re.escape(p) for p in parts))
+
+
+def no_fraud_rows(m):
+    """A matrix over ``DEFAULT_STATES`` with its own moves into fraud review turned into
+    staying put (for models whose claims come from a ``FraudTransfer``)."""
+    m = np.array(m, dtype=float)
+    r = cs.DEFAULT_STATES.index("fraud_review")
+    for i in range(m.shape[0]):
+        if i != r:
+            m[i, i] += m[i, r]
+            m[i, r] = 0.0
+    return m

@@ -6,22 +6,11 @@ import xarray as xr
 
 import creditsim as cs
 from creditsim import FraudTransfer, presets
-from helpers import family_z, raises
-
-
-def _no_fraud_rows(m):
-    """A band matrix with its own fraud transitions removed (moved to staying put)."""
-    m = m.copy()
-    r = cs.DEFAULT_STATES.index("fraud_review")
-    for i in range(m.shape[0]):
-        if i != r:
-            m[i, i] += m[i, r]
-            m[i, r] = 0.0
-    return m
+from helpers import family_z, no_fraud_rows, raises
 
 
 def _model(fraud, matrix=None):
-    p = matrix if matrix is not None else _no_fraud_rows(presets.band_matrix(**presets.BANDS["C"]))
+    p = matrix if matrix is not None else no_fraud_rows(presets.band_matrix(**presets.BANDS["C"]))
     return cs.CreditModel(segments=[cs.Segment("C", p)], fraud=fraud)
 
 
@@ -44,7 +33,7 @@ def test_validation_messages():
 
 def test_zero_hazard_gives_exactly_the_no_fraud_result():
     book = presets.demo_book(4000, seed=2)
-    base = cs.CreditModel(segments=[cs.Segment(s.name, _no_fraud_rows(s.matrix), rho=s.rho)
+    base = cs.CreditModel(segments=[cs.Segment(s.name, no_fraud_rows(s.matrix), rho=s.rho)
                                     for s in presets.demo_model().segments], macro=cs.MacroFactor(0.9))
     a = cs.simulate(base, book, horizon=8, scenarios=5, seed=3)
     b = cs.simulate(base.replace(fraud=FraudTransfer(hazard=0.0)), book, horizon=8, scenarios=5, seed=3)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import creditsim as cs
 from creditsim import FraudTransfer, IncomeShock, presets
 from creditsim.schedule import payment
-from helpers import random_chain
+from helpers import no_fraud_rows, random_chain
 
 FEN = 0.01
 HORIZON = 13  # one compiled horizon for every single-loan case (terms up to 12 months)
@@ -181,20 +181,10 @@ def test_a_cure_pays_the_arrears_with_penalty_interest():
 def _full_model(**kw):
     base = presets.demo_model()
     shock = IncomeShock(hazard=0.01, mean_months=4, rho=0.05)
-    segs = [cs.Segment(s.name, _no_fraud(s.matrix), rho=s.rho, distressed=_no_fraud(presets.band_matrix(
+    segs = [cs.Segment(s.name, no_fraud_rows(s.matrix), rho=s.rho, distressed=no_fraud_rows(presets.band_matrix(
         **{**presets.BANDS["E"], "roll": 0.2}))) for s in base.segments]
     return cs.CreditModel(segments=segs, macro=base.macro, income_shock=shock,
                           fraud=FraudTransfer(hazard=5e-3, police_recovery=0.2), **kw)
-
-
-def _no_fraud(m):
-    m = m.copy()
-    r = cs.DEFAULT_STATES.index("fraud_review")
-    for i in range(m.shape[0]):
-        if i != r:
-            m[i, i] += m[i, r]
-            m[i, r] = 0.0
-    return m
 
 
 @pytest.fixture(scope="module")

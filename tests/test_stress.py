@@ -7,12 +7,11 @@ import pytest
 
 import creditsim as cs
 from creditsim import FraudTransfer, IncomeShock, presets
-from helpers import raises
-from test_fraud import _no_fraud_rows
+from helpers import no_fraud_rows, raises
 
 
 def _model():
-    segs = [cs.Segment(s.name, _no_fraud_rows(s.matrix), rho=s.rho) for s in presets.demo_model().segments]
+    segs = [cs.Segment(s.name, no_fraud_rows(s.matrix), rho=s.rho) for s in presets.demo_model().segments]
     return cs.CreditModel(segments=segs, macro=cs.MacroFactor(0.9),
                           income_shock=IncomeShock(hazard=0.01), fraud=FraudTransfer(hazard=5e-5))
 

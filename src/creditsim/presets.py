@@ -49,12 +49,9 @@ PHI = 0.9
 RHO = 0.03
 
 
-def band_matrix(roll: float, cure: float, r1: float, r2: float, r3: float) -> np.ndarray:
-    """The 9x9 monthly matrix of a score band over ``DEFAULT_STATES``.
-
-    Only the five band figures vary; the other entries are shared assumptions (see
-    ``docs/defaults.md``).
-    """
+def _matrix_builder():
+    """A zero 9x9 matrix over ``DEFAULT_STATES`` and ``row(frm, **to)``, which sets a row's
+    moves and gives the rest of its mass to staying put."""
     s = {name: i for i, name in enumerate(DEFAULT_STATES)}
     m = np.zeros((9, 9))
 
@@ -63,6 +60,17 @@ def band_matrix(roll: float, cure: float, r1: float, r2: float, r3: float) -> np
         for k, v in to.items():
             m[i, s[k]] = v
         m[i, i] += 1.0 - sum(to.values()) if frm not in to else 0.0
+
+    return m, row
+
+
+def band_matrix(roll: float, cure: float, r1: float, r2: float, r3: float) -> np.ndarray:
+    """The 9x9 monthly matrix of a score band over ``DEFAULT_STATES``.
+
+    Only the five band figures vary; the other entries are shared assumptions (see
+    ``docs/defaults.md``).
+    """
+    m, row = _matrix_builder()
 
     row("paid_off")
     row("charged_off")
@@ -192,14 +200,7 @@ def jiebei_matrix(roll: float, cure: float, r1: float, r2: float, r3: float) -> 
     prepayment only), loans leave 91-180 dpd by the 180-day charge-off rule rather than a
     row probability, and fraud claims come from the model's ``FraudTransfer``, not the rows.
     """
-    s = {name: i for i, name in enumerate(DEFAULT_STATES)}
-    m = np.zeros((9, 9))
-
-    def row(frm, **to):
-        i = s[frm]
-        for k, v in to.items():
-            m[i, s[k]] = v
-        m[i, i] += 1.0 - sum(to.values())
+    m, row = _matrix_builder()
 
     row("paid_off")
     row("charged_off")
