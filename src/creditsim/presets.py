@@ -1,8 +1,12 @@
-"""Built-in example model and book: five score bands of a Jiebei-like cash-loan book.
+"""Built-in models and books: five score bands of a Jiebei-like cash-loan book.
 
-Every figure here is an assumption placed inside the ranges of the model's domain notes
-(``docs/defaults.md`` lists each with its range and source); the economics issue replaces
-the count-only chain with loan schedules and a calibrated preset.
+- ``demo_model`` / ``demo_book``: the illustrative count-only chain (exposures fixed, its
+  rows charge 91-180 dpd loans off at their own rate);
+- ``jiebei_model`` / ``jiebei_book``: the calibrated preset with behaviour types, income
+  shocks, fraud claims, the 180-day rule and loan terms (money simulated loan by loan).
+
+``docs/defaults.md`` lists every figure with its range and source, or marks it as an
+assumption, and states how close the calibrated preset gets to its targets.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ DEMO_MIX = {"A": 0.25, "B": 0.30, "C": 0.25, "D": 0.13, "E": 0.07}
 DEMO_START = {"current": 0.968, "restructured": 0.004, "dpd_1_30": 0.012, "dpd_31_60": 0.005,
               "dpd_61_90": 0.004, "dpd_91_180": 0.007}
 #: Monthly exit of a current loan to paid_off: maturity plus prepayment (assumption: loans
-#: of 3 to 12 months, so about 1/12 a month; the economics issue replaces it with schedules).
+#: of 3 to 12 months, so about 1/12 a month; ``jiebei_model`` has schedules instead).
 PAYOFF = 0.08
 #: Monthly hazard of a fraud claim on a current loan (assumption: 3 per 100,000).
 FRAUD = 3e-5
