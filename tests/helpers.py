@@ -51,3 +51,13 @@ def no_fraud_rows(m):
             m[i, i] += m[i, r]
             m[i, r] = 0.0
     return m
+
+
+def sure_chain(**moves: str) -> np.ndarray:
+    """A 0/1 matrix over ``DEFAULT_STATES``: each state named moves to the state given,
+    every other state stays put (deterministic paths for money worked by hand)."""
+    names = cs.DEFAULT_STATES
+    m = np.eye(len(names))
+    for frm, to in moves.items():
+        m[names.index(frm)] = np.eye(len(names))[names.index(to)]
+    return m

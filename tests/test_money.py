@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import creditsim as cs
 from creditsim import FraudTransfer, IncomeShock, presets
 from creditsim.schedule import payment
-from helpers import no_fraud_rows, random_chain
+from helpers import no_fraud_rows, random_chain, sure_chain
 
 FEN = 0.01
 HORIZON = 13  # one compiled horizon for every single-loan case (terms up to 12 months)
@@ -149,14 +149,8 @@ def test_cash_flows_follow_the_accounting_rules_on_any_path(seed, terms, dpd):
 def test_a_cure_pays_the_arrears_with_penalty_interest():
     """Deterministic chain restructured -> 1-30 -> 31-60 -> 61-90 -> current (which stays):
     the amounts worked by hand."""
-    names = cs.DEFAULT_STATES
-    s = {n: i for i, n in enumerate(names)}
     # a book starting in 'restructured' (performing) misses three instalments, then cures
-    m = np.eye(len(names))
-    m[s["restructured"]] = np.eye(len(names))[s["dpd_1_30"]]
-    m[s["dpd_1_30"]] = np.eye(len(names))[s["dpd_31_60"]]
-    m[s["dpd_31_60"]] = np.eye(len(names))[s["dpd_61_90"]]
-    m[s["dpd_61_90"]] = np.eye(len(names))[s["current"]]
+    m = sure_chain(restructured="dpd_1_30", dpd_1_30="dpd_31_60", dpd_31_60="dpd_61_90", dpd_61_90="current")
     principal, rate, term = 12_000.0, 0.12, 12  # round numbers: r = 1% a month
     book = _one_loan_book(principal, rate, term, 1, 0, state="restructured")  # equal principal
     ds = cs.simulate(_model(m), book, horizon=5, scenarios=1, seed=0)
@@ -272,12 +266,8 @@ def test_npv_at_the_contract_rate_of_a_book_that_never_defaults_is_zero():
 def test_charge_off_at_180_days_takes_principal_plus_arrears():
     """A loan that never pays again is charged off when it would pass 180 days, owing all
     its principal and the interest and penalty that fell due."""
-    names = cs.DEFAULT_STATES
-    s = {n: i for i, n in enumerate(names)}
-    m = np.eye(len(names))
-    for a, b in (("current", "dpd_1_30"), ("dpd_1_30", "dpd_31_60"), ("dpd_31_60", "dpd_61_90"),
-                 ("dpd_61_90", "dpd_91_180")):
-        m[s[a]] = np.eye(len(names))[s[b]]
+    s = {n: i for i, n in enumerate(cs.DEFAULT_STATES)}
+    m = sure_chain(current="dpd_1_30", dpd_1_30="dpd_31_60", dpd_31_60="dpd_61_90", dpd_61_90="dpd_91_180")
     book = _one_loan_book(10_000.0, 0.1095, 12, 0, 0)
     for dpd, month in ((180, 7), (120, 5), (210, 8)):
         ds = cs.simulate(_model(m, charge_off_dpd=dpd), book, horizon=HORIZON, scenarios=1, seed=0)

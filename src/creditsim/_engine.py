@@ -198,22 +198,18 @@ def _looped(step, carry, inputs, t0):
 
 def initial_carry(cm: CompiledModel, state0, loans: LoanMoney | None, *, shocks: bool, fraud: bool,
                   aging: bool, money: bool) -> dict:
-    """Each loan's simulated state at month 0 (arrays shaped like ``state0``; works on NumPy
-    and inside jitted code)."""
-    xp = jnp if isinstance(state0, jax.Array) else np
-    state0 = state0.astype(xp.int32)
-    zero = xp.zeros(state0.shape, xp.int32)
-    false = xp.zeros(state0.shape, bool)
+    """Each loan's simulated state at month 0 (arrays shaped like ``state0``)."""
+    zero = jnp.zeros(state0.shape, jnp.int32)
+    false = jnp.zeros(state0.shape, bool)
     carry = {"state": state0}
     if shocks:
         carry.update(shocked=false, reported=false)
     if fraud:
         carry.update(review=zero, by_fraud=false)
-    if aging or money:
-        carry["dpd"] = xp.asarray(cm.past_first)[state0]
+    if aging:
+        carry["dpd"] = cm.past_first[state0]
     if money:
-        live0 = ~xp.asarray(cm.absorbing)[state0]
-        carry.update(exit=zero - 1, balance=xp.where(live0, loans.balance, 0), due_principal=zero,
+        carry.update(balance=jnp.where(cm.absorbing[state0], 0, loans.balance), due_principal=zero,
                      due_interest=zero, remaining=loans.remaining)
     return carry
 
@@ -223,8 +219,8 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
                  loans: LoanMoney | None, start, t0, *, n_segments: int, shocks: bool = False,
                  fraud: bool = False, aging: bool = False, money: bool = False, keep: bool = False):
     """Simulate one chunk of loans under a batch of scenarios, for months ``t0 + 1 ..
-    t0 + T`` from the loans' simulated state ``carry0`` (:func:`initial_carry`, or the
-    carry this function returned for the months before).
+    t0 + T``, from the loans' states at month 0 or from the carry this function returned
+    for the months before (``start``).
 
     Parameters (all arrays; shapes set the compiled version)
     ----------
@@ -253,9 +249,10 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
         int32 scalar, an even number: months already simulated (the randomness counter of
         month t0 + j is that of month pair (t0 + j) // 2).
     n_segments, shocks, fraud, aging, money, keep
-        Static (``keep``: return the carry, to go on from it): the number of segments G; whether income shocks and fraud claims are
+        Static: the number of segments G; whether income shocks and fraud claims are
         simulated; whether months past due are counted (for the charge-off rule); whether
-        balances, instalments and payments are simulated.
+        balances, instalments and payments are simulated; whether to return the carry
+        (to go on from it).
 
     Returns
     -------
@@ -426,8 +423,8 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
         else:
             init = dict(init0)
         state0 = init["state"]
-        if money:
-            init["accrued"] = jnp.zeros_like(state0)
+        if money:  # per call: interest that fell due, and the month a loan was charged off
+            init.update(accrued=jnp.zeros_like(state0), exit=jnp.full_like(state0, -1))
         final, parts = init, []
         m2 = 2 * n_pairs
         xs = (first_pair + jnp.arange(n_pairs, dtype=jnp.uint32), thr[:m2].reshape(n_pairs, 2, 2 * g1 * k, k - 1),
@@ -467,7 +464,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             live_end = ~cm.absorbing[final["state"]]
             res["end"] = jnp.stack([jnp.sum(final["accrued"], dtype=jnp.int64),
                                     jnp.sum(jnp.where(live_end, final["due_interest"], 0), dtype=jnp.int64)])
-            del final["accrued"]
+            del final["accrued"], final["exit"]
         return res, (final if keep else None)
 
     if isinstance(start, dict):

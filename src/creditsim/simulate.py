@@ -332,7 +332,7 @@ def _loan_money(book: LoanBook, model: CreditModel, units: np.ndarray):
             (t.term - t.months_on_book).astype(np.int32))
 
 
-def _money_variables(model, book, seg, st0, extra, s, horizon, money) -> dict:
+def _money_variables(model, seg, st0, extra, s, horizon, money) -> dict:
     """The cash-flow variables of a run with loan terms."""
     g, k = len(model.segments), len(model.states)
     live = ~np.isin(np.arange(k), [model.states.index(a) for a in model.states.absorbing])
@@ -447,7 +447,7 @@ def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flag
         data["fraud_charged_off"] = (("scenario", "segment"), flags["fraud_charged_off"],
                                      {"units": "loans", "description": "loans charged off as confirmed fraud"})
     if "flows" in flags:
-        data.update(_money_variables(model, book, seg, st0, flags, s, horizon, money))
+        data.update(_money_variables(model, seg, st0, flags, s, horizon, money))
     if "in_shock" in flags:
         zero = np.zeros((s, 1, g), dtype=np.int64)
         data["in_shock"] = (("scenario", "month", "segment"), np.concatenate([zero, flags["in_shock"]], axis=1),
