@@ -479,6 +479,17 @@ def live_anywhere(cm: CompiledModel, state, group):
     return jnp.any(~cm.absorbing[state], axis=0) & (group != pad)
 
 
+@partial(jax.jit, static_argnames=("pad_group",))
+def compact(loans: dict, carry: dict, idx, valid, *, pad_group: int):
+    """Keep the loans ``idx`` (``(M,)`` int32) of a chunk, in that order, where ``valid``;
+    the other places become padding (group ``pad_group``, zeros elsewhere).  ``loans``
+    holds ``(N,)`` per-loan arrays, ``carry`` the kernel's ``(B, N)`` carry."""
+    loans = {name: jnp.where(valid, a[idx], jnp.asarray(pad_group if name == "group" else 0, a.dtype))
+             for name, a in loans.items()}
+    carry = {name: jnp.where(valid, a[:, idx], jnp.zeros((), a.dtype)) for name, a in carry.items()}
+    return loans, carry
+
+
 @partial(jax.jit, static_argnames=("n_out", "shocks"))
 def frozen_bins(cm: CompiledModel, carry, group, mask, *, n_out: int, shocks: bool):
     """Occupancy bins ``(B, n_out)`` int64 of the loans ``mask`` selects (as the kernel

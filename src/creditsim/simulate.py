@@ -18,7 +18,7 @@ from .model import CreditModel
 __all__ = ["simulate", "model_from_result", "DEFAULT_CHUNK_SIZE", "DEFAULT_SCENARIO_BATCH", "CURRENCY"]
 
 #: Loans per chunk when ``chunk_size`` is not given: memory is O(chunk), not O(book).
-DEFAULT_CHUNK_SIZE = 1 << 20
+DEFAULT_CHUNK_SIZE = 1 << 18
 #: Scenarios simulated together in one kernel call.
 DEFAULT_SCENARIO_BATCH = 8
 #: Currency of every money figure.
@@ -136,7 +136,9 @@ def simulate(
         loan index, month): the same seed gives the same result for any ``chunk_size``,
         ``scenario_batch`` or device.
     chunk_size
-        Most loans per kernel call (memory bound); default 2**20.  Chunks are padded to a
+        Most loans per kernel call; default 2**18 (262,144: on the 2-core reference CPU
+        larger chunks were slower, the per-loan arrays of a chunk then spilling out of the
+        caches; see benchmarks/README.md).  Chunks are padded to a
         few standard lengths (a book of n loans to n rounded up to an eighth of its power
         of two), so books of similar size and repeated runs reuse one compilation.
     engine
@@ -317,10 +319,8 @@ def _run_block(cm, cm_dev, z, keys, ids, group, state0, units, fraud_hazard, loa
         dropped = np.asarray(gone) if dropped is None else dropped + np.asarray(gone)
         idx = np.zeros(new_size, np.int32)
         idx[:n_live] = np.flatnonzero(live)
-        idx, valid = jnp.asarray(idx), jnp.asarray(np.arange(new_size) < n_live)
-        dev = {name: jnp.where(valid, a[idx], jnp.asarray(pad_group if name == "group" else 0, a.dtype))
-               for name, a in dev.items()}
-        carry = {name: jnp.where(valid, a[:, idx], jnp.zeros((), a.dtype)) for name, a in carry.items()}
+        dev, carry = _engine.compact(dev, carry, jnp.asarray(idx), jnp.asarray(np.arange(new_size) < n_live),
+                                     pad_group=pad_group)
 
 
 def _loan_money(book: LoanBook, model: CreditModel, units: np.ndarray):
