@@ -47,3 +47,62 @@ def test_format_summary_reads_as_a_table(result):
     # 40 scenarios cannot give an interval at 99.9%: said, not faked
     assert "n/a" in text and "too few scenarios" in text
 
+
+
+@pytest.fixture(scope="module")
+def money_results():
+    model = presets.jiebei_model()
+    book = presets.jiebei_book(3000, seed=2, states=presets.JIEBEI_START)
+    base = cs.simulate(model, book, horizon=8, scenarios=16, seed=5)
+    stress = cs.simulate(cs.apply_stress(model, "recession"), book, horizon=8, scenarios=16, seed=5)
+    return {"baseline": base, "recession": stress}
+
+
+def test_loss_distribution_plots_the_summarys_variable(money_results):
+    ds = money_results["baseline"]
+    summary = cs.risk_summary(ds, levels=(0.9,))
+    ax = plot.loss_distribution(ds, summary).axes[0]
+    assert ax.get_xlabel().startswith("net credit loss over 8 months")
+    mean = 100 * float(ds.net_credit_loss.sum("month").mean()) / ds.attrs["total_exposure"]
+    xs = [ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_label().startswith("expected loss")]
+    assert xs == [pytest.approx(mean)]
+    # the plain exposure loss on request
+    ax = plot.loss_distribution(ds, variable="loss").axes[0]
+    assert ax.get_xlabel().startswith("loss over 8 months")
+    with pytest.raises(ValueError, match="loss_distribution: variable 'nope' is not in the dataset"):
+        plot.loss_distribution(ds, variable="nope")
+
+
+def test_delinquency_ratio_figure_matches_the_ratios(money_results):
+    ax = plot.delinquency_ratios(money_results, months=4).axes[0]
+    lines = {ln.get_label(): (ln.get_xdata(), ln.get_ydata()) for ln in ax.get_lines()}
+    assert set(lines) == {"30+, baseline", "90+, baseline", "30+, recession", "90+, recession"}
+    x, y = lines["30+, recession"]
+    expected = 100 * cs.delinquency_ratios(money_results["recession"]).sel(days=30).mean("scenario")
+    np.testing.assert_array_equal(x, np.arange(5))
+    np.testing.assert_allclose(y, expected.values[:5])
+    assert ax.get_ylabel() == "% of live balance past due"
+
+
+def test_loss_paths_are_cumulative_means(money_results):
+    ax = plot.loss_paths(money_results).axes[0]
+    lines = {ln.get_label(): ln.get_ydata() for ln in ax.get_lines()}
+    ds = money_results["baseline"]
+    expected = 100 * ds.net_credit_loss.cumsum("month").mean("scenario") / ds.attrs["total_exposure"]
+    np.testing.assert_allclose(lines["mean, baseline"], expected.values)
+    assert lines["mean, recession"][-1] > lines["mean, baseline"][-1]  # the stress loses more
+    with pytest.raises(ValueError, match="loss_paths: the result has no \\(scenario, month\\) variable 'loss'"):
+        plot.loss_paths(ds, variable="loss")
+
+
+def test_cash_flow_bars(money_results, result):
+    ds = money_results["baseline"]
+    ax = plot.cash_flows(ds, flows=["interest_received", "credit_charge_offs"]).axes[0]
+    bars = {c.get_label(): [p.get_height() for p in c.patches] for c in ax.containers}
+    np.testing.assert_allclose(bars["interest received"], ds.interest_received.mean("scenario").values[1:] / 1e6)
+    np.testing.assert_allclose(bars["credit charge-offs"], -ds.credit_charge_offs.mean("scenario").values[1:] / 1e6)
+    assert "million CNY" in ax.get_ylabel()
+    with pytest.raises(ValueError, match="cash_flows: unknown flows \\['rent'\\]"):
+        plot.cash_flows(ds, flows=["rent"])
+    with pytest.raises(ValueError, match="cash_flows: the result has no cash flows"):
+        plot.cash_flows(result)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import xarray as xr
 
-__all__ = ["loss_distribution", "delinquency_paths"]
+__all__ = ["loss_distribution", "delinquency_paths", "delinquency_ratios", "loss_paths", "cash_flows"]
 
 
 def _axes(ax):
@@ -18,13 +19,27 @@ def _axes(ax):
     return ax.figure, ax
 
 
-def loss_distribution(ds: xr.Dataset, summary: xr.Dataset | None = None, *, ax=None, bins: int = 50):
-    """Histogram of the loss over scenarios as a percentage of the book's exposure, with
-    the expected loss and, from ``summary`` (a :func:`creditsim.risk_summary` result), the
-    VaR (dashed) and expected shortfall (dotted) at each level."""
+_NAMES = {"loss": "loss", "net_credit_loss": "net credit loss"}
+
+
+def loss_distribution(ds: xr.Dataset, summary: xr.Dataset | None = None, *, ax=None, bins: int = 50,
+                      variable: str | None = None):
+    """Histogram of the loss over scenarios as a percentage of the book's exposure (its
+    balance at month 0), with the expected loss and, from ``summary`` (a
+    :func:`creditsim.risk_summary` result), the VaR (dashed) and expected shortfall
+    (dotted) at each level.
+
+    ``variable`` is the loss plotted; default the summary's variable, else as
+    :func:`creditsim.risk_summary` chooses (``net_credit_loss`` for a book with terms).
+    """
+    from .risk import loss_per_scenario
+
+    if variable is None and summary is not None:
+        variable = summary.attrs.get("variable")
+    variable, x = loss_per_scenario(ds, variable, caller="loss_distribution")
     fig, ax = _axes(ax)
     expo = float(ds.attrs.get("total_exposure", 1.0)) or 1.0
-    rate = 100 * ds["loss"].values / expo
+    rate = 100 * np.asarray(x.values, dtype=np.float64) / expo
     ax.hist(rate, bins=bins, color="0.75", edgecolor="0.45", linewidth=0.5)
     ax.axvline(rate.mean(), color="k", lw=1.5, label=f"expected loss: {rate.mean():.2f}%")
     if summary is not None:
@@ -36,11 +51,129 @@ def loss_distribution(ds: xr.Dataset, summary: xr.Dataset | None = None, *, ax=N
             ax.axvline(v, color=c, lw=1.5, ls="--", label=f"VaR {100 * lvl:g}%: {v:.2f}%")
             ax.axvline(e, color=c, lw=1.5, ls=":", label=f"expected shortfall {100 * lvl:g}%: {e:.2f}%")
     months = ds.sizes["month"] - 1
-    ax.set_xlabel(f"loss over {months} months (% of exposure at month 0)")
+    ax.set_xlabel(f"{_NAMES.get(variable, variable)} over {months} months (% of exposure at month 0)")
     ax.set_ylabel("number of scenarios")
     ax.set_title(f"Loss distribution: {ds.sizes['scenario']:,} scenarios, "
                  f"{int(ds.attrs.get('n_loans', 0)):,} loans")
     ax.legend(fontsize=8, loc="upper right", framealpha=0.95, facecolor="white", edgecolor="0.8")
+    return fig
+
+
+def _labelled(results) -> dict:
+    return {"": results} if isinstance(results, xr.Dataset) else dict(results)
+
+
+def delinquency_ratios(results, days=(30, 90), *, ax=None, quantiles=(0.05, 0.95), months: int | None = None):
+    """The "30+" and "90+" ratios (:func:`creditsim.delinquency_ratios`, % of the live
+    book's balance) by month, mean over scenarios with a ``quantiles`` band.
+
+    ``results`` is a result with loan terms, or a dict ``{label: result}`` to compare
+    several (e.g. baseline and a stress scenario) on one set of axes.  ``months`` (default
+    all) is the last month shown: in a book that takes no new loans the ratios climb towards
+    100% as the good loans repay, so the first months are the ones to read.
+    """
+    from .risk import delinquency_ratios as ratios
+
+    fig, ax = _axes(ax)
+    results = _labelled(results)
+    styles = ["-", "--", ":", "-."]
+    colors = ["tab:blue", "tab:red", "tab:green", "tab:purple"]
+    for j, (label, ds) in enumerate(results.items()):
+        if months is not None:
+            ds = ds.sel(month=slice(0, months))
+        r = 100 * ratios(ds, days)
+        month = ds["month"].values
+        for i, d in enumerate(r.days.values):
+            x = r.sel(days=d)
+            name = f"{d}+" + (f", {label}" if label else "")
+            ax.plot(month, x.mean("scenario"), color=colors[i % 4], ls=styles[j % 4], lw=1.5, label=name)
+            if x.sizes["scenario"] > 1:
+                lo, hi = (x.quantile(q, dim="scenario") for q in quantiles)
+                ax.fill_between(month, lo, hi, color=colors[i % 4], alpha=0.12, lw=0)
+    ax.set_xlabel("month")
+    ax.set_ylabel("% of live balance past due")
+    ax.set_title(f"Delinquency ratios, mean over scenarios (bands: {100 * quantiles[0]:g}–"
+                 f"{100 * quantiles[1]:g}% of scenarios)", fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    ax.set_xlim(month[0], month[-1])
+    ax.set_ylim(bottom=0)
+    return fig
+
+
+def loss_paths(results, *, variable: str = "net_credit_loss", ax=None, quantiles=(0.05, 0.95)):
+    """Cumulative loss by month as % of the book's exposure at month 0: mean over
+    scenarios with a ``quantiles`` band, for a result or a dict ``{label: result}``.
+
+    ``variable`` is a ``(scenario, month)`` variable; default ``net_credit_loss`` (books
+    with loan terms).
+    """
+    fig, ax = _axes(ax)
+    colors = ["k", "tab:red", "tab:blue", "tab:green"]
+    for j, (label, ds) in enumerate(_labelled(results).items()):
+        if variable not in ds or ds[variable].dims != ("scenario", "month"):
+            raise ValueError(f"loss_paths: the result has no (scenario, month) variable {variable!r}")
+        expo = float(ds.attrs.get("total_exposure", 1.0)) or 1.0
+        x = 100 * ds[variable].cumsum("month") / expo
+        month = ds["month"].values
+        c = colors[j % len(colors)]
+        ax.plot(month, x.mean("scenario"), color=c, lw=1.5, label=f"mean{', ' + label if label else ''}")
+        lo, hi = (x.quantile(q, dim="scenario") for q in quantiles)
+        ax.fill_between(month, lo, hi, color=c, alpha=0.15, lw=0,
+                        label=f"{100 * quantiles[0]:g}–{100 * quantiles[1]:g}% of scenarios"
+                              f"{', ' + label if label else ''}")
+    ax.set_xlabel("month")
+    ax.set_ylabel("% of exposure at month 0")
+    ax.set_title(f"Cumulative {_NAMES.get(variable, variable)} by month", fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    ax.set_xlim(month[0], month[-1])
+    ax.set_ylim(bottom=0)
+    return fig
+
+
+_FLOWS = {"interest_received": "interest received", "principal_repaid": "principal repaid",
+          "credit_charge_offs": "credit charge-offs", "fraud_losses": "fraud losses",
+          "collection_costs": "collection costs", "recoveries": "recoveries"}
+
+
+def cash_flows(ds: xr.Dataset, *, ax=None, scale: float = 1e6, flows=None):
+    """The book's cash flows by month (mean over scenarios, in ``scale`` yuan; default
+    millions): money in (interest, principal, recoveries) above the axis, charge-offs and
+    costs below it, for a result with loan terms.
+
+    ``flows`` names the variables shown (default all of ``interest_received``,
+    ``principal_repaid``, ``recoveries``, ``credit_charge_offs``, ``fraud_losses``,
+    ``collection_costs``); flows that are zero throughout are left out.  Principal dwarfs
+    the rest: leave it out to read interest against losses.
+    """
+    if "interest_received" not in ds:
+        raise ValueError("cash_flows: the result has no cash flows (simulate a book with loan terms)")
+    fig, ax = _axes(ax)
+    month = ds["month"].values[1:]
+    width = 0.8
+    up = np.zeros(month.size)
+    down = np.zeros(month.size)
+    names = list(_FLOWS) if flows is None else list(flows)
+    unknown = [n for n in names if n not in _FLOWS]
+    if unknown:
+        raise ValueError(f"cash_flows: unknown flows {unknown!r}; known: {list(_FLOWS)!r}")
+    for name in names:
+        label = _FLOWS[name]
+        v = ds[name].mean("scenario").values[1:] / scale
+        if not np.any(v):
+            continue
+        out = name in ("credit_charge_offs", "fraud_losses", "collection_costs")
+        base = down if out else up
+        ax.bar(month, -v if out else v, width, bottom=base, label=label)
+        if out:
+            down -= v
+        else:
+            up += v
+    unit = {1e6: "million ", 1e3: "thousand ", 1e9: "billion ", 1.0: ""}.get(scale, f"{scale:g} ")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xlabel("month")
+    ax.set_ylabel(f"{unit}{ds.attrs.get('currency', 'CNY')} per month (out is negative)")
+    ax.set_title("Cash flows by month, mean over scenarios", fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="upper right")
     return fig
 
 

@@ -50,6 +50,25 @@ def _var_es(x_sorted: np.ndarray, alpha: float, z: float, confidence: float):
     return (var, var_lo, var_hi), (es, es - z * se, es + z * se)
 
 
+def loss_per_scenario(ds: xr.Dataset, variable: str | None = None, *, caller: str = "loss_per_scenario"):
+    """``(name, values)``: the loss variable of a result and its values by scenario.
+
+    ``variable`` defaults to ``"net_credit_loss"`` where the result has it (a book with
+    loan terms), else ``"loss"``; a ``(scenario, month)`` variable is summed over months.
+    """
+    if variable is None:
+        variable = "net_credit_loss" if "net_credit_loss" in ds else "loss"
+    if variable not in ds:
+        raise ValueError(f"{caller}: variable {variable!r} is not in the dataset; it has {list(ds.data_vars)!r}")
+    x = ds[variable]
+    if x.dims == ("scenario", "month"):
+        x = x.sum("month", keep_attrs=True)
+    if x.dims != ("scenario",):
+        raise ValueError(f"{caller}: {variable!r} must have dims ('scenario',) or ('scenario', 'month'), "
+                         f"got {x.dims!r}")
+    return variable, x
+
+
 def risk_summary(
     ds: xr.Dataset,
     levels: Sequence[float] = (0.99, 0.999),
@@ -87,16 +106,7 @@ def risk_summary(
     confidence
         Level of the Monte Carlo intervals; default 0.95.
     """
-    if variable is None:
-        variable = "net_credit_loss" if "net_credit_loss" in ds else "loss"
-    if variable not in ds:
-        raise ValueError(f"risk_summary: variable {variable!r} is not in the dataset; it has {list(ds.data_vars)!r}")
-    x = ds[variable]
-    if x.dims == ("scenario", "month"):
-        x = x.sum("month", keep_attrs=True)
-    if x.dims != ("scenario",):
-        raise ValueError(f"risk_summary: {variable!r} must have dims ('scenario',) or ('scenario', 'month'), "
-                         f"got {x.dims!r}")
+    variable, x = loss_per_scenario(ds, variable, caller="risk_summary")
     if (isinstance(confidence, bool) or not isinstance(confidence, (int, float, np.floating))
             or not 0 < confidence < 1):
         raise ValueError(f"risk_summary: confidence must be in (0, 1), got {confidence!r}")
