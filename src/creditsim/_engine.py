@@ -61,7 +61,12 @@ class CompiledModel(NamedTuple):
     fraud: np.ndarray  # (3,) float64: review months, confirm probability, police recovery
     past_first: np.ndarray  # (K,) int32: months past due on entering each state
     past_ages: np.ndarray  # (K,) bool: staying one more month adds a month past due
-    rules: np.ndarray  # (4,) int32: charge-off state, paid-off state, has paid-off, charge-off dpd
+    rules: np.ndarray  # (5,) int32: charge-off state, paid-off state, has paid-off, charge-off dpd, restructured state
+
+
+#: The columns a strategy adds to the kernel's ``flows`` (after the four money columns).
+STRATEGY_FLOWS = ("action_costs", "complaints_ppm", "contacts", "recoveries", "agency_collected",
+                  "interest_forgone", "debt_forgiven")
 
 
 class TypeDraw(NamedTuple):
@@ -79,21 +84,29 @@ def needs_aging(model: CreditModel) -> bool:
     return any(last > first or 30 * first > model.charge_off_dpd for first, last in st.past_due)
 
 
-def compile_model(model: CreditModel) -> tuple[CompiledModel, TypeDraw]:
-    """Turn a validated model into arrays the kernel takes (float64, NumPy)."""
+def base_matrices(model: CreditModel) -> list[np.ndarray]:
+    """The ``2·g1`` matrices of the row groups: each group's, padding (identity), then the
+    same with each segment's distressed rows."""
     k = len(model.states)
-    mats, hard, rho, seg_of, offset, shares = [], [], [], [], [], []
-    for g, seg in enumerate(model.segments):
-        offset.append(len(mats))
-        shares.append([share for _, share, _ in seg.groups])
+    mats, hard = [], []
+    for seg in model.segments:
         for _, _, m in seg.groups:
             mats.append(m)
             hard.append(seg.distressed if seg.distressed is not None else m)
+    return mats + [np.eye(k)] + hard + [np.eye(k)]
+
+
+def compile_model(model: CreditModel) -> tuple[CompiledModel, TypeDraw]:
+    """Turn a validated model into arrays the kernel takes (float64, NumPy)."""
+    k = len(model.states)
+    rho, seg_of, offset, shares = [], [], [], []
+    for g, seg in enumerate(model.segments):
+        offset.append(len(rho))
+        shares.append([share for _, share, _ in seg.groups])
+        for _ in seg.groups:
             rho.append(seg.rho)
             seg_of.append(g)
-    offset.append(len(mats))
-    mats.append(np.eye(k))
-    hard.append(np.eye(k))
+    offset.append(len(rho))
     rho.append(0.0)
     seg_of.append(len(model.segments))
     co = np.zeros(k, dtype=bool)
@@ -124,8 +137,9 @@ def compile_model(model: CreditModel) -> tuple[CompiledModel, TypeDraw]:
     past = np.array(st.past_due, dtype=np.int32).reshape(k, 2)
     limit = model.charge_off_dpd if model.charge_off_dpd is not None else 2**30
     rules = np.array([st.index(st.charge_off) if st.charge_off else 0,
-                      st.index(st.paid_off) if st.paid_off else 0, st.paid_off is not None, limit], dtype=np.int32)
-    cm = CompiledModel(cumulative_quantiles(np.stack(mats + hard)), np.sqrt(np.array(rho + rho)), co,
+                      st.index(st.paid_off) if st.paid_off else 0, st.paid_off is not None, limit,
+                      st.index("restructured") if "restructured" in st.names else 0], dtype=np.int32)
+    cm = CompiledModel(cumulative_quantiles(np.stack(base_matrices(model))), np.sqrt(np.array(rho + rho)), co,
                        np.array(seg_of, dtype=np.int32), perf, shock, absorbing, fraud_states, fraud,
                        past[:, 0].copy(), past[:, 1] > past[:, 0], rules)
     return cm, TypeDraw(np.array(offset, dtype=np.int32), thr.astype(np.uint32))
@@ -197,7 +211,7 @@ def _looped(step, carry, inputs, t0):
 
 
 def initial_carry(cm: CompiledModel, state0, loans: LoanMoney | None, *, shocks: bool, fraud: bool,
-                  aging: bool, money: bool) -> dict:
+                  aging: bool, money: bool, strategy: bool = False) -> dict:
     """Each loan's simulated state at month 0 (arrays shaped like ``state0``)."""
     zero = jnp.zeros(state0.shape, jnp.int32)
     false = jnp.zeros(state0.shape, bool)
@@ -211,13 +225,18 @@ def initial_carry(cm: CompiledModel, state0, loans: LoanMoney | None, *, shocks:
     if money:
         carry.update(balance=jnp.where(cm.absorbing[state0], 0, loans.balance), due_principal=zero,
                      due_interest=zero, remaining=loans.remaining)
+    if strategy:  # bureau flag, placement (action index), months to judgment, deferral left,
+        # month of the last action, exposure still to recover after charge-off, its month
+        carry.update(bureau=false, place=zero, timer=zero, defer=zero, last=jnp.full(state0.shape, -2**20, jnp.int32),
+                     recoverable=zero, co_month=zero)
     return carry
 
 
-@partial(jax.jit, static_argnames=("n_segments", "shocks", "fraud", "aging", "money", "keep"))
+@partial(jax.jit, static_argnames=("n_segments", "shocks", "fraud", "aging", "money", "keep", "n_age"))
 def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard,
-                 loans: LoanMoney | None, start, t0, *, n_segments: int, shocks: bool = False,
-                 fraud: bool = False, aging: bool = False, money: bool = False, keep: bool = False):
+                 loans: LoanMoney | None, start, t0, strat=None, *, n_segments: int, shocks: bool = False,
+                 fraud: bool = False, aging: bool = False, money: bool = False, keep: bool = False,
+                 n_age: int = 0):
     """Simulate one chunk of loans under a batch of scenarios, for months ``t0 + 1 ..
     t0 + T``, from the loans' states at month 0 or from the carry this function returned
     for the months before (``start``).
@@ -248,11 +267,16 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     t0
         int32 scalar, an even number: months already simulated (the randomness counter of
         month t0 + j is that of month pair (t0 + j) // 2).
-    n_segments, shocks, fraud, aging, money, keep
+    strat
+        A strategy's arrays (:class:`creditsim._collect.StrategyArrays`, needs ``money``),
+        with ``cm.q`` its row table (:func:`creditsim._collect.row_table`); None for no
+        strategy.
+    n_segments, shocks, fraud, aging, money, keep, n_age
         Static: the number of segments G; whether income shocks and fraud claims are
         simulated; whether months past due are counted (for the charge-off rule); whether
         balances, instalments and payments are simulated; whether to return the carry
-        (to go on from it).
+        (to go on from it); with a strategy, the months since charge-off of the recovery
+        curve.
 
     Returns
     -------
@@ -267,6 +291,11 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     charge-offs by month, ``written (B, 2, 2)`` int64 principal and interest charged off by
     cause, and ``end (B, 2)`` int64 interest and penalty that fell due in these months and
     interest still owed at their end.
+    With a strategy ``flows`` has 7 more columns (:data:`STRATEGY_FLOWS`), and there are
+    ``recovered_by_age (B, n_age)`` int64 recoveries by months since charge-off,
+    ``max_contacts (B,)`` int32 the most contacts of a loan in a month, and
+    ``contacts_barred (B,)`` int32 contacts with loans under fraud review or confirmed
+    fraud victims (the engine makes none).
     """
     _TRACES["chunk_kernel"] += 1
     g1 = cm.group_segment.shape[0]  # row groups, padding included
@@ -276,7 +305,9 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     n_months = z.shape[1]
     aging = aging or money
     seg = cm.group_segment[group]
-    row_base = group * k
+    strategy = strat is not None
+    # rows: (distressed, group, bureau flag, effect) -> index ((dg·nb + bureau)·ne + effect)·K
+    nb, ne = (2, strat.kind.shape[0]) if strategy else (1, 1)
     bin_base = seg * (k * f)
     # counts are kept per lane (loan index mod LANES) so that consecutive loans in the same
     # bin do not serialise the scatter-add on one counter
@@ -306,10 +337,56 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     confirm_thr = jnp.round(cm.fraud[1] * ONE).astype(jnp.uint32)
     fz = jnp.round(fraud_hazard * ONE).astype(jnp.uint32)
     co_state_any, paid_state, has_paid, dpd_limit = cm.rules[0], cm.rules[1], cm.rules[2] > 0, cm.rules[3]
+    restructured = cm.rules[4] if strategy else None
+
+    def choose(c, state, t_abs):
+        """The month's action of each loan: the first rule it matches, where the engine lets
+        the lender act (open to collection, no fraud claim, not placed, not deferring)."""
+        d0 = c["dpd"]
+        owed = (c["balance"] + c["due_principal"] + c["due_interest"]).astype(jnp.int64)
+        is_co = cm.charge_off[state]
+        days = jnp.where(is_co, dpd_limit + 1, jnp.where(d0 > 0, 30 * (d0 - 1) + 1, 0))
+        hard = c["reported"] if shocks else jnp.zeros(state.shape, bool)
+        a = jnp.zeros(state.shape, jnp.int32)
+        for r in reversed(range(strat.rule_action.shape[0])):
+            act = strat.rule_action[r]
+            m = (strat.rule_states[r][state] & (days >= strat.rule_days[r, 0]) & (days <= strat.rule_days[r, 1])
+                 & (owed >= strat.rule_owed[r, 0]) & (owed <= strat.rule_owed[r, 1]) & strat.rule_segments[r][seg]
+                 & ((strat.rule_hardship[r] < 0) | (hard == (strat.rule_hardship[r] == 1)))
+                 & (t_abs - c["last"] >= strat.rule_gap[r]))
+            m = m & ~((strat.kind[act] == 2) & c["bureau"])  # a bureau report is made once
+            a = jnp.where(m, act, a)
+        ok = (c["place"] == 0) & (c["defer"] == 0) & (~cm.absorbing[state] | (is_co & (c["recoverable"] > 0)))
+        if fraud:
+            ok = ok & (c["review"] == 0) & ~c["by_fraud"]
+        return jnp.where(ok, a, 0)
 
     def month(c, t, words, thr_t, hz_t, fz_t):
         state = c["state"]
-        bits, shock_bits, report_bits, fraud_bits = words
+        bits, shock_bits, report_bits, fraud_bits, act_bits = words
+        bureau, eff = 0, 0
+        if strategy:
+            t_abs = t0 + t + 1
+            a = choose(c, state, t_abs)
+            ka = strat.kind[a]
+            is_place = (ka == 5) | (ka == 6)
+            c["bureau"] = c["bureau"] | (ka == 2)
+            judge = (strat.kind[c["place"]] == 6) & (c["timer"] == 1)  # a judgment this month
+            c["timer"] = jnp.where(is_place & (ka == 6), strat.months[a], jnp.maximum(c["timer"] - 1, 0))
+            c["place"] = jnp.where(is_place, a, c["place"])
+            placed = c["place"]
+            kp = strat.kind[placed]
+            open0 = ~cm.absorbing[state]
+            placed_open = (placed > 0) & open0
+            bureau = c["bureau"].astype(jnp.int32)
+            eff = jnp.where(placed_open, placed, jnp.where(ka == 2, 0, a))
+            u_act = act_bits >> jnp.uint32(1)
+            p_act = strat.prob[jnp.where(placed > 0, placed, a), group]
+            c["last"] = jnp.where(a > 0, t_abs, c["last"])
+            contacts = jnp.where(placed_open, strat.contacts[placed], strat.contacts[a])
+            complaint = jnp.where(placed_open, strat.complaint[placed], strat.complaint[a])
+            cost = strat.cost[a]
+            is_restr = ka == 3
         if shocks:
             # one word decides a shock's start (not shocked: u < hazard) or its end after
             # this month (shocked: u < p·2**31, so durations are geometric with mean 1/p);
@@ -319,16 +396,21 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             u = shock_bits >> jnp.uint32(1)
             start = ~shocked & cm.performing[state] & (u < hz_t)
             now = shocked | start
-            new = move(state, bits, thr_t, row_base + jnp.where(now, g1 * k, 0))
+            new = move(state, bits, thr_t, (((group + jnp.where(now, g1, 0)) * nb + bureau) * ne + eff) * k)
             end_thr = jnp.where(start, jnp.round(hz_t.astype(jnp.float64) * end_p).astype(jnp.uint32),
                                 end_thr_all)
             c["reported"] = c["reported"] | (now & ((report_bits >> jnp.uint32(1)) < report_thr))
             c["shocked"] = now & (u >= end_thr)  # cleared below if the loan leaves the book
             flags = 2 * now.astype(jnp.int32) + c["reported"].astype(jnp.int32)
         else:
-            new = move(state, bits, thr_t, row_base)
+            new = move(state, bits, thr_t, ((group * nb + bureau) * ne + eff) * k)
             flags = 0
         frozen = False
+        if strategy:
+            # a restructure with a deferral: nothing falls due and the loan does not move
+            c["defer"] = jnp.where(is_restr, strat.defer[a], c["defer"])
+            deferring = c["defer"] > 0
+            new = jnp.where(deferring & ~is_restr, state, new)
         if fraud:
             # one word decides a claim (not under review) or, in a review's last month, its
             # outcome; a loan under review does not move and nothing falls due on it
@@ -343,6 +425,10 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             c["review"] = jnp.where(claim, review_months, jnp.maximum(review - 1, 0))
             c["by_fraud"] = c["by_fraud"] | confirm
             frozen = (in_review & ~reject) | claim
+        if strategy:
+            restr = is_restr & ~frozen
+            new = jnp.where(restr, restructured, new)
+            frozen = frozen | (deferring & ~cm.absorbing[state])
         if aging:
             # months past due after this month: a state's first month on entry, one more
             # for a loan staying in a state that spans several months; past the limit the
@@ -351,10 +437,23 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             first = cm.past_first[new]
             d_new = jnp.where((new == state) & cm.past_ages[new], d + 1, first)
             force = (first > 0) & (d_new * 30 > dpd_limit)
+            if strategy:
+                force = force & ~restr
+                d_new = jnp.where(restr, 0, d_new)
             new = jnp.where(force, co_state_any, new)
             c["dpd"] = d_new
         if money:
             b, dp, di, rem = c["balance"], c["due_principal"], c["due_interest"], c["remaining"]
+            if strategy:
+                # a restructure: overdue principal joins the schedule, overdue interest and
+                # penalty are waived, the term grows
+                waived = jnp.where(restr, di, 0)
+                b = jnp.where(restr, b + dp, b)
+                dp = jnp.where(restr, 0, dp)
+                di = di - waived
+                rem = jnp.where(restr, rem + strat.extend[a], rem)
+                forgone = waived + jnp.where(deferring & ~cm.absorbing[state] & (rem > 0),
+                                             jnp.round(b.astype(jnp.float32) * loans.rate).astype(jnp.int32), 0)
             live = ~cm.absorbing[state] & ~frozen
             due = live & (rem > 0)
             interest = jnp.where(due, jnp.round(b.astype(jnp.float32) * loans.rate).astype(jnp.int32), 0)
@@ -369,6 +468,18 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             # payment: everything on a payoff; else the share of the overdue amount that
             # brings it from d + 1 instalments (d past due plus this month's) down to d_new
             to_paid = live & (new == paid_state)
+            if strategy:
+                # a settlement accepted, or a judgment won, on an open loan: it pays the
+                # fraction of what it owes and the rest is forgiven
+                close = live & ~cm.absorbing[new] & (((ka == 4) & (u_act < p_act)) | (judge & (u_act < p_act)))
+                close_frac = jnp.where(ka == 4, strat.fraction[a], strat.fraction[placed])
+                owed = b + dp + di
+                got = _take(owed, jnp.where(close, close_frac, 0.0))
+                got_p = jnp.minimum(got, b + dp)
+                forgiven = jnp.where(close, owed - got, 0)
+                b, dp, di = (jnp.where(close, 0, x) for x in (b, dp, di))
+                new = jnp.where(close, paid_state, new)
+                to_paid = to_paid & ~close
             frac = jnp.clip((d + 1 - c["dpd"]).astype(jnp.float32) / (d + 1).astype(jnp.float32), 0.0, 1.0)
             frac = jnp.where(to_paid, 1.0, jnp.where(live & ~cm.absorbing[new], frac, 0.0))
             pay_p = _take(dp, frac)
@@ -377,6 +488,9 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             b = b - paid_b
             dp = dp - pay_p
             di = di - pay_i
+            if strategy:
+                pay_p = pay_p + got_p
+                pay_i = pay_i + (got - got_p)
             # a loan with nothing left to pay and no instalment to come is paid off
             done = live & has_paid & ~cm.absorbing[new] & (rem == 0) & (b == 0) & (dp == 0) & (di == 0)
             new = jnp.where(done, paid_state, new)
@@ -385,6 +499,33 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             inflow = jnp.stack([jnp.sum(pay_i, dtype=jnp.int64), jnp.sum(pay_p + paid_b, dtype=jnp.int64)])
         if money:
             c["exit"] = jnp.where(cm.charge_off[new] & ~cm.charge_off[state], t, c["exit"])
+        if strategy:
+            # after charge-off: the agency recovers once with its monthly hazard, a judgment
+            # with its success probability; either takes the fraction of the exposure
+            rec0 = c["recoverable"]
+            after = cm.charge_off[state] & (rec0 > 0)
+            hit = after & (((kp == 5) & (u_act < p_act)) | (judge & (u_act < p_act)))
+            recovered = _take(rec0, jnp.where(hit, strat.fraction[placed], 0.0))
+            rec_left = jnp.where(hit | (after & judge), 0, rec0)
+            newly = cm.charge_off[new] & ~cm.charge_off[state]
+            if fraud:
+                newly = newly & ~c["by_fraud"]
+            c["recoverable"] = jnp.where(newly, b + dp + di, rec_left)
+            c["co_month"] = jnp.where(newly, t_abs, c["co_month"])
+            at_agency = kp == 5
+            collected = jnp.where(at_agency, pay_i + pay_p + paid_b + recovered, 0)
+            barred = contacts > 0
+            if fraud:
+                barred = barred & ((c["review"] > 0) | c["by_fraud"])
+            else:
+                barred = barred & False
+            sflows = jnp.stack([jnp.sum(cost, dtype=jnp.int64), jnp.sum(complaint, dtype=jnp.int64),
+                                jnp.sum(contacts, dtype=jnp.int64), jnp.sum(recovered, dtype=jnp.int64),
+                                jnp.sum(collected, dtype=jnp.int64), jnp.sum(forgone, dtype=jnp.int64),
+                                jnp.sum(forgiven, dtype=jnp.int64)])
+            age = jnp.where(recovered > 0, jnp.clip(t_abs - c["co_month"], 0, n_age - 1), n_age)
+            by_age = jnp.zeros(n_age + 1, jnp.int64).at[age].add(recovered.astype(jnp.int64))[:n_age]
+            c["defer"] = jnp.maximum(c["defer"] - 1, 0)
         c["state"] = new
         if shocks:
             # a paid-off or charged-off loan's shock ends: its flags stay as they are
@@ -394,10 +535,15 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
         if money:
             out["balance"] = count(bins, jnp.where(cm.absorbing[new], 0, c["balance"] + c["due_principal"]))
             out["inflow"] = inflow
+        if strategy:
+            out["sflows"] = sflows
+            out["by_age"] = by_age
+            out["max_contacts"] = jnp.max(contacts)
+            out["barred"] = jnp.sum(barred, dtype=jnp.int32)
         return c, out
 
     def one_scenario(zs, key, init0):
-        thr = thresholds(cm.q, cm.sqrt_rho, zs).reshape(n_months, 2 * g1 * k, k - 1)
+        thr = thresholds(cm.q, cm.sqrt_rho, zs).reshape(n_months, cm.q.shape[0] * k, k - 1)
         # the month's shock hazard on the 2**31 grid
         hz = ndtr((q_h - sr_h * zs) / jnp.sqrt(1.0 - sr_h * sr_h))
         hz = jnp.round(hz * ONE).astype(jnp.uint32)
@@ -407,11 +553,13 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             streams = [_rng.STREAM_TRANSITION]
             streams += [_rng.STREAM_SHOCK, _rng.STREAM_REPORT] if shocks else []
             streams += [_rng.STREAM_FRAUD] if fraud else []
+            streams += [_rng.STREAM_ACTION] if strategy else []
             drawn = {r: _rng.loan_uniform_pair(key, loan_id, pair, stream=r) for r in streams}
             outs = []
             for i in range(width):
                 words = tuple(drawn[r][i] if r in drawn else None for r in
-                              (_rng.STREAM_TRANSITION, _rng.STREAM_SHOCK, _rng.STREAM_REPORT, _rng.STREAM_FRAUD))
+                              (_rng.STREAM_TRANSITION, _rng.STREAM_SHOCK, _rng.STREAM_REPORT, _rng.STREAM_FRAUD,
+                               _rng.STREAM_ACTION))
                 t = (2 * pair + i).astype(jnp.int32) - t0  # month index within this call
                 carry, o = month(dict(carry), t, words, thr_pair[i], hz_pair[i], fz_pair[i])
                 outs.append(o)
@@ -419,7 +567,8 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
 
         first_pair = (t0 // 2).astype(jnp.uint32)
         if init0 is None:
-            init = initial_carry(cm, start, loans, shocks=shocks, fraud=fraud, aging=aging, money=money)
+            init = initial_carry(cm, start, loans, shocks=shocks, fraud=fraud, aging=aging, money=money,
+                                 strategy=strategy)
         else:
             init = dict(init0)
         state0 = init["state"]
@@ -427,7 +576,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             init.update(accrued=jnp.zeros_like(state0), exit=jnp.full_like(state0, -1))
         final, parts = init, []
         m2 = 2 * n_pairs
-        xs = (first_pair + jnp.arange(n_pairs, dtype=jnp.uint32), thr[:m2].reshape(n_pairs, 2, 2 * g1 * k, k - 1),
+        xs = (first_pair + jnp.arange(n_pairs, dtype=jnp.uint32), thr[:m2].reshape(n_pairs, 2, cm.q.shape[0] * k, k - 1),
               hz[:m2].reshape(n_pairs, 2), fz[:m2].reshape(n_pairs, 2))
         if n_pairs >= 2:
             final, outs = jax.lax.scan(step, init, xs)
@@ -465,6 +614,11 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             res["end"] = jnp.stack([jnp.sum(final["accrued"], dtype=jnp.int64),
                                     jnp.sum(jnp.where(live_end, final["due_interest"], 0), dtype=jnp.int64)])
             del final["accrued"], final["exit"]
+        if strategy:
+            res["flows"] = jnp.concatenate([res["flows"], outs["sflows"]], axis=1)
+            res["recovered_by_age"] = outs["by_age"].sum(axis=0)
+            res["max_contacts"] = jnp.max(outs["max_contacts"])
+            res["contacts_barred"] = jnp.sum(outs["barred"])
         return res, (final if keep else None)
 
     if isinstance(start, dict):
@@ -473,10 +627,15 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
 
 
 @jax.jit
-def live_anywhere(cm: CompiledModel, state, group):
-    """``(N,)`` bool: loans (not padding) in a non-absorbing state in some scenario."""
+def live_anywhere(cm: CompiledModel, carry, group, after_charge_off=None):
+    """``(N,)`` bool: loans (not padding) still to simulate in some scenario: in a
+    non-absorbing state or, with a strategy, charged off with exposure still to recover
+    through a placement (or through one a rule may yet make: ``after_charge_off``)."""
     pad = cm.group_segment.shape[0] - 1
-    return jnp.any(~cm.absorbing[state], axis=0) & (group != pad)
+    live = ~cm.absorbing[carry["state"]]
+    if "recoverable" in carry:
+        live = live | ((carry["recoverable"] > 0) & ((carry["place"] > 0) | after_charge_off))
+    return jnp.any(live, axis=0) & (group != pad)
 
 
 @partial(jax.jit, static_argnames=("pad_group",))

@@ -10,10 +10,12 @@ import jax.numpy as jnp
 import numpy as np
 import xarray as xr
 
-from . import _engine, _rng
+from . import _collect, _engine, _rng
 from ._version import __version__
 from .book import LoanBook
 from .model import CreditModel
+from .strategy import Strategy
+from .strategy import strategy as _as_strategy
 
 __all__ = ["simulate", "model_from_result", "DEFAULT_CHUNK_SIZE", "DEFAULT_SCENARIO_BATCH", "CURRENCY"]
 
@@ -117,6 +119,7 @@ def simulate(
     chunk_size: int | None = None,
     engine: str = "agent",
     scenario_batch: int | None = None,
+    strategies=None,
 ) -> xr.Dataset:
     """Simulate ``book`` under ``model`` for ``horizon`` months in ``scenarios`` scenarios.
 
@@ -146,6 +149,12 @@ def simulate(
     scenario_batch
         Most scenarios per kernel call; default 8.  A remainder runs in batches of powers
         of two, so at most a few batch shapes are compiled.
+    strategies
+        Collection strategies (:class:`creditsim.Strategy`, a preset name of
+        ``creditsim.STRATEGIES``, or a dict), one or a list; needs a book with loan terms.
+        Every strategy runs on common random numbers (the same draws for everything it
+        does not change) and the result gains a ``strategy`` dimension.  Default none: no
+        collection actions.
 
     Returns
     -------
@@ -183,6 +192,10 @@ def simulate(
     batch = _positive_int("scenario_batch", scenario_batch) if scenario_batch is not None \
         else DEFAULT_SCENARIO_BATCH
 
+    strats = _strategies(strategies)
+    if strats and book.terms is None:
+        raise ValueError("simulate: strategies need a book with loan terms (balances to collect); this book "
+                         "has only exposures")
     seg, st0 = _resolve(book, model)
     cm, types = _engine.compile_model(model)
     g, k = len(model.segments), len(model.states)
@@ -204,17 +217,37 @@ def simulate(
     z = _engine.macro_paths(keys, model.macro.phi, horizon, path)
     fraud_hazard = model.fraud.hazards(horizon) if fraud else np.zeros(horizon)
 
-    totals = {"counts": np.zeros((scenarios, horizon, g * k * f), np.int64),
-              "loss": np.zeros((scenarios, 2, g), np.int64), "charged": np.zeros((scenarios, 2, g), np.int64)}
-    if money:
-        totals.update(balance=np.zeros((scenarios, horizon, g * k * f), np.int64),
-                      flows=np.zeros((scenarios, horizon, 4), np.int64), written=np.zeros((scenarios, 2, 2), np.int64),
-                      end=np.zeros((scenarios, 2), np.int64))
+    def zeros():
+        t = {"counts": np.zeros((scenarios, horizon, g * k * f), np.int64),
+             "loss": np.zeros((scenarios, 2, g), np.int64), "charged": np.zeros((scenarios, 2, g), np.int64)}
+        if money:
+            n_flows = 4 + (len(_engine.STRATEGY_FLOWS) if strats else 0)
+            t.update(balance=np.zeros((scenarios, horizon, g * k * f), np.int64),
+                     flows=np.zeros((scenarios, horizon, n_flows), np.int64),
+                     written=np.zeros((scenarios, 2, 2), np.int64), end=np.zeros((scenarios, 2), np.int64))
+        if strats:
+            t.update(recovered_by_age=np.zeros((scenarios, horizon), np.int64),
+                     max_contacts=np.zeros(scenarios, np.int64), contacts_barred=np.zeros(scenarios, np.int64))
+        return t
+
+    # one run per strategy (a run without strategies is one run with none), each with its
+    # own row table and arrays but all of one set of shapes: one compilation serves all
+    runs = [(None, cm, None)]
+    if strats:
+        qs, arrs = _collect.compile_strategies(model, strats, _engine.base_matrices(model), quantum)
+        reps = 2 * arrs[0].kind.shape[0]
+        runs = [(st, cm._replace(q=q, sqrt_rho=np.repeat(cm.sqrt_rho, reps)), arr)
+                for st, q, arr in zip(strats, qs, arrs, strict=True)]
+    all_totals = [zeros() for _ in runs]
     n_groups = cm.group_segment.shape[0] - 1
     by_group = np.zeros(n_groups, dtype=np.int64)
     flags = dict(n_segments=g, shocks=shocks, fraud=fraud, aging=aging, money=money)
+    if strats:
+        flags["n_age"] = horizon
     with _rng.x64():
-        cm_dev = _engine.CompiledModel(*(jnp.asarray(a) for a in cm))
+        devs = [(run_cm, _engine.CompiledModel(*(jnp.asarray(a) for a in run_cm)),
+                 None if arr is None else _collect.StrategyArrays(*(jnp.asarray(a) for a in arr)))
+                for _, run_cm, arr in runs]
         types_dev = _engine.TypeDraw(*(jnp.asarray(a) for a in types))
         seed_key = jnp.asarray(_rng.seed_key(seed))
         for start in range(0, n, chunk):
@@ -232,9 +265,51 @@ def simulate(
             by_group += np.bincount(group, minlength=n_groups + 1)[:n_groups]
             loans = _engine.LoanMoney(*(cut(a) for a in money_in)) if money else None
             for sl in _scenario_blocks(scenarios, batch):
-                _run_block(cm, cm_dev, z[sl], keys[sl], ids, group, cut(st0), cut(units), fraud_hazard, loans,
-                           {name: arr[sl] for name, arr in totals.items()}, g * k * f, **flags)
+                for (run_cm, cm_dev, strat_dev), totals in zip(devs, all_totals, strict=True):
+                    _run_block(run_cm, cm_dev, z[sl], keys[sl], ids, group, cut(st0), cut(units), fraud_hazard,
+                               loans, {name: arr[sl] for name, arr in totals.items()}, g * k * f, strat=strat_dev,
+                               **flags)
 
+    common = dict(model=model, book=book, seg=seg, st0=st0, z=z, by_group=by_group, units=units, quantum=quantum,
+                  horizon=horizon, scenarios=scenarios, seed=seed, engine=engine, f=f)
+    if not strats:
+        return _result(all_totals[0], None, **common)
+    parts = [_result(t, st, **common) for t, (st, _, _) in zip(all_totals, runs, strict=True)]
+    per_strategy = [name for name in parts[0].data_vars if name not in _COMMON_VARIABLES]
+    ds = xr.concat(parts, dim="strategy", data_vars=per_strategy, coords="minimal", compat="override",
+                   combine_attrs="override")
+    ds = ds.assign_coords(strategy=("strategy", [st.name for st in strats],
+                                    {"description": "collection strategy (common random numbers)"}))
+    ds.attrs["strategies"] = json.dumps([st.to_dict() for st in strats])
+    return ds
+
+
+#: Variables that no strategy changes (kept once, without a strategy dimension).
+_COMMON_VARIABLES = ("macro_z", "initial_exposure", "loans_by_type")
+
+
+def _strategies(strategies) -> list[Strategy]:
+    if strategies is None:
+        return []
+    if isinstance(strategies, (str, Strategy, dict)):
+        strategies = [strategies]
+    out = [_as_strategy(s) for s in strategies]
+    if not out:
+        raise ValueError("simulate: strategies is empty; give None for no strategy")
+    names = [s.name for s in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"simulate: strategy names must be unique, {dup!r} repeat")
+    return out
+
+
+def _result(totals, strat, *, model, book, seg, st0, z, by_group, units, quantum, horizon, scenarios, seed,
+            engine, f) -> xr.Dataset:
+    """The Dataset of one run (one strategy) from its integer totals."""
+    g, k = len(model.segments), len(model.states)
+    money = book.terms is not None
+    shocks = model.income_shock is not None
+    fraud = model.fraud is not None
     occ = totals["counts"].reshape(scenarios, horizon, g, k, f)
     extra = {}
     if shocks:  # flag bit 2: under a shock during the month; bit 1: hardship reported
@@ -247,11 +322,18 @@ def simulate(
         extra["fraud_charged_off"] = charged[:, 1]
     if money:
         extra["balance"] = totals["balance"].reshape(scenarios, horizon, g, k, f).sum(axis=4) * quantum
-        extra["flows"] = totals["flows"] * quantum
+        extra["flows"] = totals["flows"][..., :4] * quantum
+        extra["sflows"] = totals["flows"][..., 4:]  # strategy columns, in their own units
+        extra["quantum"] = quantum
         extra["written"] = totals["written"] * quantum
         extra["end"] = totals["end"] * quantum
         extra["police"] = police
         extra["opening"] = units * quantum  # the book's balances on the money grid
+    if strat is not None:
+        extra["strategy"] = strat
+        extra["recovered_by_age"] = totals["recovered_by_age"] * quantum
+        extra["max_contacts"] = totals["max_contacts"]
+        extra["contacts_barred"] = totals["contacts_barred"]
     return _dataset(model, book, seg, st0, occ, loss_units[:, 0] * quantum, charged[:, 0], z, by_group, extra,
                     horizon=horizon, scenarios=scenarios, seed=seed, engine=engine)
 
@@ -261,7 +343,8 @@ def simulate(
 SEGMENT_MONTHS = 6
 
 
-def _run_block(cm, cm_dev, z, keys, ids, group, state0, units, fraud_hazard, loans, out, n_out, **flags):
+def _run_block(cm, cm_dev, z, keys, ids, group, state0, units, fraud_hazard, loans, out, n_out, strat=None,
+               **flags):
     """Simulate one chunk under one batch of scenarios over the whole horizon, adding its
     totals into ``out`` (views of the run's arrays for these scenarios).
 
@@ -289,7 +372,7 @@ def _run_block(cm, cm_dev, z, keys, ids, group, state0, units, fraud_hazard, loa
         money_dev = _engine.LoanMoney(*(dev[name] for name in _engine.LoanMoney._fields)) if money else None
         res, carry = _engine.chunk_kernel(cm_dev, jnp.asarray(z[:, t0:t1]), jnp.asarray(keys), dev["ids"],
                                           dev["group"], dev["units"], jnp.asarray(fraud_hazard[t0:t1]), money_dev,
-                                          carry, jnp.int32(t0), keep=t1 < horizon, **flags)
+                                          carry, jnp.int32(t0), strat, keep=t1 < horizon, **flags)
         res = {name: np.asarray(a) for name, a in res.items()}
         out["counts"][:, t0:t1] += res["counts"] + (0 if dropped is None else dropped[:, None, :])
         out["loss"] += res["loss"]
@@ -301,10 +384,15 @@ def _run_block(cm, cm_dev, z, keys, ids, group, state0, units, fraud_hazard, loa
             out["end"][:, 0] += res["end"][:, 0]
             if t1 == horizon:
                 out["end"][:, 1] += res["end"][:, 1]
+        if strat is not None:
+            out["recovered_by_age"] += res["recovered_by_age"]
+            np.maximum(out["max_contacts"], res["max_contacts"], out=out["max_contacts"])
+            out["contacts_barred"] += res["contacts_barred"]
         t0 = t1
         if t0 >= horizon:
             break
-        live = np.asarray(_engine.live_anywhere(cm_dev, carry["state"], dev["group"]))
+        live = np.asarray(_engine.live_anywhere(cm_dev, carry, dev["group"],
+                                                None if strat is None else strat.after_charge_off))
         n_live, size = int(live.sum()), live.shape[0]
         # halve while at most 40% of the new size would be live: the sizes are the chunk's
         # length over powers of two whatever the seed, and a seed's live count only changes
@@ -344,6 +432,32 @@ def _money_variables(model, seg, st0, extra, s, horizon, money) -> dict:
     fraud = fraud_gross * (1.0 - extra["police"])
     costs = np.zeros_like(interest)
     recoveries = np.zeros_like(interest)
+    strat = extra.get("strategy")
+    extra_vars = {}
+    if strat is not None:
+        sf = np.concatenate([np.zeros((s, 1, extra["sflows"].shape[2]), np.int64), extra["sflows"]], axis=1)
+        col = {name: sf[..., i] for i, name in enumerate(_engine.STRATEGY_FLOWS)}
+        q = extra["quantum"]
+        agency = next((a for a in strat.actions if a.kind == "agency"), None)
+        commission = (agency.commission if agency is not None else 0.0) * col["agency_collected"] * q
+        complaints = col["complaints_ppm"] / 1e6
+        recoveries = col["recoveries"] * q
+        costs = col["action_costs"] * q + commission + strat.complaint_cost * complaints
+        forgone = col["interest_forgone"] * q
+        forgiven = col["debt_forgiven"] * q
+        extra_vars = {
+            "action_costs": (col["action_costs"] * q, "cost of the collection actions used in the month (fees "
+                             "included)"),
+            "agency_commission": (commission, "commission kept by the agency on what it collected in the month"),
+            "agency_collections": (col["agency_collected"] * q, "amounts collected by the agency in the month, "
+                                   "before and after charge-off"),
+            "complaint_costs": (strat.complaint_cost * complaints, "expected regulator complaints of the month "
+                                "times the strategy's complaint_cost"),
+            "interest_forgone": (forgone, "overdue interest and penalty waived by restructures, and interest "
+                                 "not charged during deferrals, in the month"),
+            "debt_forgiven": (forgiven, "what settlements and judgments left unpaid of the debts they closed "
+                              "in the month"),
+        }
     net = credit + fraud + costs - recoveries
     # NPV at the cost of funds: cash in (payments and recoveries) less costs by month, the
     # principal still owed at the horizon at par, less what the book is worth at month 0
@@ -361,7 +475,27 @@ def _money_variables(model, seg, st0, extra, s, horizon, money) -> dict:
         "recoveries": (recoveries, "amounts recovered on charged-off loans in the month (none without a strategy)"),
         "net_credit_loss": (net, "credit charge-offs + fraud losses + collection costs - recoveries"),
     }
+    if strat is not None:
+        net = net + forgone + forgiven
+        desc["net_credit_loss"] = (net, "credit charge-offs + fraud losses + collection costs + interest "
+                                   "forgone + debt forgiven - recoveries")
+        desc["collection_costs"] = (costs, "action costs + agency commission + complaint costs in the month")
+        desc.update(extra_vars)
     out = {name: (by_month, val, {**money, "description": d}) for name, (val, d) in desc.items()}
+    if strat is not None:
+        out["complaints"] = (by_month, complaints, {"units": "complaints", "description": "expected regulator "
+                             "complaints in the month (the sum of each contact's complaint probability)"})
+        out["contacts"] = (by_month, col["contacts"], {"units": "contacts", "description": "contacts with "
+                           "borrowers in the month (the lender's and its agency's)"})
+        out["recovered_by_age"] = (("scenario", "months_since_charge_off"), extra["recovered_by_age"],
+                                   {**money, "description": "recoveries on charged-off loans by months since "
+                                    "their charge-off (1 = the month after)"})
+        out["max_contacts"] = (("scenario",), extra["max_contacts"],
+                               {"units": "contacts", "description": "most contacts with one borrower in one "
+                                "month (the cap is the strategy's max_contacts)"})
+        out["contacts_barred"] = (("scenario",), extra["contacts_barred"],
+                                  {"units": "contacts", "description": "contacts with borrowers under fraud "
+                                   "review or confirmed fraud victims (none, by the engine)"})
     written, end = extra["written"], extra["end"]
     out.update({
         "balance": (("scenario", "month", "segment", "state"), balance,
@@ -470,6 +604,9 @@ def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flag
         "book_fingerprint": book.fingerprint(),
         "model": json.dumps(model.to_dict()),
     }
+    if "recovered_by_age" in data:
+        coords["months_since_charge_off"] = ("months_since_charge_off", np.arange(horizon),
+                                             {"units": "months"})
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 
