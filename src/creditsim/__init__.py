@@ -2,6 +2,7 @@
 
 from ._version import __version__
 from .book import LoanBook
+from .compare import compare, recovery_curves
 from .io import load_result, save_result
 from .macro import conditional_matrix
 from .model import BehaviourType, CreditModel, FraudTransfer, IncomeShock, MacroFactor, Segment
@@ -9,6 +10,18 @@ from .risk import delinquency_ratios, format_summary, risk_summary
 from .schedule import RepaymentMethod
 from .simulate import model_from_result, simulate
 from .states import DEFAULT_STATES, StateSpace
+from .strategy import (
+    STRATEGIES,
+    AgencyPlacement,
+    BureauReport,
+    Contact,
+    Effect,
+    LegalAction,
+    Restructure,
+    Rule,
+    Settlement,
+    Strategy,
+)
 from .stress import STRESS_SCENARIOS, apply_stress
 from .terms import LoanTerms
 
@@ -35,4 +48,16 @@ __all__ = [
     "load_result",
     "STRESS_SCENARIOS",
     "apply_stress",
+    "Strategy",
+    "Rule",
+    "Effect",
+    "Contact",
+    "BureauReport",
+    "Restructure",
+    "Settlement",
+    "AgencyPlacement",
+    "LegalAction",
+    "STRATEGIES",
+    "compare",
+    "recovery_curves",
 ]

@@ -383,8 +383,12 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             u_act = act_bits >> jnp.uint32(1)
             p_act = strat.prob[jnp.where(placed > 0, placed, a), group]
             c["last"] = jnp.where(a > 0, t_abs, c["last"])
-            contacts = jnp.where(placed_open, strat.contacts[placed], strat.contacts[a])
-            complaint = jnp.where(placed_open, strat.complaint[placed], strat.complaint[a])
+            # no contact (the lender's or its agency's) with a borrower whose fraud claim is
+            # under review or confirmed
+            barred0 = ((c["review"] > 0) | c["by_fraud"]) if fraud else jnp.zeros(state.shape, bool)
+            agency_on = placed_open & ~barred0
+            contacts = jnp.where(agency_on, strat.contacts[placed], jnp.where(placed_open, 0, strat.contacts[a]))
+            complaint = jnp.where(agency_on, strat.complaint[placed], jnp.where(placed_open, 0, strat.complaint[a]))
             cost = strat.cost[a]
             is_restr = ka == 3
         if shocks:
@@ -514,11 +518,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             c["co_month"] = jnp.where(newly, t_abs, c["co_month"])
             at_agency = kp == 5
             collected = jnp.where(at_agency, pay_i + pay_p + paid_b + recovered, 0)
-            barred = contacts > 0
-            if fraud:
-                barred = barred & ((c["review"] > 0) | c["by_fraud"])
-            else:
-                barred = barred & False
+            barred = (contacts > 0) & barred0
             sflows = jnp.stack([jnp.sum(cost, dtype=jnp.int64), jnp.sum(complaint, dtype=jnp.int64),
                                 jnp.sum(contacts, dtype=jnp.int64), jnp.sum(recovered, dtype=jnp.int64),
                                 jnp.sum(collected, dtype=jnp.int64), jnp.sum(forgone, dtype=jnp.int64),

@@ -37,8 +37,8 @@ __all__ = ["Effect", "Action", "Contact", "BureauReport", "Restructure", "Settle
 
 def _num(owner: str, name: str, v, lo: float = 0.0, hi: float = math.inf) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
-        rng = f"[{lo:g}, {hi:g}]" if math.isfinite(hi) else f">= {lo:g}"
-        raise ValueError(f"{owner}: {name} must be a number {rng}, got {v!r}")
+        rng = f"in [{lo:g}, {hi:g}]" if math.isfinite(hi) else f">= {lo:g}"
+        raise ValueError(f"{owner}{': ' + name if name else ''} must be a number {rng}, got {v!r}")
     return float(v)
 
 
@@ -403,6 +403,11 @@ class Strategy:
         d = {f.name: getattr(self, f.name) for f in fields(self)}
         d.update(changes)
         return Strategy(**d)
+
+    @classmethod
+    def preset(cls, name: str) -> Strategy:
+        """A preset strategy by name (``STRATEGIES``)."""
+        return _preset(name)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "actions": [a.to_dict() for a in self.actions],

@@ -1,0 +1,116 @@
+"""Comparing strategies run on common random numbers: paired differences with their
+Monte Carlo intervals, and recovery curves."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+from scipy import special
+
+__all__ = ["compare", "recovery_curves", "COMPARED"]
+
+#: What :func:`compare` compares: the per-scenario totals (summed over months where a
+#: variable is by month) and whether lower is better.
+COMPARED = {
+    "net_credit_loss": "lower",
+    "recoveries": "higher",
+    "collection_costs": "lower",
+    "complaints": "lower",
+    "npv": "higher",
+}
+
+
+def _per_scenario(ds: xr.Dataset, name: str) -> xr.DataArray:
+    x = ds[name]
+    return x.sum("month") if "month" in x.dims else x
+
+
+def compare(ds: xr.Dataset, baseline: str | None = None, *, confidence: float = 0.95) -> xr.Dataset:
+    """Each strategy against ``baseline``, scenario by scenario (paired differences).
+
+    Parameters
+    ----------
+    ds
+        A result of :func:`creditsim.simulate` with ``strategies``: every strategy ran on
+        the same scenarios with common random numbers.
+    baseline
+        The strategy compared against; default the first.
+    confidence
+        Level of the intervals; default 0.95.
+
+    Returns
+    -------
+    xarray.Dataset over ``strategy`` with, for each measure in :data:`COMPARED`
+    (``net_credit_loss``, ``recoveries``, ``collection_costs``, ``complaints``, ``npv``,
+    each a total over the horizon per scenario):
+
+    - ``<measure>`` (strategy, bound): the mean over scenarios and its interval;
+    - ``<measure>_diff`` (strategy, bound): the mean paired difference strategy − baseline,
+      ± z·sd(difference)/√S (the baseline's own row is exactly 0);
+    - ``<measure>_diff_se`` and ``<measure>_diff_se_unpaired`` (strategy): the standard
+      error of the difference as paired, and as it would be from independent runs
+      (√((var_a + var_b)/S)): their ratio is what common random numbers gain;
+
+    and ``recovery_curve`` (strategy, months_since_charge_off) from :func:`recovery_curves`.
+    """
+    if "strategy" not in ds.dims:
+        raise ValueError("compare: the result has no strategy dimension (simulate with strategies=[...])")
+    names = [str(s) for s in ds["strategy"].values]
+    if baseline is None:
+        baseline = names[0]
+    if baseline not in names:
+        raise ValueError(f"compare: baseline {baseline!r} is not a strategy of the result; they are {names!r}")
+    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
+        raise ValueError(f"compare: confidence must be in (0, 1), got {confidence!r}")
+    s = ds.sizes["scenario"]
+    if s < 2:
+        raise ValueError(f"compare: need at least 2 scenarios, got {s}")
+    z = float(special.ndtri((1 + confidence) / 2))
+    bounds = ["estimate", "lower", "upper"]
+    out = {}
+    for name, better in COMPARED.items():
+        if name not in ds:
+            continue
+        x = _per_scenario(ds, name).astype(np.float64)
+        units = ds[name].attrs.get("units", "")
+        attrs = {"units": units, "better": better} if units else {"better": better}
+        mean = x.mean("scenario")
+        se = x.std("scenario", ddof=1) / np.sqrt(s)
+        base = x.sel(strategy=baseline)
+        d = x - base
+        dmean = d.mean("scenario")
+        dse = d.std("scenario", ddof=1) / np.sqrt(s)
+        unpaired = np.sqrt((x.var("scenario", ddof=1) + base.var("scenario", ddof=1)) / s)
+        out[name] = (("strategy", "bound"), np.stack([mean, mean - z * se, mean + z * se], axis=1),
+                     {**attrs, "description": f"mean {name} over scenarios with its interval"})
+        out[f"{name}_diff"] = (("strategy", "bound"), np.stack([dmean, dmean - z * dse, dmean + z * dse], axis=1),
+                               {**attrs, "description": f"mean paired difference in {name}, strategy minus "
+                                f"{baseline!r}, with its interval"})
+        out[f"{name}_diff_se"] = (("strategy",), dse.values, {**attrs, "description": "standard error of the "
+                                  "paired difference (common random numbers)"})
+        out[f"{name}_diff_se_unpaired"] = (("strategy",), unpaired.values,
+                                           {**attrs, "description": "standard error the difference would have "
+                                            "from independent runs"})
+    res = xr.Dataset(out, coords={"strategy": names, "bound": bounds},
+                     attrs={"baseline": baseline, "scenarios": s, "confidence": confidence})
+    if "recovered_by_age" in ds:
+        res["recovery_curve"] = recovery_curves(ds)
+    return res
+
+
+def recovery_curves(ds: xr.Dataset) -> xr.DataArray:
+    """Cumulative share of the exposure charged off (credit, not fraud) that is recovered
+    by each number of months since charge-off, pooled over scenarios (strategy,
+    months_since_charge_off).
+
+    Loans charged off late in the horizon have had less time to recover, so the curve of a
+    short run understates the lifetime recovery: read it at ages the horizon covers well.
+    """
+    if "recovered_by_age" not in ds:
+        raise ValueError("recovery_curves: the result has no 'recovered_by_age' (simulate with strategies)")
+    charged = ds["credit_charge_offs"].sum(("scenario", "month"))
+    rec = ds["recovered_by_age"].sum("scenario").cumsum("months_since_charge_off")
+    curve = rec / charged.where(charged > 0)
+    curve.attrs = {"units": "1", "description": "recoveries by months since charge-off, cumulative, over the "
+                   "exposure charged off (all scenarios pooled)"}
+    return curve.rename("recovery_curve")

@@ -1,0 +1,270 @@
+"""Collection strategies: validation, common random numbers, caps, money and direction."""
+
+import numpy as np
+import pytest
+from helpers import raises
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import creditsim as cs
+from creditsim import _engine, presets
+from creditsim.strategy import strategy as get_strategy
+
+H = 12  # months
+S = 16  # scenarios
+
+
+def book(n=1500, seed=4, **kw):
+    return presets.jiebei_book(n, seed=seed, states=presets.JIEBEI_START, **kw)
+
+
+def one_type_model(type_name, *, shocks=False, fraud=False, **shock):
+    """The Jiebei preset with one band (C) whose loans are all of one behaviour type."""
+    base = presets.jiebei_model(shocks=shocks, fraud=fraud)
+    seg = base.segment("C")
+    t = next(bt for bt in seg.types if bt.name == type_name)
+    new = cs.Segment("C", types=[cs.BehaviourType(type_name, 1.0, t.matrix)], rho=seg.rho,
+                     distressed=seg.distressed)
+    model = base.replace(segments=[new])
+    if shock:
+        model = model.with_income_shock(cs.IncomeShock(**shock))
+    return model
+
+
+def per_strategy(ds):
+    return [v for v in ds.data_vars if "strategy" in ds[v].dims]
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def test_strategy_validation_messages():
+    sms = cs.Contact(name="sms", contacts=1)
+    with raises("Strategy 'x'", "rule uses action 'call'", "not among its actions ['sms']"):
+        cs.Strategy("x", (sms,), (cs.Rule("call"),))
+    with raises("Strategy 'x'", "action 'blast' makes 5 contacts a month", "max_contacts=3"):
+        cs.Strategy("x", (cs.Contact(name="blast", contacts=5),), ())
+    with raises("Strategy 'x'", "action names must be unique", "['sms']"):
+        cs.Strategy("x", (sms, sms), ())
+    with raises("Strategy 'x'", "at most one bureau action", "['b1', 'b2']"):
+        cs.Strategy("x", (cs.BureauReport(name="b1"), cs.BureauReport(name="b2")), ())
+    with raises("Effect: cure must be a number", "-1"):
+        cs.Effect(cure=-1)
+    with raises("Contact 'sms'", "effect['strategic']", "unknown effect fields ['cur']"):
+        cs.Contact(name="sms", effect={"strategic": {"cur": 2}})
+    with raises("Contact 'sms'", "complaint must be a number in [0, 1]", "1.5"):
+        cs.Contact(name="sms", complaint=1.5)
+    with raises("Rule for 'sms'", "max_days 10 is below min_days 31"):
+        cs.Rule("sms", min_days=31, max_days=10)
+    with raises("Settlement 'deal'", "accept['*']", "[0, 1]", "2"):
+        cs.Settlement(name="deal", accept=2)
+    with raises("LegalAction 'sue'", "months must be a whole number in [1, 120]", "0"):
+        cs.LegalAction(name="sue", months=0)
+    with raises("unknown preset 'nice'"):
+        cs.Strategy.preset("nice")
+
+
+def test_strategy_errors_against_the_model_and_book():
+    model = presets.jiebei_model(shocks=False, fraud=False)
+    b = book(200)
+    bad_state = cs.Strategy("x", (cs.Contact(name="sms", contacts=1),), (cs.Rule("sms", states=("late",)),))
+    with raises("Strategy 'x': rule 0 ('sms')", "unknown state 'late'"):
+        cs.simulate(model, b, horizon=2, scenarios=2, seed=0, strategies=bad_state)
+    absorbing = cs.Strategy("x", (cs.Contact(name="sms", contacts=1),), (cs.Rule("sms", states=("charged_off",)),))
+    with raises("state 'charged_off' is absorbing", "only an agency or legal placement"):
+        cs.simulate(model, b, horizon=2, scenarios=2, seed=0, strategies=absorbing)
+    seg = cs.Strategy("x", (cs.Contact(name="sms", contacts=1),), (cs.Rule("sms", segments=("Z",)),))
+    with raises("segments", "'Z'"):
+        cs.simulate(model, b, horizon=2, scenarios=2, seed=0, strategies=seg)
+    with raises("strategies need a book with loan terms"):
+        cs.simulate(model, cs.LoanBook.homogeneous(10, segment="A"), horizon=2, scenarios=2, seed=0,
+                    strategies="in_house")
+    with raises("strategy names must be unique", "['in_house']"):
+        cs.simulate(model, b, horizon=2, scenarios=2, seed=0, strategies=["in_house", "in_house"])
+    states = cs.StateSpace(["current", "dpd_1_30", "paid_off", "charged_off"])
+    m = np.array([[0.9, 0.05, 0.05, 0], [0.5, 0.3, 0, 0.2], [0, 0, 1, 0], [0, 0, 0, 1]])
+    small = cs.CreditModel(states=states, segments=[cs.Segment("A", m)])
+    ext = cs.Strategy("x", (cs.Restructure(name="ext", extend_months=3),), (cs.Rule("ext"),))
+    with raises("restructuring needs a 'restructured' state"):
+        cs.simulate(small, presets.jiebei_book(50, bands={"A": 1.0}), horizon=2, scenarios=2, seed=0,
+                    strategies=ext)
+
+
+def test_strategy_round_trips_through_a_dict():
+    for name in cs.STRATEGIES:
+        s = cs.Strategy.preset(name)
+        again = cs.Strategy.from_dict(s.to_dict())
+        assert again.to_dict() == s.to_dict()
+        assert get_strategy(s.to_dict()).name == name
+
+
+# ----------------------------------------------------------------- common random numbers
+
+
+@pytest.fixture(scope="module")
+def presets_run():
+    model = presets.jiebei_model()
+    return cs.simulate(model, book(), horizon=H, scenarios=S, seed=11, strategies=list(cs.STRATEGIES))
+
+
+def test_identical_strategies_give_identical_results():
+    model = presets.jiebei_model()
+    a = cs.Strategy.preset("agency_at_60")
+    ds = cs.simulate(model, book(600), horizon=8, scenarios=8, seed=2, strategies=[a, a.replace(name="copy")])
+    for v in per_strategy(ds):
+        np.testing.assert_array_equal(ds[v].isel(strategy=0).values, ds[v].isel(strategy=1).values, err_msg=v)
+
+
+def test_an_action_without_effect_or_cost_changes_nothing_and_a_cost_adds_exactly_itself():
+    model = presets.jiebei_model()
+    b = book(800)
+    plain = cs.simulate(model, b, horizon=8, scenarios=8, seed=6)
+    inert = cs.Strategy("inert", (cs.Contact(name="nudge", contacts=1),), (cs.Rule("nudge"),))
+    costly = cs.Strategy("costly", (cs.Contact(name="nudge", contacts=1, cost=2.5),), (cs.Rule("nudge"),))
+    ds = cs.simulate(model, b, horizon=8, scenarios=8, seed=6, strategies=[inert, costly])
+    for v in plain.data_vars:
+        if v in ("collection_costs", "net_credit_loss", "npv"):
+            continue
+        for s in ("inert", "costly"):
+            x = ds[v].sel(strategy=s) if "strategy" in ds[v].dims else ds[v]
+            np.testing.assert_array_equal(x.values, plain[v].values, err_msg=f"{v} {s}")
+    np.testing.assert_array_equal(ds.net_credit_loss.sel(strategy="inert").values, plain.net_credit_loss.values)
+    used = ds.contacts.sel(strategy="costly")  # one contact per use
+    assert float(used.sum()) > 0
+    np.testing.assert_allclose(ds.net_credit_loss.sel(strategy="costly") - plain.net_credit_loss, 2.5 * used,
+                               rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(ds.npv.sel(strategy="inert").values, plain.npv.values)
+    assert np.all(ds.npv.sel(strategy="costly").values < plain.npv.values)
+
+
+def test_paired_differences_are_tighter_than_unpaired(presets_run):
+    c = cs.compare(presets_run, baseline="in_house")
+    assert c.attrs["baseline"] == "in_house"
+    np.testing.assert_array_equal(c.net_credit_loss_diff.sel(strategy="in_house").values, 0.0)
+    for s in ("agency_at_90", "aggressive", "hardship_restructure"):
+        paired = float(c.net_credit_loss_diff_se.sel(strategy=s))
+        unpaired = float(c.net_credit_loss_diff_se_unpaired.sel(strategy=s))
+        assert 0 < paired < unpaired / 2, (s, paired, unpaired)
+    # the interval is the estimate +- z se
+    d = c.net_credit_loss_diff.sel(strategy="aggressive")
+    se = float(c.net_credit_loss_diff_se.sel(strategy="aggressive"))
+    assert float(d.sel(bound="upper") - d.sel(bound="estimate")) == pytest.approx(1.959964 * se, rel=1e-5)
+    with raises("compare: baseline 'nope' is not a strategy"):
+        cs.compare(presets_run, baseline="nope")
+
+
+def test_no_recompilation_across_strategies_and_calls():
+    model = presets.jiebei_model()
+    b = book(700)
+    names = ["in_house", "agency_at_90", "aggressive"]
+    cs.simulate(model, b, horizon=6, scenarios=8, seed=1, strategies=names)
+    before = _engine.trace_count()
+    cs.simulate(model, b, horizon=6, scenarios=8, seed=1, strategies=names[::-1])
+    assert _engine.trace_count() == before
+
+
+# ------------------------------------------------------------------------------- caps
+
+
+@st.composite
+def random_strategy(draw):
+    cap = draw(st.integers(1, 3))
+    acts = [cs.Contact(name=f"c{i}", contacts=draw(st.integers(0, cap)), cost=1.0) for i in range(3)]
+    acts.append(cs.AgencyPlacement(name="agency", contacts=draw(st.integers(0, cap))))
+    rules = []
+    for _ in range(draw(st.integers(1, 4))):
+        lo = draw(st.sampled_from([1, 31, 61, 91, 121]))
+        rules.append(cs.Rule(draw(st.sampled_from([a.name for a in acts])), min_days=lo,
+                             min_months_since_action=draw(st.integers(0, 2))))
+    return cs.Strategy("random", tuple(acts), tuple(rules), max_contacts=cap)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(strat=random_strategy())
+def test_caps_hold_for_every_loan_and_month(strat):
+    model = presets.jiebei_model()
+    model = model.replace(fraud=cs.FraudTransfer(hazard=0.02, review_months=2, confirm_probability=0.5))
+    ds = cs.simulate(model, book(400, seed=9), horizon=6, scenarios=8, seed=3, strategies=[strat])
+    assert int(ds.max_contacts.max()) <= strat.max_contacts
+    assert int(ds.contacts_barred.sum()) == 0
+
+
+# ------------------------------------------------------------------------ money and direction
+
+
+def test_agency_commission_is_exactly_its_share(presets_run):
+    for s in ("agency_at_90", "agency_at_60", "aggressive"):
+        x = presets_run.sel(strategy=s)
+        assert float(x.agency_collections.sum()) > 0
+        np.testing.assert_allclose(x.agency_commission.values, 0.3 * x.agency_collections.values, rtol=1e-12)
+
+
+def test_principal_is_conserved_under_every_preset(presets_run):
+    ds = presets_run
+    opening = float(ds.balance.isel(month=0).sum(("segment", "state")).isel(strategy=0).mean())
+    for s in ds.strategy.values:
+        x = ds.sel(strategy=s)
+        end = x.balance.isel(month=-1).sum(("segment", "state"))
+        total = x.principal_repaid.sum("month") + x.charged_off_principal + end
+        forgiven = x.debt_forgiven.sum("month")
+        # principal forgiven by settlements and judgments is the only principal that leaves
+        # otherwise; none of these presets settles, and a judgment's shortfall is below it
+        assert np.all(total.values <= opening + 1e-6)
+        np.testing.assert_allclose(total + forgiven, opening, atol=1e-6 + float(forgiven.max()), err_msg=s)
+
+
+def test_recoveries_after_charge_off_by_the_agency():
+    model = presets.jiebei_model(fraud=False)
+    sweep = cs.Strategy("after", (cs.AgencyPlacement(name="agency", hazard=1.0, recovery_fraction=0.5,
+                                                     commission=0.25),),
+                        (cs.Rule("agency", states=("charged_off",), min_days=0),))
+    b = book(1000)
+    ds = cs.simulate(model, b, horizon=10, scenarios=8, seed=5, strategies=[sweep]).sel(strategy="after")
+    # every loan charged off in months 1..9 is placed the month after and recovers half at once
+    charged = ds.credit_charge_offs.isel(month=slice(1, 10)).sum("month")
+    got = ds.recovered_by_age.sel(months_since_charge_off=1)
+    assert float(charged.sum()) > 0
+    np.testing.assert_allclose(got, 0.5 * charged, atol=0.005 * len(b))
+    np.testing.assert_array_equal(ds.recovered_by_age.sel(months_since_charge_off=slice(2, None)).values, 0)
+    np.testing.assert_allclose(ds.recoveries.sum("month"), got, rtol=1e-12)
+    np.testing.assert_allclose(ds.agency_commission.sum("month"), 0.25 * got, rtol=1e-12)
+    curve = cs.recovery_curves(ds.expand_dims(strategy=["after"]))
+    assert float(curve.isel(strategy=0).sel(months_since_charge_off=1)) == pytest.approx(
+        float(got.sum() / ds.credit_charge_offs.sum()), rel=1e-9)
+
+
+def test_settlement_closes_the_debt_for_its_fraction():
+    model = presets.jiebei_model(shocks=False, fraud=False)
+    deal = cs.Strategy("deal", (cs.Settlement(name="deal", fraction=0.6, accept=1.0),),
+                       (cs.Rule("deal", min_days=91),))
+    b = book(1000)
+    ds = cs.simulate(model, b, horizon=6, scenarios=4, seed=7, strategies=[deal]).sel(strategy="deal")
+    forgiven = ds.debt_forgiven.sum("month")
+    assert float(forgiven.min()) > 0
+    # a loan 91 days past due is closed the next month: none reaches the 180-day charge-off
+    assert float(ds.credit_charge_offs.sum()) == 0
+    assert float(ds.charged_off.sum()) == 0
+
+
+def test_bureau_reporting_lowers_strategic_losses():
+    model = one_type_model("strategic")
+    b = presets.jiebei_book(3000, seed=8, bands={"C": 1.0}, states=presets.JIEBEI_START)
+    bureau = cs.Strategy("bureau", (cs.BureauReport(name="bureau", effect={"strategic": cs.Effect(cure=3.0)}),),
+                         (cs.Rule("bureau", min_days=31),))
+    none = cs.Strategy("none")
+    ds = cs.simulate(model, b, horizon=H, scenarios=S, seed=9, strategies=[none, bureau])
+    c = cs.compare(ds, baseline="none")
+    d = c.net_credit_loss_diff
+    assert float(d.sel(strategy="bureau", bound="upper")) < 0
+
+
+def test_deferral_stops_the_roll_while_the_shock_lasts():
+    model = one_type_model("constrained", shocks=True, hazard=0.05, mean_months=6.0, report_probability=1.0)
+    b = presets.jiebei_book(3000, seed=8, bands={"C": 1.0})
+    defer = cs.Strategy("defer", (cs.Restructure(name="defer", defer_months=3, extend_months=3),),
+                        (cs.Rule("defer", min_days=1, hardship=True),))
+    ds = cs.simulate(model, b, horizon=H, scenarios=S, seed=9, strategies=[cs.Strategy("none"), defer])
+    late = ds.occupancy.sel(state=["dpd_31_60", "dpd_61_90", "dpd_91_180"]).sum(("segment", "state"))
+    diff = (late.sel(strategy="defer") - late.sel(strategy="none")).sum("month")
+    assert float(diff.mean() + 3 * diff.std() / np.sqrt(S)) < 0
+    assert float(ds.interest_forgone.sel(strategy="defer").sum()) > 0
