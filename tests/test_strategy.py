@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
-from helpers import raises
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import creditsim as cs
 from creditsim import _engine, presets
 from creditsim.strategy import strategy as get_strategy
+from helpers import raises
 
 H = 12  # months
 S = 16  # scenarios
@@ -268,3 +268,42 @@ def test_deferral_stops_the_roll_while_the_shock_lasts():
     diff = (late.sel(strategy="defer") - late.sel(strategy="none")).sum("month")
     assert float(diff.mean() + 3 * diff.std() / np.sqrt(S)) < 0
     assert float(ds.interest_forgone.sel(strategy="defer").sum()) > 0
+
+
+# ------------------------------------------------------------------------------- sweep
+
+
+def test_sweep_finds_the_known_optimum_of_a_lawsuit_threshold():
+    """Loans that never cure are charged off at 180 days; suing one after charge-off costs
+    a fee F and recovers its whole exposure a month later, so it pays exactly when the
+    exposure is above F.  Half the loans owe about 5,500 yuan, half about 33,000: with
+    F = 10,000 the best threshold of {0, 10,000, 50,000} is 10,000."""
+    from creditsim.terms import LoanTerms
+
+    model = cs.CreditModel(segments=[cs.Segment("A", np.eye(len(cs.DEFAULT_STATES)))])
+    n = 200
+    principal = np.where(np.arange(n) % 2 == 0, 5_000.0, 30_000.0)
+    terms = LoanTerms(principal, np.full(n, 0.12), np.full(n, 12), 0, np.zeros(n, np.int32))
+    b = cs.LoanBook(["A"] * n, ["dpd_91_180"] * n, terms=terms)
+    fee = 10_000.0
+    sue = cs.Strategy("sue", (cs.LegalAction(name="sue", cost=fee, months=1, success=1.0, recovery_fraction=1.0),),
+                      (cs.Rule("sue", states=("charged_off",), min_days=0),))
+    res = cs.sweep(model, b, sue, {"sue.min_balance": [0.0, 10_000.0, 50_000.0]}, horizon=6, scenarios=4,
+                   seed=1, objective="net_credit_loss")
+    assert res.attrs["best_sue.min_balance"] == 10_000.0
+    assert float(res.margin.sel(bound="lower")) > 0
+    costs = res.collection_costs.sel(bound="estimate")
+    np.testing.assert_allclose(costs.values, [n * fee, n / 2 * fee, 0.0])
+    rec = res.recoveries.sel(bound="estimate")
+    assert float(rec.sel({"sue.min_balance": 50_000.0})) == 0
+    charged = float(res.net_credit_loss.sel({"sue.min_balance": 50_000.0, "bound": "estimate"}))
+    assert float(rec.sel({"sue.min_balance": 0.0})) == pytest.approx(charged, rel=1e-12)  # all recovered
+    # the small loans' exposures are below the fee, the large ones' above it
+    small = float(rec.sel({"sue.min_balance": 0.0}) - rec.sel({"sue.min_balance": 10_000.0}))
+    assert small < n / 2 * fee < float(rec.sel({"sue.min_balance": 10_000.0}))
+    with raises("sweep: parameter 'sue.colour'", "neither a rule field"):
+        cs.sweep(model, b, sue, {"sue.colour": [1]}, horizon=6, scenarios=4, seed=1)
+    with raises("sweep: parameter 'call.min_days'", "no action 'call'"):
+        cs.sweep(model, b, sue, {"call.min_days": [1]}, horizon=6, scenarios=4, seed=1)
+    with raises("sweep: objective must be one of"):
+        cs.sweep(model, b, sue, {"sue.min_days": [0]}, horizon=6, scenarios=4, seed=1, objective="fun")

@@ -23,6 +23,7 @@ from .strategy import (
     Strategy,
 )
 from .stress import STRESS_SCENARIOS, apply_stress
+from .sweep import sweep
 from .terms import LoanTerms
 
 __all__ = [
@@ -60,4 +61,5 @@ __all__ = [
     "STRATEGIES",
     "compare",
     "recovery_curves",
+    "sweep",
 ]
