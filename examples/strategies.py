@@ -1,7 +1,7 @@
 """Six collection strategies on common random numbers, and a sweep of the agency threshold.
 
 Run with ``.venv/bin/python examples/strategies.py`` after ``make demo`` or ``make test``
-(about a minute on a 2-core CPU).
+(two to three minutes on a 2-core CPU).
 """
 
 import creditsim as cs
