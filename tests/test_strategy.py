@@ -307,3 +307,57 @@ def test_sweep_finds_the_known_optimum_of_a_lawsuit_threshold():
         cs.sweep(model, b, sue, {"call.min_days": [1]}, horizon=6, scenarios=4, seed=1)
     with raises("sweep: objective must be one of"):
         cs.sweep(model, b, sue, {"sue.min_days": [0]}, horizon=6, scenarios=4, seed=1, objective="fun")
+
+
+# ------------------------------------------------------------------ edge cases of the engine
+
+
+def test_a_judgment_due_in_the_charge_off_month_is_given_the_month_after():
+    model = presets.jiebei_model(shocks=False, fraud=False)
+    b = book(1500)
+
+    def sue(months):
+        return cs.Strategy(f"sue{months}", (cs.LegalAction(name="sue", cost=0.0, months=months, success=1.0,
+                                                           recovery_fraction=1.0),),
+                           (cs.Rule("sue", min_days=121, max_days=121),))
+
+    ds = cs.simulate(model, b, horizon=12, scenarios=4, seed=3, strategies=[sue(1), sue(2)])
+    rec = ds.recoveries.sum(("month", "scenario"))
+    # a loan sued at 121 days is charged off the next month, when a 1-month judgment falls due
+    assert float(rec.sel(strategy="sue2")) > 0
+    assert float(rec.sel(strategy="sue1")) > 0.5 * float(rec.sel(strategy="sue2"))
+
+
+def test_a_lawsuit_contacts_nobody_and_draws_its_complaint_once():
+    model = presets.jiebei_model(shocks=False, fraud=False)
+    sue = cs.Strategy("sue", (cs.LegalAction(name="sue", cost=1000.0, complaint=0.01, months=6),),
+                      (cs.Rule("sue", min_days=61),))
+    ds = cs.simulate(model, book(1500), horizon=10, scenarios=4, seed=3, strategies=[sue]).sel(strategy="sue")
+    filings = ds.action_costs / 1000.0
+    assert float(filings.sum()) > 0
+    assert float(ds.contacts.sum()) == 0
+    np.testing.assert_allclose(ds.complaints, 0.01 * filings, rtol=1e-9)
+
+
+def test_a_matured_loan_restructured_without_extension_still_repays():
+    from creditsim.terms import LoanTerms
+
+    model = presets.jiebei_model(shocks=False, fraud=False)
+    n = 2000
+    terms = LoanTerms(np.full(n, 10_000.0), np.full(n, 0.12), np.full(n, 3), 0, np.full(n, 2, np.int32))
+    b = cs.LoanBook(["C"] * n, ["current"] * n, terms=terms)
+    plan = cs.Strategy("plan", (cs.Restructure(name="plan", cost=1.0),), (cs.Rule("plan", min_days=31),))
+    ds = cs.simulate(model, b, horizon=18, scenarios=2, seed=5, strategies=[plan]).sel(strategy="plan")
+    assert float(ds.action_costs.sum()) > 0  # restructures were made
+    live = ds.balance.isel(month=-1).sel(state=["current", "restructured"]).sum()
+    assert float(live) == 0  # no balance left without a schedule
+
+
+def test_no_deferral_on_a_loan_whose_fraud_claim_came_that_month():
+    model = presets.jiebei_model(shocks=False).replace(
+        fraud=cs.FraudTransfer(hazard=1.0, review_months=3, confirm_probability=1.0))
+    defer = cs.Strategy("defer", (cs.Restructure(name="defer", defer_months=3, extend_months=3),),
+                        (cs.Rule("defer", min_days=1),))
+    ds = cs.simulate(model, book(800), horizon=6, scenarios=2, seed=5, strategies=[defer]).sel(strategy="defer")
+    assert float(ds.interest_forgone.sum()) == 0
+    assert float(ds.occupancy.sel(state="restructured").isel(month=slice(1, None)).sum()) == 0

@@ -371,8 +371,9 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             ka = strat.kind[a]
             is_place = (ka == 5) | (ka == 6)
             c["bureau"] = c["bureau"] | (ka == 2)
-            judge = (strat.kind[c["place"]] == 6) & (c["timer"] == 1)  # a judgment this month
-            c["timer"] = jnp.where(is_place & (ka == 6), strat.months[a], jnp.maximum(c["timer"] - 1, 0))
+            timer0 = c["timer"]
+            judge = (strat.kind[c["place"]] == 6) & (timer0 == 1)  # a judgment falls due this month
+            c["timer"] = jnp.where(is_place & (ka == 6), strat.months[a], jnp.maximum(timer0 - 1, 0))
             c["place"] = jnp.where(is_place, a, c["place"])
             placed = c["place"]
             kp = strat.kind[placed]
@@ -386,9 +387,11 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             # no contact (the lender's or its agency's) with a borrower whose fraud claim is
             # under review or confirmed
             barred0 = ((c["review"] > 0) | c["by_fraud"]) if fraud else jnp.zeros(state.shape, bool)
-            agency_on = placed_open & ~barred0
-            contacts = jnp.where(agency_on, strat.contacts[placed], jnp.where(placed_open, 0, strat.contacts[a]))
-            complaint = jnp.where(agency_on, strat.complaint[placed], jnp.where(placed_open, 0, strat.complaint[a]))
+            # the month's action makes its contacts (and may draw a complaint); an agency
+            # holding an open loan goes on contacting it every month
+            agency_on = placed_open & (kp == 5) & ~barred0
+            contacts = jnp.where(a > 0, strat.contacts[a], jnp.where(agency_on, strat.contacts[placed], 0))
+            complaint = jnp.where(a > 0, strat.complaint[a], jnp.where(agency_on, strat.complaint[placed], 0))
             cost = strat.cost[a]
             is_restr = ka == 3
         if shocks:
@@ -411,10 +414,8 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             flags = 0
         frozen = False
         if strategy:
-            # a restructure with a deferral: nothing falls due and the loan does not move
-            c["defer"] = jnp.where(is_restr, strat.defer[a], c["defer"])
-            deferring = c["defer"] > 0
-            new = jnp.where(deferring & ~is_restr, state, new)
+            # a loan in a deferral does not move
+            new = jnp.where(c["defer"] > 0, state, new)
         if fraud:
             # one word decides a claim (not under review) or, in a review's last month, its
             # outcome; a loan under review does not move and nothing falls due on it
@@ -430,9 +431,13 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             c["by_fraud"] = c["by_fraud"] | confirm
             frozen = (in_review & ~reject) | claim
         if strategy:
+            # a restructure (not on a loan whose fraud claim came this month); with a
+            # deferral nothing falls due and no interest accrues while it lasts
             restr = is_restr & ~frozen
             new = jnp.where(restr, restructured, new)
-            frozen = frozen | (deferring & ~cm.absorbing[state])
+            c["defer"] = jnp.where(restr, strat.defer[a], c["defer"])
+            deferring = (c["defer"] > 0) & ~cm.absorbing[state] & ~frozen  # not frozen by a review
+            frozen = frozen | deferring
         if aging:
             # months past due after this month: a state's first month on entry, one more
             # for a loan staying in a state that spans several months; past the limit the
@@ -455,8 +460,9 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
                 b = jnp.where(restr, b + dp, b)
                 dp = jnp.where(restr, 0, dp)
                 di = di - waived
-                rem = jnp.where(restr, rem + strat.extend[a], rem)
-                forgone = waived + jnp.where(deferring & ~cm.absorbing[state] & (rem > 0),
+                # a matured loan restructured without extension gets one instalment
+                rem = jnp.where(restr, jnp.maximum(rem + strat.extend[a], (b > 0).astype(jnp.int32)), rem)
+                forgone = waived + jnp.where(deferring & (rem > 0),
                                              jnp.round(b.astype(jnp.float32) * loans.rate).astype(jnp.int32), 0)
             live = ~cm.absorbing[state] & ~frozen
             due = live & (rem > 0)
@@ -475,6 +481,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             if strategy:
                 # a settlement accepted, or a judgment won, on an open loan: it pays the
                 # fraction of what it owes and the rest is forgiven
+                judged_open = judge & live & ~cm.absorbing[new]
                 close = live & ~cm.absorbing[new] & (((ka == 4) & (u_act < p_act)) | (judge & (u_act < p_act)))
                 close_frac = jnp.where(ka == 4, strat.fraction[a], strat.fraction[placed])
                 owed = b + dp + di
@@ -510,7 +517,12 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             after = cm.charge_off[state] & (rec0 > 0)
             hit = after & (((kp == 5) & (u_act < p_act)) | (judge & (u_act < p_act)))
             recovered = _take(rec0, jnp.where(hit, strat.fraction[placed], 0.0))
-            rec_left = jnp.where(hit | (after & judge), 0, rec0)
+            # a legal case over (judged, or lost) has nothing more to recover
+            over = (kp == 6) & (timer0 == 0) & (a == 0)
+            rec_left = jnp.where(hit | (after & (judge | over)), 0, rec0)
+            # a judgment that could not be given this month (the loan frozen by a fraud
+            # review, or charged off this month) is given the next
+            c["timer"] = jnp.where(judge & ~judged_open & ~after, 1, c["timer"])
             newly = cm.charge_off[new] & ~cm.charge_off[state]
             if fraud:
                 newly = newly & ~c["by_fraud"]

@@ -8,8 +8,7 @@ the action of the first rule it matches (or none).  Actions are data:
 
 - :class:`Contact` (SMS or app reminder, phone call, written demand) changes the odds of
   the loan's next move for the month it is used;
-- :class:`BureauReport` flags the loan once and for good: the odds change every later
-  month;
+- :class:`BureauReport` flags the loan once and for good: the odds change from then on;
 - :class:`Restructure` (term extension, instalment plan, interest-free deferral) moves the
   loan to ``restructured`` with its arrears in a new schedule;
 - :class:`Settlement` offers to close the debt for a fraction of it;
@@ -31,11 +30,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
+import numpy as np
+
 __all__ = ["Effect", "Action", "Contact", "BureauReport", "Restructure", "Settlement", "AgencyPlacement",
            "LegalAction", "Rule", "Strategy", "STRATEGIES", "strategy"]
 
 
 def _num(owner: str, name: str, v, lo: float = 0.0, hi: float = math.inf) -> float:
+    if isinstance(v, (np.integer, np.floating)):
+        v = v.item()
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not lo <= v <= hi:
         rng = f"in [{lo:g}, {hi:g}]" if math.isfinite(hi) else f">= {lo:g}"
         raise ValueError(f"{owner}{': ' + name if name else ''} must be a number {rng}, got {v!r}")
@@ -43,6 +46,8 @@ def _num(owner: str, name: str, v, lo: float = 0.0, hi: float = math.inf) -> flo
 
 
 def _whole(owner: str, name: str, v, lo: int = 0, hi: int = 2**20) -> int:
+    if isinstance(v, np.integer):
+        v = v.item()
     if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
         raise ValueError(f"{owner}: {name} must be a whole number in [{lo}, {hi}], got {v!r}")
     return int(v)
@@ -166,7 +171,8 @@ class Contact(Action):
 @dataclass(frozen=True, kw_only=True)
 class BureauReport(Action):
     """Reporting the loan to the credit bureau: done once per loan, never undone; its
-    ``effect`` acts in every later month the loan is delinquent."""
+    ``effect`` acts from the month of the report on, every month the loan is delinquent
+    (combined with that month's action)."""
 
     kind = "bureau"
 
@@ -193,7 +199,7 @@ class Restructure(Action):
 class Settlement(Action):
     """An offer to close the debt for ``fraction`` of what is owed (principal plus arrears):
     accepted with probability ``accept`` by type (``"*"`` for the rest), the loan then goes
-    to ``paid_off`` and the rest is written off (reported as ``settlement_discounts``)."""
+    to ``paid_off`` and the rest is written off (reported as ``debt_forgiven``)."""
 
     fraction: float = 0.6
     accept: Mapping[str, float] = field(default_factory=lambda: {"*": 0.1})

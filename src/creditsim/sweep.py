@@ -91,7 +91,10 @@ def sweep(model, book, strategy, grid: Mapping[str, Sequence], *, horizon: int, 
     keys = list(grid)
     values = []
     for key in keys:
-        v = list(grid[key]) if isinstance(grid[key], Sequence) and not isinstance(grid[key], str) else None
+        g = grid[key]
+        if isinstance(g, np.ndarray):
+            g = g.tolist()
+        v = list(g) if isinstance(g, Sequence) and not isinstance(g, str) else None
         if not v:
             raise ValueError(f"sweep: grid[{key!r}] must be a non-empty list of values, got {grid[key]!r}")
         if len(set(map(repr, v))) != len(v):
