@@ -361,3 +361,26 @@ def test_no_deferral_on_a_loan_whose_fraud_claim_came_that_month():
     ds = cs.simulate(model, book(800), horizon=6, scenarios=2, seed=5, strategies=[defer]).sel(strategy="defer")
     assert float(ds.interest_forgone.sum()) == 0
     assert float(ds.occupancy.sel(state="restructured").isel(month=slice(1, None)).sum()) == 0
+
+
+def test_dropping_finished_loans_changes_nothing_with_strategies(monkeypatch):
+    """All strategies of a run keep the same loans between segments; loans still to be
+    recovered after charge-off (placed, or placeable by a rule) are kept: the result is
+    identical to simulating every loan to the end."""
+    import importlib
+
+    import xarray as xr
+
+    sim = importlib.import_module("creditsim.simulate")
+    model = presets.jiebei_model()
+    b = book(600, seed=12)
+    after = cs.Strategy("after", (cs.AgencyPlacement(name="agency", hazard=0.3),),
+                        (cs.Rule("agency", states=("charged_off",), min_days=0),))
+    strats = ["legal_over_10k", "hardship_restructure", after]
+    calls = []
+    real = _engine.compact
+    monkeypatch.setattr(_engine, "compact", lambda *a, **k: calls.append(1) or real(*a, **k))
+    ds = cs.simulate(model, b, horizon=14, scenarios=4, seed=8, strategies=strats)
+    assert calls  # loans were dropped
+    monkeypatch.setattr(sim, "SEGMENT_MONTHS", 1000)
+    xr.testing.assert_identical(ds, cs.simulate(model, b, horizon=14, scenarios=4, seed=8, strategies=strats))

@@ -265,10 +265,10 @@ def simulate(
             by_group += np.bincount(group, minlength=n_groups + 1)[:n_groups]
             loans = _engine.LoanMoney(*(cut(a) for a in money_in)) if money else None
             for sl in _scenario_blocks(scenarios, batch):
-                for (run_cm, cm_dev, strat_dev), totals in zip(devs, all_totals, strict=True):
-                    _run_block(run_cm, cm_dev, z[sl], keys[sl], ids, group, cut(st0), cut(units), fraud_hazard,
-                               loans, {name: arr[sl] for name, arr in totals.items()}, g * k * f, strat=strat_dev,
-                               **flags)
+                block = [(cm_dev, strat_dev, {name: arr[sl] for name, arr in totals.items()})
+                         for (_, cm_dev, strat_dev), totals in zip(devs, all_totals, strict=True)]
+                _run_block(cm, block, z[sl], keys[sl], ids, group, cut(st0), cut(units), fraud_hazard, loans,
+                           g * k * f, **flags)
 
     common = dict(model=model, book=book, seg=seg, st0=st0, z=z, by_group=by_group, units=units, quantum=quantum,
                   horizon=horizon, scenarios=scenarios, seed=seed, engine=engine, f=f)
@@ -343,18 +343,21 @@ def _result(totals, strat, *, model, book, seg, st0, z, by_group, units, quantum
 SEGMENT_MONTHS = 6
 
 
-def _run_block(cm, cm_dev, z, keys, ids, group, state0, units, fraud_hazard, loans, out, n_out, strat=None,
-               **flags):
-    """Simulate one chunk under one batch of scenarios over the whole horizon, adding its
-    totals into ``out`` (views of the run's arrays for these scenarios).
+def _run_block(cm, runs, z, keys, ids, group, state0, units, fraud_hazard, loans, n_out, **flags):
+    """Simulate one chunk under one batch of scenarios over the whole horizon, for each run
+    (a strategy, or the one run without) of ``runs``, a list of ``(compiled model on the
+    device, strategy arrays or None, out)``, adding its totals into ``out`` (views of the
+    run's arrays for these scenarios).
 
-    With loan terms the horizon runs in segments of ``SEGMENT_MONTHS``; after each, if at
-    most 40% of the chunk's loans are still live in some scenario, the others (paid off or
-    charged off in every scenario, or padding) are dropped and the chunk is halved (as
-    often as that holds).  A dropped loan is in an absorbing state with frozen flags, so its
-    occupancy bin is the same in every later month and is added back without simulating
-    it; a loan's draws depend only on (seed, scenario, loan, month), so results are
-    identical to simulating every loan throughout (tested).
+    With loan terms the horizon runs in segments of ``SEGMENT_MONTHS``, every run one
+    segment after the other; after each, if at most 40% of the chunk's loans are still live
+    in some scenario of some run, the others (finished everywhere, or padding) are dropped
+    and the chunk is halved (as often as that holds).  All runs keep the same loans, so they
+    reach the same chunk sizes and share one compiled kernel per size.  A dropped loan is in
+    an absorbing state with frozen flags, so its occupancy bin is the same in every later
+    month and is added back without simulating it; a loan's draws depend only on (seed,
+    scenario, loan, month), so results are identical to simulating every loan throughout
+    (tested).
     """
     batch, horizon = z.shape
     money = flags["money"]
@@ -364,35 +367,25 @@ def _run_block(cm, cm_dev, z, keys, ids, group, state0, units, fraud_hazard, loa
     if money:
         loan_arrays.update(loans._asdict())
     dev = {name: jnp.asarray(a) for name, a in loan_arrays.items()}
-    carry = jnp.asarray(state0)
-    dropped = None  # occupancy bins (B, n_out) of dropped loans
+    carries = [jnp.asarray(state0)] * len(runs)
+    dropped = [None] * len(runs)  # occupancy bins (B, n_out) of dropped loans, by run
     t0 = 0
     while t0 < horizon:
         t1 = min(t0 + segment, horizon)
         money_dev = _engine.LoanMoney(*(dev[name] for name in _engine.LoanMoney._fields)) if money else None
-        res, carry = _engine.chunk_kernel(cm_dev, jnp.asarray(z[:, t0:t1]), jnp.asarray(keys), dev["ids"],
-                                          dev["group"], dev["units"], jnp.asarray(fraud_hazard[t0:t1]), money_dev,
-                                          carry, jnp.int32(t0), strat, keep=t1 < horizon, **flags)
-        res = {name: np.asarray(a) for name, a in res.items()}
-        out["counts"][:, t0:t1] += res["counts"] + (0 if dropped is None else dropped[:, None, :])
-        out["loss"] += res["loss"]
-        out["charged"] += res["charged"]
-        if money:
-            out["balance"][:, t0:t1] += res["balance"]
-            out["flows"][:, t0:t1] += res["flows"]
-            out["written"] += res["written"]
-            out["end"][:, 0] += res["end"][:, 0]
-            if t1 == horizon:
-                out["end"][:, 1] += res["end"][:, 1]
-        if strat is not None:
-            out["recovered_by_age"] += res["recovered_by_age"]
-            np.maximum(out["max_contacts"], res["max_contacts"], out=out["max_contacts"])
-            out["contacts_barred"] += res["contacts_barred"]
+        for i, (cm_dev, strat, out) in enumerate(runs):
+            res, carries[i] = _engine.chunk_kernel(cm_dev, jnp.asarray(z[:, t0:t1]), jnp.asarray(keys), dev["ids"],
+                                                   dev["group"], dev["units"], jnp.asarray(fraud_hazard[t0:t1]),
+                                                   money_dev, carries[i], jnp.int32(t0), strat, keep=t1 < horizon,
+                                                   **flags)
+            _add(out, {name: np.asarray(a) for name, a in res.items()}, dropped[i], t0, t1, horizon)
         t0 = t1
         if t0 >= horizon:
             break
-        live = np.asarray(_engine.live_anywhere(cm_dev, carry, dev["group"],
-                                                None if strat is None else strat.after_charge_off))
+        live = np.zeros(dev["group"].shape[0], bool)
+        for (cm_dev, strat, _), carry in zip(runs, carries, strict=True):
+            live |= np.asarray(_engine.live_anywhere(cm_dev, carry, dev["group"],
+                                                     None if strat is None else strat.after_charge_off))
         n_live, size = int(live.sum()), live.shape[0]
         # halve while at most 40% of the new size would be live: the sizes are the chunk's
         # length over powers of two whatever the seed, and a seed's live count only changes
@@ -402,13 +395,33 @@ def _run_block(cm, cm_dev, z, keys, ids, group, state0, units, fraud_hazard, loa
             new_size //= 2
         if new_size == size:
             continue
-        gone = _engine.frozen_bins(cm_dev, carry, dev["group"], jnp.asarray(~live), n_out=n_out,
-                                   shocks=flags["shocks"])
-        dropped = np.asarray(gone) if dropped is None else dropped + np.asarray(gone)
         idx = np.zeros(new_size, np.int32)
         idx[:n_live] = np.flatnonzero(live)
-        dev, carry = _engine.compact(dev, carry, jnp.asarray(idx), jnp.asarray(np.arange(new_size) < n_live),
-                                     pad_group=pad_group)
+        idx, valid = jnp.asarray(idx), jnp.asarray(np.arange(new_size) < n_live)
+        for i, (cm_dev, _, _) in enumerate(runs):
+            gone = np.asarray(_engine.frozen_bins(cm_dev, carries[i], dev["group"], jnp.asarray(~live), n_out=n_out,
+                                                  shocks=flags["shocks"]))
+            dropped[i] = gone if dropped[i] is None else dropped[i] + gone
+            _, carries[i] = _engine.compact({}, carries[i], idx, valid, pad_group=pad_group)
+        dev, _ = _engine.compact(dev, {}, idx, valid, pad_group=pad_group)
+
+
+def _add(out, res, dropped, t0, t1, horizon) -> None:
+    """Add one kernel call's results (months t0+1..t1) into a run's totals ``out``."""
+    out["counts"][:, t0:t1] += res["counts"] + (0 if dropped is None else dropped[:, None, :])
+    out["loss"] += res["loss"]
+    out["charged"] += res["charged"]
+    if "balance" in res:
+        out["balance"][:, t0:t1] += res["balance"]
+        out["flows"][:, t0:t1] += res["flows"]
+        out["written"] += res["written"]
+        out["end"][:, 0] += res["end"][:, 0]
+        if t1 == horizon:
+            out["end"][:, 1] += res["end"][:, 1]
+    if "recovered_by_age" in res:
+        out["recovered_by_age"] += res["recovered_by_age"]
+        np.maximum(out["max_contacts"], res["max_contacts"], out=out["max_contacts"])
+        out["contacts_barred"] += res["contacts_barred"]
 
 
 def _loan_money(book: LoanBook, model: CreditModel, units: np.ndarray):
