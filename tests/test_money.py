@@ -235,6 +235,7 @@ def test_dropping_finished_loans_changes_nothing(full, monkeypatch):
 
     sim = importlib.import_module("creditsim.simulate")
     model, book, ds = full
+    monkeypatch.setattr(sim, "MIN_DROP_SIZE", 256)  # so that a small book drops loans
     monkeypatch.setattr(sim, "SEGMENT_MONTHS", 1000)
     whole = cs.simulate(model, book, horizon=10, scenarios=6, seed=2)
     xr.testing.assert_identical(ds, whole)

@@ -17,6 +17,9 @@ from .strategy import Strategy
 KINDS = {"none": 0, "contact": 1, "bureau": 2, "restructure": 3, "settlement": 4, "agency": 5, "legal": 6}
 ONE = 2**31
 BIG = 2**31 - 1
+#: Actions and rules are padded to at least this many, so that strategies of up to this
+#: size (every preset) share one compiled kernel whatever the mix of a run.
+MIN_PADDED = 5
 
 
 class StrategyArrays(NamedTuple):
@@ -195,8 +198,8 @@ def compile_strategies(model: CreditModel, strategies: list[Strategy], base_mats
                        quantum: float) -> tuple[list[np.ndarray], list[StrategyArrays]]:
     """For each strategy: its row table as ``cumulative_quantiles`` (the kernel's ``q``) and
     its :class:`StrategyArrays`, all of one set of shapes."""
-    n_actions = max(len(s.actions) for s in strategies)
-    n_rules = max(max(len(s.rules) for s in strategies), 1)
+    n_actions = max(max(len(s.actions) for s in strategies), MIN_PADDED)
+    n_rules = max(max(len(s.rules) for s in strategies), MIN_PADDED)
     qs, arrs = [], []
     for s in strategies:
         qs.append(cumulative_quantiles(row_table(model, base_mats, s, n_actions)))

@@ -482,7 +482,8 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
                 # a settlement accepted, or a judgment won, on an open loan: it pays the
                 # fraction of what it owes and the rest is forgiven
                 judged_open = judge & live & ~cm.absorbing[new]
-                close = live & ~cm.absorbing[new] & (((ka == 4) & (u_act < p_act)) | (judge & (u_act < p_act)))
+                # (an accepted settlement is paid whatever the month's move would have been)
+                close = live & (((ka == 4) & (u_act < p_act)) | (judged_open & (u_act < p_act)))
                 close_frac = jnp.where(ka == 4, strat.fraction[a], strat.fraction[placed])
                 owed = b + dp + di
                 got = _take(owed, jnp.where(close, close_frac, 0.0))

@@ -341,6 +341,9 @@ def _result(totals, strat, *, model, book, seg, st0, z, by_group, units, quantum
 #: Months simulated per kernel call for a book with loan terms: between calls, loans paid
 #: off or charged off in every scenario of a batch are dropped from the chunk.
 SEGMENT_MONTHS = 6
+#: The smallest chunk that dropping finished loans halves down to: below it a kernel call
+#: costs next to nothing, and each smaller size would be one more compilation.
+MIN_DROP_SIZE = 4096
 
 
 def _run_block(cm, runs, z, keys, ids, group, state0, units, fraud_hazard, loans, n_out, **flags):
@@ -352,7 +355,7 @@ def _run_block(cm, runs, z, keys, ids, group, state0, units, fraud_hazard, loans
     With loan terms the horizon runs in segments of ``SEGMENT_MONTHS``, every run one
     segment after the other; after each, if at most 40% of the chunk's loans are still live
     in some scenario of some run, the others (finished everywhere, or padding) are dropped
-    and the chunk is halved (as often as that holds).  All runs keep the same loans, so they
+    and the chunk is halved (as often as that holds, down to ``MIN_DROP_SIZE``).  All runs keep the same loans, so they
     reach the same chunk sizes and share one compiled kernel per size.  A dropped loan is in
     an absorbing state with frozen flags, so its occupancy bin is the same in every later
     month and is added back without simulating it; a loan's draws depend only on (seed,
@@ -391,7 +394,7 @@ def _run_block(cm, runs, z, keys, ids, group, state0, units, fraud_hazard, loans
         # length over powers of two whatever the seed, and a seed's live count only changes
         # the segment at which a size is reached
         new_size = size
-        while new_size % 2 == 0 and new_size // 2 >= 256 and n_live <= 0.4 * new_size:
+        while new_size % 2 == 0 and new_size // 2 >= MIN_DROP_SIZE and n_live <= 0.4 * new_size:
             new_size //= 2
         if new_size == size:
             continue
