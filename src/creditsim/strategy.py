@@ -146,6 +146,15 @@ class Action:
     def _check(self, owner: str) -> None:
         pass
 
+    def _share(self, owner: str, name: str) -> None:
+        """Validate field ``name`` as a number in [0, 1]."""
+        object.__setattr__(self, name, _num(owner, name, getattr(self, name), 0.0, 1.0))
+
+    def _probabilities(self, owner: str, name: str) -> None:
+        """Validate field ``name`` as probabilities by behaviour type (``"*"``: 0 if absent)."""
+        object.__setattr__(self, name, _by_type(owner, name, getattr(self, name),
+                                                lambda o, x: _num(o, "", x, 0.0, 1.0), 0.0))
+
     def effect_for(self, type_name: str) -> Effect:
         return self.effect.get(type_name, self.effect["*"])
 
@@ -207,9 +216,8 @@ class Settlement(Action):
     kind = "settlement"
 
     def _check(self, owner):
-        object.__setattr__(self, "fraction", _num(owner, "fraction", self.fraction, 0.0, 1.0))
-        object.__setattr__(self, "accept", _by_type(owner, "accept", self.accept,
-                                                    lambda o, x: _num(o, "", x, 0.0, 1.0), 0.0))
+        self._share(owner, "fraction")
+        self._probabilities(owner, "accept")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -228,11 +236,9 @@ class AgencyPlacement(Action):
     kind = "agency"
 
     def _check(self, owner):
-        object.__setattr__(self, "commission", _num(owner, "commission", self.commission, 0.0, 1.0))
-        object.__setattr__(self, "recovery_fraction",
-                           _num(owner, "recovery_fraction", self.recovery_fraction, 0.0, 1.0))
-        object.__setattr__(self, "hazard", _by_type(owner, "hazard", self.hazard,
-                                                    lambda o, x: _num(o, "", x, 0.0, 1.0), 0.0))
+        self._share(owner, "commission")
+        self._share(owner, "recovery_fraction")
+        self._probabilities(owner, "hazard")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -250,10 +256,8 @@ class LegalAction(Action):
 
     def _check(self, owner):
         object.__setattr__(self, "months", _whole(owner, "months", self.months, 1, 120))
-        object.__setattr__(self, "recovery_fraction",
-                           _num(owner, "recovery_fraction", self.recovery_fraction, 0.0, 1.0))
-        object.__setattr__(self, "success", _by_type(owner, "success", self.success,
-                                                     lambda o, x: _num(o, "", x, 0.0, 1.0), 0.0))
+        self._share(owner, "recovery_fraction")
+        self._probabilities(owner, "success")
 
 
 _KINDS = {c.kind: c for c in (Contact, BureauReport, Restructure, Settlement, AgencyPlacement, LegalAction)}
