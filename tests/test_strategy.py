@@ -395,3 +395,32 @@ def test_dropping_finished_loans_changes_nothing_with_strategies(monkeypatch):
     assert calls  # loans were dropped
     monkeypatch.setattr(sim, "SEGMENT_MONTHS", 1000)
     xr.testing.assert_identical(ds, cs.simulate(model, b, horizon=14, scenarios=4, seed=8, strategies=strats))
+
+
+def test_a_contact_every_month_is_the_chain_with_the_effect_applied_to_its_rows():
+    """Oracle: a contact made on every delinquent loan every month moves loans exactly as
+    the model whose delinquent rows carry the effect (renormalised odds): same draws, same
+    thresholds, identical results."""
+    from creditsim._collect import _classes, apply_effect
+
+    model = presets.jiebei_model()
+    effect = cs.Effect(cure=2.0, back=0.5, forward=1.5)
+    always = cs.Strategy("always", (cs.Contact(name="c", effect=effect),), (cs.Rule("c"),))
+    cls, delinquent = _classes(model)
+
+    def tilt(m):
+        return apply_effect(m, cls, delinquent, (effect.cure, effect.back, effect.forward))
+
+    segs = [cs.Segment(s.name, types=[cs.BehaviourType(t.name, t.share, tilt(t.matrix)) for t in s.types],
+                       rho=s.rho, distressed=tilt(s.distressed)) for s in model.segments]
+    oracle = model.replace(segments=segs)
+    b = book()
+    ds = cs.simulate(model, b, horizon=H, scenarios=8, seed=4, strategies=[always]).sel(strategy="always")
+    ref = cs.simulate(oracle, b, horizon=H, scenarios=8, seed=4)
+    for v in ("occupancy", "balance", "credit_charge_offs", "fraud_losses", "interest_received", "npv"):
+        np.testing.assert_array_equal(ds[v].values, ref[v].values, err_msg=v)
+    # and the effect is what it says: a row with cure 0.3, stay 0.5, forward 0.2 -> 0.6, 0.5, 0.3 over 1.4
+    m = np.array([[1.0, 0, 0], [0.3, 0.5, 0.2], [0, 0, 1.0]])
+    out = apply_effect(m, np.array([[0, 0, 0], [1, 0, 3], [0, 0, 0]]), np.array([False, True, False]), (2.0, 1.0, 1.5))
+    np.testing.assert_allclose(out[1], np.array([0.6, 0.5, 0.3]) / 1.4)
+    np.testing.assert_array_equal(out[[0, 2]], m[[0, 2]])
