@@ -22,6 +22,20 @@ for s in c.strategy.values:
 print("recovery curve (share of charged-off exposure recovered by 12 months):")
 print(c.recovery_curve.sel(months_since_charge_off=12).to_pandas().round(3).to_string())
 
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from creditsim import plot  # noqa: E402
+
+fig, (a, b, r) = plt.subplots(1, 3, figsize=(18, 4.8), layout="constrained")
+plot.strategy_differences(c, "net_credit_loss", ax=a)
+plot.strategy_differences(c, "complaints", ax=b, scale=1.0)
+plot.recovery_curves(c, ax=r)
+fig.savefig("strategies.png", dpi=110)
+print("figure: strategies.png")
+
 res = cs.sweep(model, book, "agency_at_90", {"agency.min_days": [31, 61, 91, 121, 151]},
                horizon=24, scenarios=64, seed=2, objective="npv")
 print(f"\nbest agency threshold by NPV: {res.attrs['best']}; margin over the runner-up "

@@ -106,3 +106,19 @@ def test_cash_flow_bars(money_results, result):
         plot.cash_flows(ds, flows=["rent"])
     with pytest.raises(ValueError, match="cash_flows: the result has no cash flows"):
         plot.cash_flows(result)
+
+
+def test_strategy_figures():
+    model = presets.jiebei_model()
+    book = presets.jiebei_book(600, seed=4, states=presets.JIEBEI_START)
+    ds = cs.simulate(model, book, horizon=12, scenarios=8, seed=2, strategies=["in_house", "agency_at_90"])
+    c = cs.compare(ds)
+    ax = plot.strategy_differences(c).axes[0]
+    bars = [p.get_width() for p in ax.patches]
+    np.testing.assert_allclose(bars, c.net_credit_loss_diff.sel(bound="estimate").values / 1e6)
+    assert "difference from 'in_house'" in ax.get_xlabel() and "lower is better" in ax.get_xlabel()
+    with pytest.raises(ValueError, match="strategy_differences: 'rent' is not in the comparison"):
+        plot.strategy_differences(c, "rent")
+    ax = plot.recovery_curves(c).axes[0]
+    lines = {ln.get_label(): ln.get_ydata() for ln in ax.get_lines()}
+    np.testing.assert_allclose(lines["agency_at_90"], 100 * c.recovery_curve.sel(strategy="agency_at_90").values)

@@ -8,7 +8,8 @@ import json
 import numpy as np
 import xarray as xr
 
-__all__ = ["loss_distribution", "delinquency_paths", "delinquency_ratios", "loss_paths", "cash_flows"]
+__all__ = ["loss_distribution", "delinquency_paths", "delinquency_ratios", "loss_paths", "cash_flows",
+           "strategy_differences", "recovery_curves"]
 
 
 def _axes(ax):
@@ -210,5 +211,54 @@ def delinquency_paths(ds: xr.Dataset, states=None, *, ax=None, quantiles=(0.05, 
                  fontsize=10)
     ax.legend(fontsize=8, frameon=False, ncol=2, loc="upper left")
     ax.set_xlim(month[0], month[-1])
+    ax.set_ylim(bottom=0)
+    return fig
+
+
+def strategy_differences(comparison: xr.Dataset, measure: str = "net_credit_loss", *, ax=None, scale: float = 1e6):
+    """Paired differences against the baseline of a :func:`creditsim.compare` result, one bar
+    per strategy with its interval (in ``scale`` yuan; default millions, 1 for counts such
+    as ``complaints``)."""
+    if f"{measure}_diff" not in comparison:
+        raise ValueError(f"strategy_differences: {measure!r} is not in the comparison; measures are "
+                         f"{[v[:-5] for v in comparison.data_vars if v.endswith('_diff')]!r}")
+    fig, ax = _axes(ax)
+    d = comparison[f"{measure}_diff"]
+    names = [str(x) for x in comparison.strategy.values]
+    est = d.sel(bound="estimate").values / scale
+    lo = d.sel(bound="lower").values / scale
+    hi = d.sel(bound="upper").values / scale
+    better = d.attrs.get("better", "lower")
+    good = (est < 0) if better == "lower" else (est > 0)
+    colors = np.where(good, "tab:green", "tab:red")
+    colors[np.array(names) == comparison.attrs.get("baseline")] = "0.6"
+    y = np.arange(len(names))
+    ax.barh(y, est, color=colors, xerr=np.vstack([est - lo, hi - est]), capsize=3)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_yticks(y, names)
+    ax.invert_yaxis()
+    units = d.attrs.get("units", "")
+    unit = {1e6: "million ", 1e3: "thousand ", 1.0: ""}.get(scale, f"{scale:g} ") + units
+    ax.set_xlabel(f"{measure.replace('_', ' ')}: difference from {comparison.attrs.get('baseline')!r} "
+                  f"({unit.strip()}; {better} is better)")
+    ax.set_title(f"Paired differences over {comparison.attrs.get('scenarios')} scenarios, "
+                 f"{100 * comparison.attrs.get('confidence', 0.95):g}% intervals", fontsize=10)
+    return fig
+
+
+def recovery_curves(comparison: xr.Dataset, *, ax=None):
+    """The recovery curves of a :func:`creditsim.compare` result (or of
+    :func:`creditsim.recovery_curves`): % of the exposure charged off recovered by months
+    since charge-off, one line per strategy."""
+    curve = comparison["recovery_curve"] if isinstance(comparison, xr.Dataset) else comparison
+    fig, ax = _axes(ax)
+    age = curve["months_since_charge_off"].values
+    for s in curve.strategy.values:
+        ax.plot(age, 100 * curve.sel(strategy=s).values, lw=1.5, label=str(s))
+    ax.set_xlabel("months since charge-off")
+    ax.set_ylabel("% of charged-off exposure recovered (cumulative)")
+    ax.set_title("Recovery curves (all scenarios pooled)", fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    ax.set_xlim(age[0], age[-1])
     ax.set_ylim(bottom=0)
     return fig
