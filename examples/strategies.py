@@ -4,6 +4,8 @@ Run with ``.venv/bin/python examples/strategies.py`` after ``make demo`` or ``ma
 (two to three minutes on a 2-core CPU).
 """
 
+import os
+
 import creditsim as cs
 from creditsim import presets
 
@@ -33,8 +35,9 @@ fig, (a, b, r) = plt.subplots(1, 3, figsize=(18, 4.8), layout="constrained")
 plot.strategy_differences(c, "net_credit_loss", ax=a)
 plot.strategy_differences(c, "complaints", ax=b, scale=1.0)
 plot.recovery_curves(c, ax=r)
-fig.savefig("strategies.png", dpi=110)
-print("figure: strategies.png")
+os.makedirs("results", exist_ok=True)
+fig.savefig("results/strategies.png", dpi=110)
+print("figure: results/strategies.png")
 
 res = cs.sweep(model, book, "agency_at_90", {"agency.min_days": [31, 61, 91, 121, 151]},
                horizon=24, scenarios=64, seed=2, objective="npv")
