@@ -424,3 +424,14 @@ def test_a_contact_every_month_is_the_chain_with_the_effect_applied_to_its_rows(
     out = apply_effect(m, np.array([[0, 0, 0], [1, 0, 3], [0, 0, 0]]), np.array([False, True, False]), (2.0, 1.0, 1.5))
     np.testing.assert_allclose(out[1], np.array([0.6, 0.5, 0.3]) / 1.4)
     np.testing.assert_array_equal(out[[0, 2]], m[[0, 2]])
+
+
+def test_a_result_with_strategies_round_trips_through_netcdf(presets_run, tmp_path):
+    import json
+
+    import xarray as xr
+
+    cs.save_result(presets_run, tmp_path / "s.nc")
+    back = cs.load_result(tmp_path / "s.nc")
+    xr.testing.assert_identical(presets_run, back)
+    assert [s["name"] for s in json.loads(back.attrs["strategies"])] == list(cs.STRATEGIES)
