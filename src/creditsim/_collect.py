@@ -12,9 +12,11 @@ import numpy as np
 
 from .macro import cumulative_quantiles
 from .model import CreditModel
-from .strategy import Strategy
+from .strategy import PLACEMENTS, Strategy
 
 KINDS = {"none": 0, "contact": 1, "bureau": 2, "restructure": 3, "settlement": 4, "agency": 5, "legal": 6}
+BUREAU, RESTRUCTURE, SETTLEMENT, AGENCY, LEGAL = (KINDS[k] for k in ("bureau", "restructure", "settlement",
+                                                                  "agency", "legal"))
 ONE = 2**31
 BIG = 2**31 - 1
 #: Actions and rules are padded to at least this many, so that strategies of up to this
@@ -172,7 +174,7 @@ def compile_strategy(model: CreditModel, strat: Strategy, quantum: float, n_acti
             for n in rule.states:
                 if n not in st.names:
                     raise ValueError(f"{owner}: unknown state {n!r}; states are {list(st.names)!r}")
-                if n in st.absorbing and not (n == st.charge_off and act.kind in ("agency", "legal")):
+                if n in st.absorbing and not (n == st.charge_off and act.kind in PLACEMENTS):
                     raise ValueError(f"{owner}: state {n!r} is absorbing; only an agency or legal placement "
                                      f"may name the charge-off state {st.charge_off!r}")
                 sel.append(st.names.index(n))

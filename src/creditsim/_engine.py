@@ -25,6 +25,7 @@ from jax.scipy.special import ndtr
 from scipy.special import ndtri as ndtri_np
 
 from . import _rng
+from ._collect import AGENCY, BUREAU, LEGAL, RESTRUCTURE, SETTLEMENT
 from .macro import conditional_cumulative, cumulative_quantiles
 from .model import CreditModel
 
@@ -354,7 +355,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
                  & (owed >= strat.rule_owed[r, 0]) & (owed <= strat.rule_owed[r, 1]) & strat.rule_segments[r][seg]
                  & ((strat.rule_hardship[r] < 0) | (hard == (strat.rule_hardship[r] == 1)))
                  & (t_abs - c["last"] >= strat.rule_gap[r]))
-            m = m & ~((strat.kind[act] == 2) & c["bureau"])  # a bureau report is made once
+            m = m & ~((strat.kind[act] == BUREAU) & c["bureau"])  # a bureau report is made once
             a = jnp.where(m, act, a)
         ok = (c["place"] == 0) & (c["defer"] == 0) & (~cm.absorbing[state] | (is_co & (c["recoverable"] > 0)))
         if fraud:
@@ -369,18 +370,18 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             t_abs = t0 + t + 1
             a = choose(c, state, t_abs)
             ka = strat.kind[a]
-            is_place = (ka == 5) | (ka == 6)
-            c["bureau"] = c["bureau"] | (ka == 2)
+            is_place = (ka == AGENCY) | (ka == LEGAL)
+            c["bureau"] = c["bureau"] | (ka == BUREAU)
             timer0 = c["timer"]
-            judge = (strat.kind[c["place"]] == 6) & (timer0 == 1)  # a judgment falls due this month
-            c["timer"] = jnp.where(is_place & (ka == 6), strat.months[a], jnp.maximum(timer0 - 1, 0))
+            judge = (strat.kind[c["place"]] == LEGAL) & (timer0 == 1)  # a judgment falls due this month
+            c["timer"] = jnp.where(is_place & (ka == LEGAL), strat.months[a], jnp.maximum(timer0 - 1, 0))
             c["place"] = jnp.where(is_place, a, c["place"])
             placed = c["place"]
             kp = strat.kind[placed]
             open0 = ~cm.absorbing[state]
             placed_open = (placed > 0) & open0
             bureau = c["bureau"].astype(jnp.int32)
-            eff = jnp.where(placed_open, placed, jnp.where(ka == 2, 0, a))
+            eff = jnp.where(placed_open, placed, jnp.where(ka == BUREAU, 0, a))
             u_act = act_bits >> jnp.uint32(1)
             p_act = strat.prob[jnp.where(placed > 0, placed, a), group]
             c["last"] = jnp.where(a > 0, t_abs, c["last"])
@@ -389,11 +390,11 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             barred0 = ((c["review"] > 0) | c["by_fraud"]) if fraud else jnp.zeros(state.shape, bool)
             # the month's action makes its contacts (and may draw a complaint); an agency
             # holding an open loan goes on contacting it every month
-            agency_on = placed_open & (kp == 5) & ~barred0
+            agency_on = placed_open & (kp == AGENCY) & ~barred0
             contacts = jnp.where(a > 0, strat.contacts[a], jnp.where(agency_on, strat.contacts[placed], 0))
             complaint = jnp.where(a > 0, strat.complaint[a], jnp.where(agency_on, strat.complaint[placed], 0))
             cost = strat.cost[a]
-            is_restr = ka == 3
+            is_restr = ka == RESTRUCTURE
         if shocks:
             # one word decides a shock's start (not shocked: u < hazard) or its end after
             # this month (shocked: u < p·2**31, so durations are geometric with mean 1/p);
@@ -483,8 +484,8 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
                 # fraction of what it owes and the rest is forgiven
                 judged_open = judge & live & ~cm.absorbing[new]
                 # (an accepted settlement is paid whatever the month's move would have been)
-                close = live & (((ka == 4) & (u_act < p_act)) | (judged_open & (u_act < p_act)))
-                close_frac = jnp.where(ka == 4, strat.fraction[a], strat.fraction[placed])
+                close = live & (((ka == SETTLEMENT) & (u_act < p_act)) | (judged_open & (u_act < p_act)))
+                close_frac = jnp.where(ka == SETTLEMENT, strat.fraction[a], strat.fraction[placed])
                 owed = b + dp + di
                 got = _take(owed, jnp.where(close, close_frac, 0.0))
                 got_p = jnp.minimum(got, b + dp)
@@ -516,10 +517,10 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             # with its success probability; either takes the fraction of the exposure
             rec0 = c["recoverable"]
             after = cm.charge_off[state] & (rec0 > 0)
-            hit = after & (((kp == 5) & (u_act < p_act)) | (judge & (u_act < p_act)))
+            hit = after & (((kp == AGENCY) & (u_act < p_act)) | (judge & (u_act < p_act)))
             recovered = _take(rec0, jnp.where(hit, strat.fraction[placed], 0.0))
             # a legal case over (judged, or lost) has nothing more to recover
-            over = (kp == 6) & (timer0 == 0) & (a == 0)
+            over = (kp == LEGAL) & (timer0 == 0) & (a == 0)
             rec_left = jnp.where(hit | (after & (judge | over)), 0, rec0)
             # a judgment that could not be given this month (the loan frozen by a fraud
             # review, or charged off this month) is given the next
@@ -529,7 +530,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
                 newly = newly & ~c["by_fraud"]
             c["recoverable"] = jnp.where(newly, b + dp + di, rec_left)
             c["co_month"] = jnp.where(newly, t_abs, c["co_month"])
-            at_agency = kp == 5
+            at_agency = kp == AGENCY
             collected = jnp.where(at_agency, pay_i + pay_p + paid_b + recovered, 0)
             barred = (contacts > 0) & barred0
             sflows = jnp.stack([jnp.sum(cost, dtype=jnp.int64), jnp.sum(complaint, dtype=jnp.int64),
