@@ -245,7 +245,7 @@ def simulate(
     if strats:
         flags["n_age"] = horizon
     with _rng.x64():
-        devs = [(run_cm, _engine.CompiledModel(*(jnp.asarray(a) for a in run_cm)),
+        devs = [(_engine.CompiledModel(*(jnp.asarray(a) for a in run_cm)),
                  None if arr is None else _collect.StrategyArrays(*(jnp.asarray(a) for a in arr)))
                 for _, run_cm, arr in runs]
         types_dev = _engine.TypeDraw(*(jnp.asarray(a) for a in types))
@@ -266,7 +266,7 @@ def simulate(
             loans = _engine.LoanMoney(*(cut(a) for a in money_in)) if money else None
             for sl in _scenario_blocks(scenarios, batch):
                 block = [(cm_dev, strat_dev, {name: arr[sl] for name, arr in totals.items()})
-                         for (_, cm_dev, strat_dev), totals in zip(devs, all_totals, strict=True)]
+                         for (cm_dev, strat_dev), totals in zip(devs, all_totals, strict=True)]
                 _run_block(cm, block, z[sl], keys[sl], ids, group, cut(st0), cut(units), fraud_hazard, loans,
                            g * k * f, **flags)
 
@@ -355,8 +355,9 @@ def _run_block(cm, runs, z, keys, ids, group, state0, units, fraud_hazard, loans
     With loan terms the horizon runs in segments of ``SEGMENT_MONTHS``, every run one
     segment after the other; after each, if at most 40% of the chunk's loans are still live
     in some scenario of some run, the others (finished everywhere, or padding) are dropped
-    and the chunk is halved (as often as that holds, down to ``MIN_DROP_SIZE``).  All runs keep the same loans, so they
-    reach the same chunk sizes and share one compiled kernel per size.  A dropped loan is in
+    and the chunk is halved (as often as that holds, down to ``MIN_DROP_SIZE``).  All runs
+    keep the same loans, so they reach the same chunk sizes and share one compiled kernel
+    per size.  A dropped loan is in
     an absorbing state with frozen flags, so its occupancy bin is the same in every later
     month and is added back without simulating it; a loan's draws depend only on (seed,
     scenario, loan, month), so results are identical to simulating every loan throughout
@@ -448,6 +449,7 @@ def _money_variables(model, seg, st0, extra, s, horizon, money) -> dict:
     fraud = fraud_gross * (1.0 - extra["police"])
     costs = np.zeros_like(interest)
     recoveries = np.zeros_like(interest)
+    forgone = forgiven = np.zeros_like(interest)
     strat = extra.get("strategy")
     extra_vars = {}
     if strat is not None:
@@ -474,7 +476,7 @@ def _money_variables(model, seg, st0, extra, s, horizon, money) -> dict:
             "debt_forgiven": (forgiven, "what settlements and judgments left unpaid of the debts they closed "
                               "in the month"),
         }
-    net = credit + fraud + costs - recoveries
+    net = credit + fraud + costs + forgone + forgiven - recoveries
     # NPV at the cost of funds: cash in (payments and recoveries) less costs by month, the
     # principal still owed at the horizon at par, less what the book is worth at month 0
     v = (1.0 + model.cost_of_funds / 12.0) ** -np.arange(horizon + 1)
@@ -492,7 +494,6 @@ def _money_variables(model, seg, st0, extra, s, horizon, money) -> dict:
         "net_credit_loss": (net, "credit charge-offs + fraud losses + collection costs - recoveries"),
     }
     if strat is not None:
-        net = net + forgone + forgiven
         desc["net_credit_loss"] = (net, "credit charge-offs + fraud losses + collection costs + interest "
                                    "forgone + debt forgiven - recoveries")
         desc["collection_costs"] = (costs, "action costs + agency commission + complaint costs in the month")

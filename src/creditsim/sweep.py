@@ -12,6 +12,7 @@ import xarray as xr
 from scipy import special
 
 from .compare import COMPARED
+from .model import _plain
 from .strategy import Rule, Strategy
 from .strategy import strategy as _as_strategy
 
@@ -155,7 +156,3 @@ def sweep(model, book, strategy, grid: Mapping[str, Sequence], *, horizon: int, 
                          {"description": "best setting's objective minus the runner-up's (paired; positive: better)"})
         res.attrs["runner_up"] = json.dumps({k: _plain(v) for k, v in zip(keys, combos[int(order[1])], strict=True)})
     return res
-
-
-def _plain(v):
-    return v.item() if isinstance(v, np.generic) else v
