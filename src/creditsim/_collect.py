@@ -1,7 +1,8 @@
 """Strategies in array form for the kernel (spec -> arrays, NumPy, once per run).
 
-Several strategies of one run compile to arrays of the same shapes (actions and rules padded
-to the largest strategy), so one compiled kernel serves them all.
+The strategies of one run compile to arrays of the same shapes (actions and rules padded to
+the largest strategy, and to at least ``MIN_PADDED``), stacked on a leading strategy axis:
+the kernel runs them all in one call.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ MIN_PADDED = 5
 
 
 class StrategyArrays(NamedTuple):
-    """One strategy's arrays (action 0 is "none"; rule padding never matches)."""
+    """One strategy's arrays (action 0 is "none"; rule padding never matches); stacked,
+    each gains a leading strategy axis."""
 
     kind: np.ndarray  # (A+1,) int32: KINDS code
     cost: np.ndarray  # (A+1,) int64: money units per use
@@ -44,6 +46,7 @@ class StrategyArrays(NamedTuple):
     rule_hardship: np.ndarray  # (R,) int32: -1 either, 0 not reported, 1 reported
     rule_gap: np.ndarray  # (R,) int32: months since the last action, at least
     after_charge_off: np.ndarray  # () bool: some rule places charged-off loans
+    rows: np.ndarray  # (2·g1 · 2 · (A+1), K, K-1) float64: the row table (row_table) as cumulative_quantiles
 
 
 def group_types(model: CreditModel) -> list[str]:
@@ -111,9 +114,10 @@ def _triple(e) -> tuple[float, float, float]:
     return (e.cure, e.back, e.forward)
 
 
-def compile_strategy(model: CreditModel, strat: Strategy, quantum: float, n_actions: int,
-                     n_rules: int) -> StrategyArrays:
-    """Arrays of one strategy, padded to ``n_actions`` actions and ``n_rules`` rules."""
+def compile_strategy(model: CreditModel, strat: Strategy, base_mats: list[np.ndarray], quantum: float,
+                     n_actions: int, n_rules: int) -> StrategyArrays:
+    """Arrays of one strategy, padded to ``n_actions`` actions and ``n_rules`` rules, with
+    its row table built from the model's ``base_mats`` (:func:`creditsim._engine.base_matrices`)."""
     st = model.states
     k, g = len(st), len(model.segments)
     types = group_types(model)
@@ -193,17 +197,15 @@ def compile_strategy(model: CreditModel, strat: Strategy, quantum: float, n_acti
         rule_gap[i] = rule.min_months_since_action
     return StrategyArrays(kind, cost, contacts, complaint, extend, defer, fraction, months,
                           prob.astype(np.uint32), rule_action, rule_states, rule_days, rule_owed,
-                          rule_segments, rule_hardship, rule_gap, np.array(after))
+                          rule_segments, rule_hardship, rule_gap, np.array(after),
+                          cumulative_quantiles(row_table(model, base_mats, strat, n_actions)))
 
 
 def compile_strategies(model: CreditModel, strategies: list[Strategy], base_mats: list[np.ndarray],
-                       quantum: float) -> tuple[list[np.ndarray], list[StrategyArrays]]:
-    """For each strategy: its row table as ``cumulative_quantiles`` (the kernel's ``q``) and
-    its :class:`StrategyArrays`, all of one set of shapes."""
+                       quantum: float) -> StrategyArrays:
+    """The strategies' :class:`StrategyArrays`, of one set of shapes, stacked on a leading
+    strategy axis ``(S, ...)``."""
     n_actions = max(max(len(s.actions) for s in strategies), MIN_PADDED)
     n_rules = max(max(len(s.rules) for s in strategies), MIN_PADDED)
-    qs, arrs = [], []
-    for s in strategies:
-        qs.append(cumulative_quantiles(row_table(model, base_mats, s, n_actions)))
-        arrs.append(compile_strategy(model, s, quantum, n_actions, n_rules))
-    return qs, arrs
+    arrs = [compile_strategy(model, s, base_mats, quantum, n_actions, n_rules) for s in strategies]
+    return StrategyArrays(*(np.stack(field) for field in zip(*arrs, strict=True)))

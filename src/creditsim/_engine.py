@@ -197,6 +197,21 @@ def _take(x, frac):
     return jnp.where(frac >= 1.0, x, jnp.minimum(part, x))
 
 
+def _stored(t0, *xs):
+    """``xs`` as they are, computed once and stored: a fusion boundary for XLA.
+
+    XLA:CPU fuses every consumer of an elementwise value with that value's computation, so
+    a value read by several of the month's outputs is computed again in each (measured: the
+    month's random words, its transition and its payments up to ten times over).  The
+    operands of a conditional cannot be fused into its branches: they are computed once and
+    read from memory.  The predicate ``t0 >= 0`` (months already simulated) always holds
+    but XLA cannot know it, so the conditional stays; the other branch is never taken.
+    Storing the random words and four intermediate results of the month this way halved the
+    kernel's time with loan terms on the 2-core CPU of benchmarks/README.md.
+    """
+    return jax.lax.cond(t0 >= 0, lambda v: v, lambda v: jax.tree.map(jnp.zeros_like, v), xs)
+
+
 def _looped(step, carry, inputs, t0):
     """``step(carry, inputs)`` run as a loop of one trip whose count XLA cannot see (it is
     computed from ``t0``): XLA compiles a loop body into faster code than the same ops
@@ -233,11 +248,12 @@ def initial_carry(cm: CompiledModel, state0, loans: LoanMoney | None, *, shocks:
     return carry
 
 
-@partial(jax.jit, static_argnames=("n_segments", "shocks", "fraud", "aging", "money", "keep", "n_age"))
+@partial(jax.jit, static_argnames=("n_segments", "shocks", "fraud", "aging", "money", "keep", "n_age",
+                                   "strategy_batch"))
 def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard,
                  loans: LoanMoney | None, start, t0, strat=None, *, n_segments: int, shocks: bool = False,
                  fraud: bool = False, aging: bool = False, money: bool = False, keep: bool = False,
-                 n_age: int = 0):
+                 n_age: int = 0, strategy_batch: int = 1):
     """Simulate one chunk of loans under a batch of scenarios, for months ``t0 + 1 ..
     t0 + T``, from the loans' states at month 0 or from the carry this function returned
     for the months before (``start``).
@@ -263,21 +279,24 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
         With ``money``: the loans' terms (:class:`LoanMoney`), else None.
     start
         ``(N,)`` int32 the loans' states at month 0 (then ``t0`` is 0), or the dict of
-        ``(B, N)`` arrays of each loan's simulated state in each scenario at month t0 that
-        an earlier call returned.
+        ``(B, N)`` arrays (``(B, S, N)`` with strategies) of each loan's simulated state in
+        each scenario at month t0 that an earlier call returned.
     t0
         int32 scalar, an even number: months already simulated (the randomness counter of
         month t0 + j is that of month pair (t0 + j) // 2).
     strat
-        A strategy's arrays (:class:`creditsim._collect.StrategyArrays`, needs ``money``),
-        with ``cm.q`` its row table (:func:`creditsim._collect.row_table`); None for no
-        strategy.
-    n_segments, shocks, fraud, aging, money, keep, n_age
+        S strategies' arrays stacked on a leading axis (:class:`creditsim._collect.
+        StrategyArrays`, needs ``money``), each with its row table; None for no strategy.
+        All S run in this one call on common random numbers: every draw depends only on
+        (scenario, loan, month, stream), never on the strategy.
+    n_segments, shocks, fraud, aging, money, keep, n_age, strategy_batch
         Static: the number of segments G; whether income shocks and fraud claims are
         simulated; whether months past due are counted (for the charge-off rule); whether
         balances, instalments and payments are simulated; whether to return the carry
-        (to go on from it); with a strategy, the months since charge-off of the recovery
-        curve.
+        (to go on from it); with strategies, the months since charge-off of the recovery
+        curve, and how many strategies are stepped together (vectorised, sharing each
+        month's random words) where the others run one after another (1: one at a time,
+        each strategy's working set that of a run without; S: all together).
 
     Returns
     -------
@@ -296,7 +315,8 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     ``recovered_by_age (B, n_age)`` int64 recoveries by months since charge-off,
     ``max_contacts (B,)`` int32 the most contacts of a loan in a month, and
     ``contacts_barred (B,)`` int32 contacts with loans under fraud review or confirmed
-    fraud victims (the engine makes none).
+    fraud victims (the engine makes none).  With strategies every output and the carry
+    have a strategy axis after the scenario axis: ``(B, S, ...)``.
     """
     _TRACES["chunk_kernel"] += 1
     g1 = cm.group_segment.shape[0]  # row groups, padding included
@@ -308,7 +328,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     seg = cm.group_segment[group]
     strategy = strat is not None
     # rows: (distressed, group, bureau flag, effect) -> index ((dg·nb + bureau)·ne + effect)·K
-    nb, ne = (2, strat.kind.shape[0]) if strategy else (1, 1)
+    nb, ne = (2, strat.kind.shape[1]) if strategy else (1, 1)
     bin_base = seg * (k * f)
     # counts are kept per lane (loan index mod LANES) so that consecutive loans in the same
     # bin do not serialise the scatter-add on one counter
@@ -340,7 +360,12 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     co_state_any, paid_state, has_paid, dpd_limit = cm.rules[0], cm.rules[1], cm.rules[2] > 0, cm.rules[3]
     restructured = cm.rules[4] if strategy else None
 
-    def choose(c, state, t_abs):
+    def store(*xs):
+        # with money the month has many outputs reading the same values: store them once
+        # (without, the chain's few outputs are cheaper recomputed: measured)
+        return _stored(t0, *xs) if money else xs
+
+    def choose(c, state, t_abs, strat):
         """The month's action of each loan: the first rule it matches, where the engine lets
         the lender act (open to collection, no fraud claim, not placed, not deferring)."""
         d0 = c["dpd"]
@@ -362,13 +387,13 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             ok = ok & (c["review"] == 0) & ~c["by_fraud"]
         return jnp.where(ok, a, 0)
 
-    def month(c, t, words, thr_t, hz_t, fz_t):
+    def month(c, t, words, thr_t, hz_t, fz_t, strat):
         state = c["state"]
         bits, shock_bits, report_bits, fraud_bits, act_bits = words
         bureau, eff = 0, 0
         if strategy:
             t_abs = t0 + t + 1
-            a = choose(c, state, t_abs)
+            a = choose(c, state, t_abs, strat)
             ka = strat.kind[a]
             is_place = (ka == AGENCY) | (ka == LEGAL)
             c["bureau"] = c["bureau"] | (ka == BUREAU)
@@ -439,6 +464,13 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             c["defer"] = jnp.where(restr, strat.defer[a], c["defer"])
             deferring = (c["defer"] > 0) & ~cm.absorbing[state] & ~frozen  # not frozen by a review
             frozen = frozen | deferring
+        # store the month's moves (and the strategy's choices) once for all that follows
+        if strategy:
+            (c, new, frozen, a, ka, restr, placed, kp, judge, timer0, u_act, p_act, contacts, complaint, cost, barred0,
+             deferring) = store(c, new, frozen, a, ka, restr, placed, kp, judge, timer0, u_act, p_act, contacts,
+                                complaint, cost, barred0, deferring)
+        else:
+            c, new, frozen = store(c, new, frozen)
         if aging:
             # months past due after this month: a state's first month on entry, one more
             # for a loan staying in a state that spans several months; past the limit the
@@ -452,6 +484,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
                 d_new = jnp.where(restr, 0, d_new)
             new = jnp.where(force, co_state_any, new)
             c["dpd"] = d_new
+            c, new, d = store(c, new, d)
         if money:
             b, dp, di, rem = c["balance"], c["due_principal"], c["due_interest"], c["remaining"]
             if strategy:
@@ -472,6 +505,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             princ = jnp.where(due, _take(b, share), 0)
             overdue = (dp + di).astype(jnp.float32)
             pen = jnp.where(live, jnp.round(overdue * loans.penalty).astype(jnp.int32), 0)
+            b, dp, di, rem, pen, interest, princ, live = store(b, dp, di, rem, pen, interest, princ, live)
             b = b - princ
             dp = dp + princ
             di = di + interest + pen
@@ -510,6 +544,11 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             c.update(balance=b, due_principal=dp, due_interest=di, remaining=rem,
                      accrued=c["accrued"] + interest + pen)
             inflow = jnp.stack([jnp.sum(pay_i, dtype=jnp.int64), jnp.sum(pay_p + paid_b, dtype=jnp.int64)])
+            if strategy:
+                c, new, inflow, b, dp, di, pay_i, pay_p, paid_b, forgone, forgiven, judged_open = store(
+                    c, new, inflow, b, dp, di, pay_i, pay_p, paid_b, forgone, forgiven, judged_open)
+            else:
+                c, new = store(c, new)
         if money:
             c["exit"] = jnp.where(cm.charge_off[new] & ~cm.charge_off[state], t, c["exit"])
         if strategy:
@@ -556,8 +595,13 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             out["barred"] = jnp.sum(barred, dtype=jnp.int32)
         return c, out
 
-    def one_scenario(zs, key, init0):
-        thr = thresholds(cm.q, cm.sqrt_rho, zs).reshape(n_months, cm.q.shape[0] * k, k - 1)
+    # the row table: the model's rows, or a strategy's (each group's rows under every
+    # (bureau flag, effect) pair, all with the group's rho)
+    n_rows = (strat.rows.shape[1] if strategy else cm.q.shape[0]) * k
+    sqrt_rho = jnp.repeat(cm.sqrt_rho, nb * ne) if strategy else cm.sqrt_rho
+
+    def one_scenario(zs, key, init0, strat):
+        thr = thresholds(strat.rows if strategy else cm.q, sqrt_rho, zs).reshape(n_months, n_rows, k - 1)
         # the month's shock hazard on the 2**31 grid
         hz = ndtr((q_h - sr_h * zs) / jnp.sqrt(1.0 - sr_h * sr_h))
         hz = jnp.round(hz * ONE).astype(jnp.uint32)
@@ -569,13 +613,14 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             streams += [_rng.STREAM_FRAUD] if fraud else []
             streams += [_rng.STREAM_ACTION] if strategy else []
             drawn = {r: _rng.loan_uniform_pair(key, loan_id, pair, stream=r) for r in streams}
+            drawn = store(drawn)[0]  # each word is read by several of the month's outputs
             outs = []
             for i in range(width):
                 words = tuple(drawn[r][i] if r in drawn else None for r in
                               (_rng.STREAM_TRANSITION, _rng.STREAM_SHOCK, _rng.STREAM_REPORT, _rng.STREAM_FRAUD,
                                _rng.STREAM_ACTION))
                 t = (2 * pair + i).astype(jnp.int32) - t0  # month index within this call
-                carry, o = month(dict(carry), t, words, thr_pair[i], hz_pair[i], fz_pair[i])
+                carry, o = month(dict(carry), t, words, thr_pair[i], hz_pair[i], fz_pair[i], strat)
                 outs.append(o)
             return carry, jax.tree.map(lambda *a: jnp.stack(a), *outs)
 
@@ -590,7 +635,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             init.update(accrued=jnp.zeros_like(state0), exit=jnp.full_like(state0, -1))
         final, parts = init, []
         m2 = 2 * n_pairs
-        xs = (first_pair + jnp.arange(n_pairs, dtype=jnp.uint32), thr[:m2].reshape(n_pairs, 2, cm.q.shape[0] * k, k - 1),
+        xs = (first_pair + jnp.arange(n_pairs, dtype=jnp.uint32), thr[:m2].reshape(n_pairs, 2, n_rows, k - 1),
               hz[:m2].reshape(n_pairs, 2), fz[:m2].reshape(n_pairs, 2))
         if n_pairs >= 2:
             final, outs = jax.lax.scan(step, init, xs)
@@ -635,48 +680,59 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             res["contacts_barred"] = jnp.sum(outs["barred"])
         return res, (final if keep else None)
 
+    def scenario(zs, key, init0):
+        if not strategy:
+            return one_scenario(zs, key, init0, None)
+        # the strategies of a scenario, one after another or stepped together
+        batch = {} if strategy_batch == 1 else {"batch_size": strategy_batch}
+        return jax.lax.map(lambda a: one_scenario(zs, key, a[1], a[0]), (strat, init0), **batch)
+
     if isinstance(start, dict):
-        return jax.lax.map(lambda a: one_scenario(*a), (z, keys, start))
-    return jax.lax.map(lambda a: one_scenario(*a, None), (z, keys))
+        return jax.lax.map(lambda a: scenario(*a), (z, keys, start))
+    return jax.lax.map(lambda a: scenario(*a, None), (z, keys))
 
 
 @jax.jit
 def live_anywhere(cm: CompiledModel, carry, group, after_charge_off=None):
-    """``(N,)`` bool: loans (not padding) still to simulate in some scenario: in a
-    non-absorbing state or, with a strategy, charged off with exposure still to recover
-    through a placement (or through one a rule may yet make: ``after_charge_off``)."""
+    """``(N,)`` bool: loans (not padding) still to simulate in some scenario (and strategy):
+    in a non-absorbing state or, with strategies, charged off with exposure still to recover
+    through a placement (or through one a rule may yet make: ``after_charge_off``, ``(S,)``
+    bool, the carry being ``(B, S, N)``)."""
     pad = cm.group_segment.shape[0] - 1
     live = ~cm.absorbing[carry["state"]]
     if "recoverable" in carry:
-        live = live | ((carry["recoverable"] > 0) & ((carry["place"] > 0) | after_charge_off))
-    return jnp.any(live, axis=0) & (group != pad)
+        live = live | ((carry["recoverable"] > 0) & ((carry["place"] > 0) | after_charge_off[:, None]))
+    return jnp.any(live.reshape(-1, live.shape[-1]), axis=0) & (group != pad)
 
 
 @partial(jax.jit, static_argnames=("pad_group",))
 def compact(loans: dict, carry: dict, idx, valid, *, pad_group: int):
     """Keep the loans ``idx`` (``(M,)`` int32) of a chunk, in that order, where ``valid``;
     the other places become padding (group ``pad_group``, zeros elsewhere).  ``loans``
-    holds ``(N,)`` per-loan arrays, ``carry`` the kernel's ``(B, N)`` carry."""
+    holds ``(N,)`` per-loan arrays, ``carry`` the kernel's ``(..., N)`` carry."""
     loans = {name: jnp.where(valid, a[idx], jnp.asarray(pad_group if name == "group" else 0, a.dtype))
              for name, a in loans.items()}
-    carry = {name: jnp.where(valid, a[:, idx], jnp.zeros((), a.dtype)) for name, a in carry.items()}
+    carry = {name: jnp.where(valid, a[..., idx], jnp.zeros((), a.dtype)) for name, a in carry.items()}
     return loans, carry
 
 
 @partial(jax.jit, static_argnames=("n_out", "shocks"))
 def frozen_bins(cm: CompiledModel, carry, group, mask, *, n_out: int, shocks: bool):
-    """Occupancy bins ``(B, n_out)`` int64 of the loans ``mask`` selects (as the kernel
-    counts them), from their carry; padding loans count nowhere."""
+    """Occupancy bins ``(..., n_out)`` int64 of the loans ``mask`` selects (as the kernel
+    counts them), from their carry ``(..., N)``; padding loans count nowhere."""
     k = cm.q.shape[1]
     f = 4 if shocks else 1
     seg = cm.group_segment[group]
     flags = 0
     if shocks:
         flags = 2 * carry["shocked"].astype(jnp.int32) + carry["reported"].astype(jnp.int32)
-    bins = seg[None, :] * (k * f) + carry["state"] * f + flags
+    bins = seg * (k * f) + carry["state"] * f + flags
     w = (mask & (group != cm.group_segment.shape[0] - 1)).astype(jnp.int64)  # not padding
-    bins = jnp.where(w[None, :] > 0, bins, n_out)
-    return jax.vmap(lambda b: jnp.zeros(n_out + 1, jnp.int64).at[b].add(w))(bins)[:, :n_out]
+    bins = jnp.where(w > 0, bins, n_out)
+    lead = bins.shape[:-1]
+    bins = bins.reshape(-1, bins.shape[-1])
+    out = jax.vmap(lambda b: jnp.zeros(n_out + 1, jnp.int64).at[b].add(w))(bins)[:, :n_out]
+    return out.reshape(lead + (n_out,))
 
 
 @jax.jit

@@ -120,6 +120,7 @@ def simulate(
     engine: str = "agent",
     scenario_batch: int | None = None,
     strategies=None,
+    strategy_batch: int | None = None,
 ) -> xr.Dataset:
     """Simulate ``book`` under ``model`` for ``horizon`` months in ``scenarios`` scenarios.
 
@@ -154,7 +155,13 @@ def simulate(
         ``creditsim.STRATEGIES``, or a dict), one or a list; needs a book with loan terms.
         Every strategy runs on common random numbers (the same draws for everything it
         does not change) and the result gains a ``strategy`` dimension.  Default none: no
-        collection actions.
+        collection actions.  All strategies run in one compiled kernel call per chunk and
+        segment of months.
+    strategy_batch
+        With strategies: how many the kernel steps together, vectorised and sharing each
+        month's random words, where the others run one after another.  Default: one at a
+        time on a CPU (measured faster there: each strategy keeps the working set of a run
+        without), all together on a GPU.  Results do not depend on it (tested).
 
     Returns
     -------
@@ -230,24 +237,18 @@ def simulate(
                      max_contacts=np.zeros(scenarios, np.int64), contacts_barred=np.zeros(scenarios, np.int64))
         return t
 
-    # one run per strategy (a run without strategies is one run with none), each with its
-    # own row table and arrays but all of one set of shapes: one compilation serves all
-    runs = [(None, cm, None)]
-    if strats:
-        qs, arrs = _collect.compile_strategies(model, strats, _engine.base_matrices(model), quantum)
-        reps = 2 * arrs[0].kind.shape[0]
-        runs = [(st, cm._replace(q=q, sqrt_rho=np.repeat(cm.sqrt_rho, reps)), arr)
-                for st, q, arr in zip(strats, qs, arrs, strict=True)]
-    all_totals = [zeros() for _ in runs]
+    # the strategies, stacked: every kernel call runs them all (a run without strategies is
+    # one run with none)
+    arrs = _collect.compile_strategies(model, strats, _engine.base_matrices(model), quantum) if strats else None
+    all_totals = [zeros() for _ in (strats or [None])]
     n_groups = cm.group_segment.shape[0] - 1
     by_group = np.zeros(n_groups, dtype=np.int64)
     flags = dict(n_segments=g, shocks=shocks, fraud=fraud, aging=aging, money=money)
     if strats:
-        flags["n_age"] = horizon
+        flags.update(n_age=horizon, strategy_batch=_strategy_batch(strategy_batch, len(strats)))
     with _rng.x64():
-        devs = [(_engine.CompiledModel(*(jnp.asarray(a) for a in run_cm)),
-                 None if arr is None else _collect.StrategyArrays(*(jnp.asarray(a) for a in arr)))
-                for _, run_cm, arr in runs]
+        cm_dev = _engine.CompiledModel(*(jnp.asarray(a) for a in cm))
+        strat_dev = None if arrs is None else _collect.StrategyArrays(*(jnp.asarray(a) for a in arrs))
         types_dev = _engine.TypeDraw(*(jnp.asarray(a) for a in types))
         seed_key = jnp.asarray(_rng.seed_key(seed))
         for start in range(0, n, chunk):
@@ -265,16 +266,15 @@ def simulate(
             by_group += np.bincount(group, minlength=n_groups + 1)[:n_groups]
             loans = _engine.LoanMoney(*(cut(a) for a in money_in)) if money else None
             for sl in _scenario_blocks(scenarios, batch):
-                block = [(cm_dev, strat_dev, {name: arr[sl] for name, arr in totals.items()})
-                         for (cm_dev, strat_dev), totals in zip(devs, all_totals, strict=True)]
-                _run_block(cm, block, z[sl], keys[sl], ids, group, cut(st0), cut(units), fraud_hazard, loans,
-                           g * k * f, **flags)
+                outs = [{name: arr[sl] for name, arr in totals.items()} for totals in all_totals]
+                _run_block(cm_dev, strat_dev, outs, z[sl], keys[sl], ids, group, cut(st0), cut(units),
+                           fraud_hazard, loans, g * k * f, **flags)
 
     common = dict(model=model, book=book, seg=seg, st0=st0, z=z, by_group=by_group, units=units, quantum=quantum,
                   horizon=horizon, scenarios=scenarios, seed=seed, engine=engine, f=f)
     if not strats:
         return _result(all_totals[0], None, **common)
-    parts = [_result(t, st, **common) for t, (st, _, _) in zip(all_totals, runs, strict=True)]
+    parts = [_result(t, st, **common) for t, st in zip(all_totals, strats, strict=True)]
     per_strategy = [name for name in parts[0].data_vars if name not in _COMMON_VARIABLES]
     ds = xr.concat(parts, dim="strategy", data_vars=per_strategy, coords="minimal", compat="override",
                    combine_attrs="override")
@@ -286,6 +286,17 @@ def simulate(
 
 #: Variables that no strategy changes (kept once, without a strategy dimension).
 _COMMON_VARIABLES = ("macro_z", "initial_exposure", "loans_by_type")
+
+
+def _strategy_batch(value, n: int) -> int:
+    """Strategies stepped together in the kernel: ``value`` (at most ``n``), or by default
+    one at a time on a CPU (each strategy then has the working set of a run without, which
+    measured faster there) and all together on an accelerator."""
+    if value is None:
+        import jax
+
+        return 1 if jax.default_backend() == "cpu" else n
+    return min(_positive_int("strategy_batch", value), n)
 
 
 def _strategies(strategies) -> list[Strategy]:
@@ -346,50 +357,48 @@ SEGMENT_MONTHS = 6
 MIN_DROP_SIZE = 4096
 
 
-def _run_block(cm, runs, z, keys, ids, group, state0, units, fraud_hazard, loans, n_out, **flags):
-    """Simulate one chunk under one batch of scenarios over the whole horizon, for each run
-    (a strategy, or the one run without) of ``runs``, a list of ``(compiled model on the
-    device, strategy arrays or None, out)``, adding its totals into ``out`` (views of the
-    run's arrays for these scenarios).
+def _run_block(cm_dev, strat, outs, z, keys, ids, group, state0, units, fraud_hazard, loans, n_out, **flags):
+    """Simulate one chunk under one batch of scenarios over the whole horizon, with the
+    compiled model ``cm_dev`` and the stacked strategies ``strat`` (None for a run
+    without), adding each run's totals into ``outs`` (one dict per strategy, or the one for
+    the run without: views of the run's arrays for these scenarios).
 
-    With loan terms the horizon runs in segments of ``SEGMENT_MONTHS``, every run one
-    segment after the other; after each, if at most 40% of the chunk's loans are still live
-    in some scenario of some run, the others (finished everywhere, or padding) are dropped
-    and the chunk is halved (as often as that holds, down to ``MIN_DROP_SIZE``).  All runs
-    keep the same loans, so they reach the same chunk sizes and share one compiled kernel
-    per size.  A dropped loan is in
-    an absorbing state with frozen flags, so its occupancy bin is the same in every later
-    month and is added back without simulating it; a loan's draws depend only on (seed,
-    scenario, loan, month), so results are identical to simulating every loan throughout
-    (tested).
+    With loan terms the horizon runs in segments of ``SEGMENT_MONTHS``, every strategy in
+    the same kernel call; after each, if at most 40% of the chunk's loans are still live
+    in some scenario under some strategy, the others (finished everywhere, or padding) are
+    dropped and the chunk is halved (as often as that holds, down to ``MIN_DROP_SIZE``).
+    A dropped loan is in an absorbing state with frozen flags, so its occupancy bin is the
+    same in every later month and is added back without simulating it; a loan's draws
+    depend only on (seed, scenario, loan, month), so results are identical to simulating
+    every loan throughout (tested).
     """
     batch, horizon = z.shape
     money = flags["money"]
-    pad_group = int(cm.group_segment.shape[0] - 1)
+    pad_group = int(cm_dev.group_segment.shape[0] - 1)
     segment = SEGMENT_MONTHS if money else horizon
     loan_arrays = {"ids": ids, "group": group, "units": units}
     if money:
         loan_arrays.update(loans._asdict())
     dev = {name: jnp.asarray(a) for name, a in loan_arrays.items()}
-    carries = [jnp.asarray(state0)] * len(runs)
-    dropped = [None] * len(runs)  # occupancy bins (B, n_out) of dropped loans, by run
+    carry = jnp.asarray(state0)
+    dropped = None  # occupancy bins (B, n_out), or (B, S, n_out), of dropped loans
     t0 = 0
     while t0 < horizon:
         t1 = min(t0 + segment, horizon)
         money_dev = _engine.LoanMoney(*(dev[name] for name in _engine.LoanMoney._fields)) if money else None
-        for i, (cm_dev, strat, out) in enumerate(runs):
-            res, carries[i] = _engine.chunk_kernel(cm_dev, jnp.asarray(z[:, t0:t1]), jnp.asarray(keys), dev["ids"],
-                                                   dev["group"], dev["units"], jnp.asarray(fraud_hazard[t0:t1]),
-                                                   money_dev, carries[i], jnp.int32(t0), strat, keep=t1 < horizon,
-                                                   **flags)
-            _add(out, {name: np.asarray(a) for name, a in res.items()}, dropped[i], t0, t1, horizon)
+        res, carry = _engine.chunk_kernel(cm_dev, jnp.asarray(z[:, t0:t1]), jnp.asarray(keys), dev["ids"],
+                                          dev["group"], dev["units"], jnp.asarray(fraud_hazard[t0:t1]), money_dev,
+                                          carry, jnp.int32(t0), strat, keep=t1 < horizon, **flags)
+        res = {name: np.asarray(a) for name, a in res.items()}
+        for i, out in enumerate(outs):
+            pick = (lambda a: a) if strat is None else (lambda a, i=i: a[:, i])
+            _add(out, {name: pick(a) for name, a in res.items()}, None if dropped is None else pick(dropped),
+                 t0, t1, horizon)
         t0 = t1
         if t0 >= horizon:
             break
-        live = np.zeros(dev["group"].shape[0], bool)
-        for (cm_dev, strat, _), carry in zip(runs, carries, strict=True):
-            live |= np.asarray(_engine.live_anywhere(cm_dev, carry, dev["group"],
-                                                     None if strat is None else strat.after_charge_off))
+        live = np.asarray(_engine.live_anywhere(cm_dev, carry, dev["group"],
+                                                None if strat is None else strat.after_charge_off))
         n_live, size = int(live.sum()), live.shape[0]
         # halve while at most 40% of the new size would be live: the sizes are the chunk's
         # length over powers of two whatever the seed, and a seed's live count only changes
@@ -402,12 +411,10 @@ def _run_block(cm, runs, z, keys, ids, group, state0, units, fraud_hazard, loans
         idx = np.zeros(new_size, np.int32)
         idx[:n_live] = np.flatnonzero(live)
         idx, valid = jnp.asarray(idx), jnp.asarray(np.arange(new_size) < n_live)
-        for i, (cm_dev, _, _) in enumerate(runs):
-            gone = np.asarray(_engine.frozen_bins(cm_dev, carries[i], dev["group"], jnp.asarray(~live), n_out=n_out,
-                                                  shocks=flags["shocks"]))
-            dropped[i] = gone if dropped[i] is None else dropped[i] + gone
-            _, carries[i] = _engine.compact({}, carries[i], idx, valid, pad_group=pad_group)
-        dev, _ = _engine.compact(dev, {}, idx, valid, pad_group=pad_group)
+        gone = np.asarray(_engine.frozen_bins(cm_dev, carry, dev["group"], jnp.asarray(~live), n_out=n_out,
+                                              shocks=flags["shocks"]))
+        dropped = gone if dropped is None else dropped + gone
+        dev, carry = _engine.compact(dev, carry, idx, valid, pad_group=pad_group)
 
 
 def _add(out, res, dropped, t0, t1, horizon) -> None:
