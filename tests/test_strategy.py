@@ -163,6 +163,31 @@ def test_no_recompilation_across_strategies_and_calls():
     assert _engine.trace_count() == before
 
 
+def test_all_strategies_run_in_one_kernel_call_whatever_the_batch(monkeypatch):
+    """Each kernel call runs every strategy of a run: three strategies make as many calls as
+    one.  Stepping them together (vectorised, sharing each month's random words), in
+    batches with a remainder, or one after another gives the same result, and a strategy
+    run among others gives what it gives alone."""
+    import xarray as xr
+
+    model = presets.jiebei_model()
+    b = book()
+    calls = []
+    real = _engine.chunk_kernel
+    monkeypatch.setattr(_engine, "chunk_kernel", lambda *a, **k: calls.append(1) or real(*a, **k))
+    names = ["agency_at_90", "in_house", "hardship_restructure"]
+    alone = cs.simulate(model, b, horizon=6, scenarios=4, seed=3, strategies=names[:1])
+    n_alone = len(calls)
+    runs = [cs.simulate(model, b, horizon=6, scenarios=4, seed=3, strategies=names, strategy_batch=sb)
+            for sb in (1, 2, 3)]
+    assert n_alone > 0 and len(calls) == 4 * n_alone
+    for ds in runs[1:]:
+        xr.testing.assert_identical(ds, runs[0])
+    xr.testing.assert_equal(runs[0].isel(strategy=[0]), alone)
+    with raises("simulate: strategy_batch must be >= 1, got 0"):
+        cs.simulate(model, b, horizon=H, scenarios=4, seed=3, strategies=names, strategy_batch=0)
+
+
 # ------------------------------------------------------------------------------- caps
 
 

@@ -200,6 +200,8 @@ def simulate(
         else DEFAULT_SCENARIO_BATCH
 
     strats = _strategies(strategies)
+    if strategy_batch is not None:
+        strategy_batch = _positive_int("strategy_batch", strategy_batch)
     if strats and book.terms is None:
         raise ValueError("simulate: strategies need a book with loan terms (balances to collect); this book "
                          "has only exposures")
@@ -296,7 +298,7 @@ def _strategy_batch(value, n: int) -> int:
         import jax
 
         return 1 if jax.default_backend() == "cpu" else n
-    return min(_positive_int("strategy_batch", value), n)
+    return min(value, n)
 
 
 def _strategies(strategies) -> list[Strategy]:
