@@ -1,5 +1,6 @@
 """Collection strategies: validation, common random numbers, caps, money and direction."""
 
+import jax
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -207,11 +208,41 @@ def random_strategy(draw):
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(strat=random_strategy())
 def test_caps_hold_for_every_loan_and_month(strat):
+    """The result's own checks, and a check loan by loan and month by month: the kernel is
+    run one month a call and each loan's contacts of the month are read from its state
+    after the month, against its state before (a fraud claim under review or confirmed,
+    a placement)."""
+    import importlib
+
+    sim = importlib.import_module("creditsim.simulate")
     model = presets.jiebei_model()
     model = model.replace(fraud=cs.FraudTransfer(hazard=0.02, review_months=2, confirm_probability=0.5))
-    ds = cs.simulate(model, book(seed=9), horizon=H, scenarios=8, seed=3, strategies=[strat])
+    months = []
+    real = _engine.chunk_kernel
+
+    def audited(*args, keep, **kw):
+        res, carry = real(*args, keep=True, audit=True, **kw)
+        months.append((args[8], jax.device_get(carry)))
+        return res, (carry if keep else None)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_engine, "chunk_kernel", audited)
+        mp.setattr(sim, "SEGMENT_MONTHS", 1)
+        mp.setattr(sim, "MIN_DROP_SIZE", 1 << 30)  # every loan in every call: one month before the next
+        ds = cs.simulate(model, book(seed=9), horizon=H, scenarios=8, seed=3, strategies=[strat])
     assert int(ds.max_contacts.max()) <= strat.max_contacts
     assert int(ds.contacts_barred.sum()) == 0
+    assert len(months) == H
+    barred_seen = 0
+    for before, after in months:
+        assert after["contacts"].max() <= strat.max_contacts
+        if isinstance(before, dict):
+            barred = (np.asarray(before["review"]) > 0) | np.asarray(before["by_fraud"])
+            placed = np.asarray(before["place"]) > 0
+            assert (after["contacts"][barred] == 0).all()  # no contact under review or on a victim
+            assert (after["last"][placed] == np.asarray(before["last"])[placed]).all()  # no own action
+            barred_seen += int(barred.sum())
+    assert barred_seen > 0  # the check had loans to check
 
 
 # ------------------------------------------------------------------------ money and direction
@@ -420,6 +451,31 @@ def test_dropping_finished_loans_changes_nothing_with_strategies(monkeypatch):
     assert calls  # loans were dropped
     monkeypatch.setattr(sim, "SEGMENT_MONTHS", 1000)
     xr.testing.assert_identical(ds, cs.simulate(model, b, horizon=14, scenarios=4, seed=8, strategies=strats))
+
+
+def test_rules_see_a_rejected_fraud_claim():
+    """A costly, inert contact for loans with a rejected claim plus one for loans never
+    claimed costs exactly what one for both costs (common random numbers); there are
+    contacts of both kinds, and none for rejected claims when no claim is ever rejected."""
+    base = presets.jiebei_model(shocks=False)
+    b = book(600, seed=6)
+
+    def run(model, **kw):
+        strats = [cs.Strategy(name, (cs.Contact(name="sms", cost=1.0),), (cs.Rule("sms", fraud_claim=claim),))
+                  for name, claim in (("rejected", True), ("never", False), ("either", None))]
+        ds = cs.simulate(model, b, horizon=H, scenarios=4, seed=2, strategies=strats)
+        return ds.action_costs.sum(("scenario", "month")).values
+
+    rejected, never, either = run(base.replace(fraud=cs.FraudTransfer(hazard=0.05, review_months=1,
+                                                                      confirm_probability=0.0)))
+    assert rejected > 0 and never > 0 and rejected + never == either
+    rejected, never, either = run(base.replace(fraud=cs.FraudTransfer(hazard=0.05, review_months=1,
+                                                                      confirm_probability=1.0)))
+    assert rejected == 0 and never == either > 0
+    with raises("Strategy 'rejected': rule 0 ('sms')", "fraud_claim=True needs a model with fraud claims"):
+        run(base.replace(fraud=None))
+    with raises("Rule for 'sms'", "fraud_claim must be True, False or None", "'yes'"):
+        cs.Rule("sms", fraud_claim="yes")
 
 
 def test_a_contact_every_month_is_the_chain_with_the_effect_applied_to_its_rows():

@@ -44,6 +44,7 @@ class StrategyArrays(NamedTuple):
     rule_owed: np.ndarray  # (R, 2) int64: owed in money units, both ends included
     rule_segments: np.ndarray  # (R, G+1) bool
     rule_hardship: np.ndarray  # (R,) int32: -1 either, 0 not reported, 1 reported
+    rule_claim: np.ndarray  # (R,) int32: -1 either, 0 no fraud claim, 1 a rejected claim
     rule_gap: np.ndarray  # (R,) int32: months since the last action, at least
     after_charge_off: np.ndarray  # () bool: some rule places charged-off loans
     rows: np.ndarray  # (2·g1 · 2 · (A+1), K, K-1) float64: the row table (row_table) as cumulative_quantiles
@@ -164,6 +165,7 @@ def compile_strategy(model: CreditModel, strat: Strategy, base_mats: list[np.nda
     rule_owed = np.zeros((r, 2), np.int64)
     rule_segments = np.zeros((r, g + 1), bool)
     rule_hardship = np.full(r, -1, np.int32)
+    rule_claim = np.full(r, -1, np.int32)
     rule_gap = np.zeros(r, np.int32)
     past = [p[0] for p in st.past_due]
     after = False
@@ -194,10 +196,14 @@ def compile_strategy(model: CreditModel, strat: Strategy, base_mats: list[np.nda
             for sname in rule.segments:
                 rule_segments[i, model.segment_index(sname, field=f"{owner}: segments")] = True
         rule_hardship[i] = -1 if rule.hardship is None else int(rule.hardship)
+        if rule.fraud_claim is not None and model.fraud is None:
+            raise ValueError(f"{owner}: fraud_claim={rule.fraud_claim!r} needs a model with fraud claims; this "
+                             f"model has none (CreditModel.fraud is None)")
+        rule_claim[i] = -1 if rule.fraud_claim is None else int(rule.fraud_claim)
         rule_gap[i] = rule.min_months_since_action
     return StrategyArrays(kind, cost, contacts, complaint, extend, defer, fraction, months,
                           prob.astype(np.uint32), rule_action, rule_states, rule_days, rule_owed,
-                          rule_segments, rule_hardship, rule_gap, np.array(after),
+                          rule_segments, rule_hardship, rule_claim, rule_gap, np.array(after),
                           cumulative_quantiles(row_table(model, base_mats, strat, n_actions)))
 
 

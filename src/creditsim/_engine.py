@@ -245,15 +245,17 @@ def initial_carry(cm: CompiledModel, state0, loans: LoanMoney | None, *, shocks:
         # month of the last action, exposure still to recover after charge-off, its month
         carry.update(bureau=false, place=zero, timer=zero, defer=zero, last=jnp.full(state0.shape, -2**20, jnp.int32),
                      recoverable=zero, co_month=zero)
+        if fraud:  # a fraud claim was made (rules see a rejected one)
+            carry["claimed"] = false
     return carry
 
 
 @partial(jax.jit, static_argnames=("n_segments", "shocks", "fraud", "aging", "money", "keep", "n_age",
-                                   "strategy_batch"))
+                                   "strategy_batch", "audit"))
 def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard,
                  loans: LoanMoney | None, start, t0, strat=None, *, n_segments: int, shocks: bool = False,
                  fraud: bool = False, aging: bool = False, money: bool = False, keep: bool = False,
-                 n_age: int = 0, strategy_batch: int = 1):
+                 n_age: int = 0, strategy_batch: int = 1, audit: bool = False):
     """Simulate one chunk of loans under a batch of scenarios, for months ``t0 + 1 ..
     t0 + T``, from the loans' states at month 0 or from the carry this function returned
     for the months before (``start``).
@@ -289,14 +291,16 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
         StrategyArrays`, needs ``money``), each with its row table; None for no strategy.
         All S run in this one call on common random numbers: every draw depends only on
         (scenario, loan, month, stream), never on the strategy.
-    n_segments, shocks, fraud, aging, money, keep, n_age, strategy_batch
+    n_segments, shocks, fraud, aging, money, keep, n_age, strategy_batch, audit
         Static: the number of segments G; whether income shocks and fraud claims are
         simulated; whether months past due are counted (for the charge-off rule); whether
         balances, instalments and payments are simulated; whether to return the carry
         (to go on from it); with strategies, the months since charge-off of the recovery
         curve, and how many strategies are stepped together (vectorised, sharing each
         month's random words) where the others run one after another (1: one at a time,
-        each strategy's working set that of a run without; S: all together).
+        each strategy's working set that of a run without; S: all together); with
+        strategies and ``audit``, the carry also holds each loan's contacts of its last
+        month (``contacts``), for checks loan by loan.
 
     Returns
     -------
@@ -373,12 +377,14 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
         is_co = cm.charge_off[state]
         days = jnp.where(is_co, dpd_limit + 1, jnp.where(d0 > 0, 30 * (d0 - 1) + 1, 0))
         hard = c["reported"] if shocks else jnp.zeros(state.shape, bool)
+        claimed = c["claimed"] if fraud else jnp.zeros(state.shape, bool)
         a = jnp.zeros(state.shape, jnp.int32)
         for r in reversed(range(strat.rule_action.shape[0])):
             act = strat.rule_action[r]
             m = (strat.rule_states[r][state] & (days >= strat.rule_days[r, 0]) & (days <= strat.rule_days[r, 1])
                  & (owed >= strat.rule_owed[r, 0]) & (owed <= strat.rule_owed[r, 1]) & strat.rule_segments[r][seg]
                  & ((strat.rule_hardship[r] < 0) | (hard == (strat.rule_hardship[r] == 1)))
+                 & ((strat.rule_claim[r] < 0) | (claimed == (strat.rule_claim[r] == 1)))
                  & (t_abs - c["last"] >= strat.rule_gap[r]))
             m = m & ~((strat.kind[act] == BUREAU) & c["bureau"])  # a bureau report is made once
             a = jnp.where(m, act, a)
@@ -420,6 +426,8 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             complaint = jnp.where(a > 0, strat.complaint[a], jnp.where(agency_on, strat.complaint[placed], 0))
             cost = strat.cost[a]
             is_restr = ka == RESTRUCTURE
+            if audit:
+                c["contacts"] = contacts
         if shocks:
             # one word decides a shock's start (not shocked: u < hazard) or its end after
             # this month (shocked: u < p·2**31, so durations are geometric with mean 1/p);
@@ -455,6 +463,8 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             new = jnp.where(claim, review_state, jnp.where(in_review, held, new))
             c["review"] = jnp.where(claim, review_months, jnp.maximum(review - 1, 0))
             c["by_fraud"] = c["by_fraud"] | confirm
+            if strategy:
+                c["claimed"] = c["claimed"] | claim  # what a rule's fraud_claim sees
             frozen = (in_review & ~reject) | claim
         if strategy:
             # a restructure (not on a loan whose fraud claim came this month); with a
@@ -628,6 +638,8 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
         if init0 is None:
             init = initial_carry(cm, start, loans, shocks=shocks, fraud=fraud, aging=aging, money=money,
                                  strategy=strategy)
+            if strategy and audit:
+                init["contacts"] = jnp.zeros_like(init["state"])
         else:
             init = dict(init0)
         state0 = init["state"]

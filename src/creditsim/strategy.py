@@ -2,7 +2,8 @@
 compliance caps the engine enforces.  Plain frozen objects, validated once.
 
 A :class:`Strategy` is an ordered list of :class:`Rule` s over what the lender observes
-(state, days past due, balance, segment, reported hardship, months since the last action)
+(state, days past due, balance, segment, reported hardship, a rejected fraud claim, months
+since the last action)
 and the :class:`Action` s they name.  Each month every loan that is open to collection gets
 the action of the first rule it matches (or none).  Actions are data:
 
@@ -294,6 +295,10 @@ class Rule:
     hardship
         True: only loans whose borrower reported hardship; False: only those who did not;
         None (default): either.
+    fraud_claim
+        True: only loans whose borrower made a fraud claim that was rejected (a claim under
+        review or confirmed bars every action); False: only loans with no claim; None
+        (default): either.  Needs a model with fraud claims.
     min_months_since_action
         Months since the lender's last action on the loan (a loan never acted on always
         qualifies); default 0.
@@ -309,6 +314,7 @@ class Rule:
     max_balance: float | None = None
     segments: tuple[str, ...] | None = None
     hardship: bool | None = None
+    fraud_claim: bool | None = None
     min_months_since_action: int = 0
     states: tuple[str, ...] | None = None
 
@@ -326,8 +332,10 @@ class Rule:
             object.__setattr__(self, "max_balance", _num(owner, "max_balance", self.max_balance))
             if self.max_balance < self.min_balance:
                 raise ValueError(f"{owner}: max_balance {self.max_balance} is below min_balance {self.min_balance}")
-        if self.hardship is not None and not isinstance(self.hardship, bool):
-            raise ValueError(f"{owner}: hardship must be True, False or None, got {self.hardship!r}")
+        for f in ("hardship", "fraud_claim"):
+            v = getattr(self, f)
+            if v is not None and not isinstance(v, bool):
+                raise ValueError(f"{owner}: {f} must be True, False or None, got {v!r}")
         object.__setattr__(self, "min_months_since_action",
                            _whole(owner, "min_months_since_action", self.min_months_since_action, 0, 10_000))
         for f in ("segments", "states"):
