@@ -65,6 +65,11 @@ class CompiledModel(NamedTuple):
     rules: np.ndarray  # (5,) int32: charge-off state, paid-off state, has paid-off, charge-off dpd, restructured state
 
 
+#: Per-loan counters an audited kernel keeps in its carry (``audit=True``): the most
+#: contacts in a month, contacts in months that began under a fraud review or as a confirmed
+#: victim, months the lender acted on a loan placed before, months that began barred.
+AUDIT = ("audit_max", "audit_barred", "audit_placed", "audit_seen")
+
 #: The columns a strategy adds to the kernel's ``flows`` (after the four money columns).
 STRATEGY_FLOWS = ("action_costs", "complaints_ppm", "contacts", "recoveries", "agency_collected",
                   "interest_forgone", "debt_forgiven")
@@ -299,8 +304,9 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
         curve, and how many strategies are stepped together (vectorised, sharing each
         month's random words) where the others run one after another (1: one at a time,
         each strategy's working set that of a run without; S: all together); with
-        strategies and ``audit``, the carry also holds each loan's contacts of its last
-        month (``contacts``), for checks loan by loan.
+        strategies and ``audit``, the carry also holds, per loan over the run, the checks
+        of :data:`AUDIT` (for tests of the caps loan by loan, from each month's starting
+        state rather than the engine's own bar).
 
     Returns
     -------
@@ -399,6 +405,9 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
         bureau, eff = 0, 0
         if strategy:
             t_abs = t0 + t + 1
+            if audit:  # the loan's state at the start of the month, as the audit sees it
+                was_placed = c["place"] > 0
+                was_barred = ((c["review"] > 0) | c["by_fraud"]) if fraud else jnp.zeros(state.shape, bool)
             a = choose(c, state, t_abs, strat)
             ka = strat.kind[a]
             is_place = (ka == AGENCY) | (ka == LEGAL)
@@ -427,7 +436,13 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             cost = strat.cost[a]
             is_restr = ka == RESTRUCTURE
             if audit:
-                c["contacts"] = contacts
+                # per loan, over the run: the most contacts in a month, contacts in months
+                # that began under a fraud review or as a confirmed victim, months in which
+                # the lender acted on a loan placed before, and months that began barred
+                c["audit_max"] = jnp.maximum(c["audit_max"], contacts)
+                c["audit_barred"] = c["audit_barred"] + jnp.where(was_barred, contacts, 0)
+                c["audit_placed"] = c["audit_placed"] + (was_placed & (a > 0)).astype(jnp.int32)
+                c["audit_seen"] = c["audit_seen"] + was_barred.astype(jnp.int32)
         if shocks:
             # one word decides a shock's start (not shocked: u < hazard) or its end after
             # this month (shocked: u < p·2**31, so durations are geometric with mean 1/p);
@@ -639,7 +654,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             init = initial_carry(cm, start, loans, shocks=shocks, fraud=fraud, aging=aging, money=money,
                                  strategy=strategy)
             if strategy and audit:
-                init["contacts"] = jnp.zeros_like(init["state"])
+                init.update({name: jnp.zeros_like(init["state"]) for name in AUDIT})
         else:
             init = dict(init0)
         state0 = init["state"]

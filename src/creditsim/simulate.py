@@ -377,6 +377,8 @@ def _run_block(cm_dev, strat, outs, z, keys, ids, group, state0, units, fraud_ha
     """
     batch, horizon = z.shape
     money = flags["money"]
+    if SEGMENT_MONTHS % 2:  # a call starts on an even month (the kernel's random words come in pairs)
+        raise ValueError(f"simulate: SEGMENT_MONTHS must be even, got {SEGMENT_MONTHS}")
     pad_group = int(cm_dev.group_segment.shape[0] - 1)
     segment = SEGMENT_MONTHS if money else horizon
     loan_arrays = {"ids": ids, "group": group, "units": units}
