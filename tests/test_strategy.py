@@ -171,7 +171,7 @@ def test_all_strategies_run_in_one_kernel_call_whatever_the_batch(monkeypatch):
     run among others gives what it gives alone."""
     import xarray as xr
 
-    model = presets.jiebei_model(fraud=False)  # a smaller kernel: four compilations
+    model = presets.jiebei_model(shocks=False, fraud=False)  # a smaller kernel: four compilations
     b = book()
     calls = []
     real = _engine.chunk_kernel

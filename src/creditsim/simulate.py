@@ -160,9 +160,9 @@ def simulate(
     strategy_batch
         With strategies: how many the kernel steps together, vectorised and sharing each
         month's random words, where the others run one after another.  Default: one at a
-        time on a CPU (together measured no faster there, and one at a time needs a
-        strategy's share of the working memory), all together on a GPU.  Results do not
-        depend on it (tested).
+        time on a CPU (together measured no faster there, and one at a time keeps one
+        strategy's temporary arrays of a month, not all of them), all together on a GPU.
+        Results do not depend on it (tested).
 
     Returns
     -------
@@ -293,8 +293,8 @@ _COMMON_VARIABLES = ("macro_z", "initial_exposure", "loans_by_type")
 
 def _strategy_batch(value, n: int) -> int:
     """Strategies stepped together in the kernel: ``value`` (at most ``n``), or by default
-    one at a time on a CPU (together measured no faster there, with ``n`` times the working
-    memory) and all together on an accelerator."""
+    one at a time on a CPU (together measured no faster there, with ``n`` times the month's
+    temporary arrays) and all together on an accelerator."""
     if value is None:
         import jax
 
