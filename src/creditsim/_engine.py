@@ -372,7 +372,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
 
     def store(*xs):
         # with money the month has many outputs reading the same values: store them once
-        # (without, the chain's few outputs are cheaper recomputed: measured)
+        # (without, the chain has few outputs; there storing measured no gain)
         return _stored(t0, *xs) if money else xs
 
     def choose(c, state, t_abs, strat):
