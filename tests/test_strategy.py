@@ -467,7 +467,7 @@ def test_rules_see_a_rejected_fraud_claim():
     base = presets.jiebei_model(shocks=False)
     b = book(600, seed=6)
 
-    def run(model, **kw):
+    def run(model):
         strats = [cs.Strategy(name, (cs.Contact(name="sms", cost=1.0),), (cs.Rule("sms", fraud_claim=claim),))
                   for name, claim in (("rejected", True), ("never", False), ("either", None))]
         ds = cs.simulate(model, b, horizon=H, scenarios=4, seed=2, strategies=strats)

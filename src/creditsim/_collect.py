@@ -20,8 +20,8 @@ BUREAU, RESTRUCTURE, SETTLEMENT, AGENCY, LEGAL = (KINDS[k] for k in ("bureau", "
                                                                   "agency", "legal"))
 ONE = 2**31
 BIG = 2**31 - 1
-#: Actions and rules are padded to at least this many, so that strategies of up to this
-#: size (every preset) share one compiled kernel whatever the mix of a run.
+#: Actions and rules are padded to at least this many, so that runs with the same number of
+#: strategies of up to this size (every preset) share one compiled kernel whatever the mix.
 MIN_PADDED = 5
 
 
