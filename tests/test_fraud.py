@@ -94,3 +94,45 @@ def test_rejected_claims_re_enter_delinquency_and_cost_nothing():
     q = _claim_chain(np.full(6, 0.05), 2)[3, :].sum()  # P(claimed by month 4)
     got = ds.occupancy.sel(segment="g", state="dpd_1_30").isel(month=-1).mean("scenario").values
     assert abs(got - 10_000 * q) <= family_z(1) * np.sqrt(10_000 * q * (1 - q) / 3)
+
+
+def test_a_rejected_claim_keeps_its_days_past_due_and_its_charge_off_month():
+    """A loan past due that files a claim which is rejected comes back as far past due as
+    if it had paid nothing in the claim's and review's months (review_months + 1 more): a
+    91-180 loan is charged off in the month it would have been without the claim (or at
+    the rejection, if the review held it past that month), a 1-30 loan comes back 91 days
+    past due; a current loan comes back in ``rejected_state``."""
+    m = np.eye(len(cs.DEFAULT_STATES))  # nothing moves but by the 180-day rule and the claim
+    terms = cs.LoanTerms([10_000.0] * 4, 0.12, 12, 0)
+    book = cs.LoanBook(segment=["s"] * 4, state=["dpd_91_180", "dpd_91_180", "dpd_1_30", "current"],
+                       terms=terms)
+    claim = FraudTransfer(hazard=1.0, wave=[0.0, 1.0] + [0.0] * 6, confirm_probability=0.0, review_months=2)
+
+    def path(fraud):
+        ds = cs.simulate(cs.CreditModel(segments=[cs.Segment("s", m)], fraud=fraud), book, horizon=8,
+                         scenarios=1, seed=0)
+        return ds.occupancy.isel(scenario=0).sum("segment").to_pandas()
+
+    plain, claimed = path(None), path(claim)
+    # without a claim both 91-180 loans (4 months past due at month 0) reach 7 at month 3
+    assert plain.loc[3, "charged_off"] == 2 and plain.loc[2, "charged_off"] == 0
+    # claims in month 2, reviewed in months 2-3, rejected in month 4: 4 + 4 = 8 > 6 months
+    # past due, so both are charged off at the rejection, the earliest month they can be
+    assert claimed.loc[3, "fraud_review"] == 4 and claimed.loc[4, "charged_off"] == 2
+    # the 1-30 loan (1 month) comes back 1 + 3 = 4 months past due, in 91-180, and is
+    # charged off three months later, at 7; the current loan comes back in dpd_1_30
+    assert claimed.loc[4, "dpd_91_180"] == 1 and claimed.loc[4, "dpd_1_30"] == 1
+    assert claimed.loc[6, "charged_off"] == 2 and claimed.loc[7, "charged_off"] == 3
+    assert claimed.loc[8, "charged_off"] == 3 and claimed.loc[8, "dpd_1_30"] == 1
+    # with a review of one month a 91-180 loan at 4 comes back at 4 + 2 = 6 and is charged
+    # off the month after, at 7: month 3, as without the claim
+    one = path(FraudTransfer(hazard=1.0, wave=[1.0] + [0.0] * 7, confirm_probability=0.0, review_months=1))
+    assert one.loc[2, "dpd_91_180"] == 2 and one.loc[3, "charged_off"] == 2
+
+
+def test_returning_states_cover_every_month_past_due():
+    from creditsim._engine import returning_states
+
+    model = _model(FraudTransfer())
+    names = [model.states.names[i] for i in returning_states(model)]
+    assert names == ["dpd_1_30", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_180", "dpd_91_180", "dpd_91_180"]

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import creditsim as cs
 from creditsim import FraudTransfer, IncomeShock, presets
-from creditsim.schedule import payment
+from creditsim.schedule import payment, round_half_away
 from helpers import no_fraud_rows, random_chain, sure_chain
 
 FEN = 0.01
@@ -33,6 +33,7 @@ def _reference(path, states, principal_fen, rate, term, method, mob, penalty_mul
     r = rate / 12.0
     b = float(principal_fen)
     dp = di = 0.0
+    round = round_half_away  # noqa: A001: the package's one convention, halves up
     rem = term - mob
     first = [p[0] for p in states.past_due]
     ages = [p[1] > p[0] for p in states.past_due]
@@ -321,3 +322,22 @@ def test_risk_summary_works_on_net_credit_loss(full):
     assert summary["expected_loss"].attrs["units"] == "CNY"
     with pytest.raises(ValueError, match="must have dims"):
         cs.risk_summary(ds, variable="balance")
+
+
+def test_one_rounding_convention_halves_away_from_zero():
+    """Half a fen rounds up everywhere: ``round_cents``, the book's opening balances and
+    the engine's interest (10 yuan at 6.25% a month owe 62.5 fen: 63, where rounding
+    halves to even would give 62)."""
+    from creditsim.schedule import round_cents, round_half_away, to_fen
+
+    assert list(round_half_away([0.5, 1.5, 2.5, -0.5, -2.5, 2.4999])) == [1, 2, 3, -1, -3, 2]
+    assert to_fen(1234.565) == 123457 and to_fen(0.125) == 13 and to_fen(-0.125) == -13
+    assert round_cents(2.675) == 2.68 and round_cents(0.005) == 0.01
+    m = sure_chain()  # every loan stays current and repays its schedule
+    model = cs.CreditModel(segments=[cs.Segment("s", m)])
+    terms = cs.LoanTerms([10.0, 1234.565], 0.75, 1, 2)  # interest first, one month: r = 1/16
+    book = cs.LoanBook(segment=["s", "s"], state=["current", "current"], terms=terms)
+    ds = cs.simulate(model, book, horizon=1, scenarios=1, seed=0).isel(scenario=0)
+    assert float(ds.balance.isel(month=0).sum()) == pytest.approx(10.0 + 1234.57, abs=1e-9)
+    # 1000 fen / 16 = 62.5 -> 63; 123457 fen / 16 = 7716.0625 -> 7716
+    assert float(ds.interest_received.sel(month=1)) == pytest.approx((63 + 7716) * FEN, abs=1e-9)

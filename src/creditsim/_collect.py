@@ -13,6 +13,7 @@ import numpy as np
 
 from .macro import cumulative_quantiles
 from .model import CreditModel
+from .schedule import round_half_away
 from .strategy import PLACEMENTS, Strategy
 
 KINDS = {"none": 0, "contact": 1, "bureau": 2, "restructure": 3, "settlement": 4, "agency": 5, "legal": 6}
@@ -36,7 +37,8 @@ class StrategyArrays(NamedTuple):
     extend: np.ndarray  # (A+1,) int32: instalments added by a restructure
     defer: np.ndarray  # (A+1,) int32: months deferred by a restructure
     fraction: np.ndarray  # (A+1,) float32: settlement fraction, or recovery fraction of a placement
-    months: np.ndarray  # (A+1,) int32: months to judgment (legal)
+    months: np.ndarray  # (A+1,) int32: months to judgment (legal), or of the placement (agency; 0: no term)
+    recall: np.ndarray  # (A+1,) bool: the agency gives back an account that is no longer past due
     prob: np.ndarray  # (A+1, g1) uint32: acceptance / monthly hazard / success on the 2**31 grid
     rule_action: np.ndarray  # (R,) int32
     rule_states: np.ndarray  # (R, K) bool
@@ -131,11 +133,12 @@ def compile_strategy(model: CreditModel, strat: Strategy, base_mats: list[np.nda
     defer = np.zeros(a1, np.int32)
     fraction = np.zeros(a1, np.float32)
     months = np.zeros(a1, np.int32)
+    recall = np.zeros(a1, bool)
     prob = np.zeros((a1, len(types)), np.int64)
     names = [a.name for a in strat.actions]
     for i, a in enumerate(strat.actions, start=1):
         kind[i] = KINDS[a.kind]
-        cost[i] = int(round(a.cost / quantum))
+        cost[i] = int(round_half_away(a.cost / quantum))
         contacts[i] = a.contacts
         complaint[i] = int(round(a.complaint * 1e6))
         if a.kind == "restructure":
@@ -145,6 +148,8 @@ def compile_strategy(model: CreditModel, strat: Strategy, base_mats: list[np.nda
             p = a.accept
         elif a.kind == "agency":
             fraction[i] = a.recovery_fraction
+            months[i] = a.placement_months or 0
+            recall[i] = a.recall_on_cure
             p = a.hazard
         elif a.kind == "legal":
             fraction[i] = a.recovery_fraction
@@ -201,7 +206,7 @@ def compile_strategy(model: CreditModel, strat: Strategy, base_mats: list[np.nda
                              f"model has none (CreditModel.fraud is None)")
         rule_claim[i] = -1 if rule.fraud_claim is None else int(rule.fraud_claim)
         rule_gap[i] = rule.min_months_since_action
-    return StrategyArrays(kind, cost, contacts, complaint, extend, defer, fraction, months,
+    return StrategyArrays(kind, cost, contacts, complaint, extend, defer, fraction, months, recall,
                           prob.astype(np.uint32), rule_action, rule_states, rule_days, rule_owed,
                           rule_segments, rule_hardship, rule_claim, rule_gap, np.array(after),
                           cumulative_quantiles(row_table(model, base_mats, strat, n_actions)))

@@ -63,6 +63,7 @@ class CompiledModel(NamedTuple):
     past_first: np.ndarray  # (K,) int32: months past due on entering each state
     past_ages: np.ndarray  # (K,) bool: staying one more month adds a month past due
     rules: np.ndarray  # (5,) int32: charge-off state, paid-off state, has paid-off, charge-off dpd, restructured state
+    returning: np.ndarray  # (M+1,) int32: the delinquent state of each number of months past due 0..M (M+: M's)
 
 
 #: Per-loan counters an audited kernel keeps in its carry (``audit=True``): the most
@@ -72,7 +73,11 @@ AUDIT = ("audit_max", "audit_barred", "audit_placed", "audit_seen")
 
 #: The columns a strategy adds to the kernel's ``flows`` (after the four money columns).
 STRATEGY_FLOWS = ("action_costs", "complaints_ppm", "contacts", "recoveries", "agency_collected",
-                  "interest_forgone", "debt_forgiven")
+                  "interest_forgone", "debt_forgiven", "placements", "placed_owed", "delinquent_owed")
+#: The recovery curves a strategy run tallies (``recovered_by_age``'s rows): recoveries by
+#: months since charge-off; what placed accounts paid by months since their placement;
+#: what loans past due paid by months since they first fell past due in the run.
+CURVES = ("charge_off", "placement", "delinquency")
 
 
 class TypeDraw(NamedTuple):
@@ -147,8 +152,31 @@ def compile_model(model: CreditModel) -> tuple[CompiledModel, TypeDraw]:
                       st.index("restructured") if "restructured" in st.names else 0], dtype=np.int32)
     cm = CompiledModel(cumulative_quantiles(np.stack(base_matrices(model))), np.sqrt(np.array(rho + rho)), co,
                        np.array(seg_of, dtype=np.int32), perf, shock, absorbing, fraud_states, fraud,
-                       past[:, 0].copy(), past[:, 1] > past[:, 0], rules)
+                       past[:, 0].copy(), past[:, 1] > past[:, 0], rules, returning_states(model))
     return cm, TypeDraw(np.array(offset, dtype=np.int32), thr.astype(np.uint32))
+
+
+def returning_states(model: CreditModel) -> np.ndarray:
+    """For m = 0..M months past due (M the most any delinquent state spans), the state a loan
+    m months past due is in: the first delinquent state (not absorbing, not the fraud
+    review, not ``restructured``) whose months past due cover m, else the worst one below m;
+    m = 0 and state spaces without delinquent states give the fraud claim's rejected state
+    (0 without fraud).  Used to send a rejected fraud claim back to its delinquency."""
+    st = model.states
+    review = model.fraud.review_state if model.fraud is not None else None
+    fallback = st.index(model.fraud.rejected_state) if model.fraud is not None else 0
+    cands = [(i, f, last) for i, (n, (f, last)) in enumerate(zip(st.names, st.past_due, strict=True))
+             if f > 0 and n not in st.absorbing and n != review and n != "restructured"]
+    top = max((last for _, _, last in cands), default=0)
+    out = np.full(top + 1, fallback, np.int32)
+    for m in range(1, top + 1):
+        cover = [i for i, f, last in cands if f <= m <= last]
+        below = sorted((f, i) for i, f, _ in cands if f <= m)
+        if cover:
+            out[m] = cover[0]
+        elif below:
+            out[m] = below[-1][1]
+    return out
 
 
 @jax.jit
@@ -196,9 +224,18 @@ def _principal_share(rate, log_growth, method, rem):
     return jnp.where(rem == 1, 1.0, share)
 
 
+def _half_away(x):
+    """``x >= 0`` rounded to the nearest whole number, halves up (away from zero), as int32:
+    the package's one rounding convention (:func:`creditsim.schedule.round_half_away`);
+    exact, where ``floor(x + 0.5)`` is not (0.49999997 + 0.5 rounds to 1 in float32)."""
+    f = jnp.floor(x)
+    return (f + (x - f >= 0.5)).astype(jnp.int32)
+
+
 def _take(x, frac):
-    """``round(x · frac)`` for int32 ``x`` and float32 ``frac`` in [0, 1]; exact at 0 and 1."""
-    part = jnp.round(x.astype(jnp.float32) * frac).astype(jnp.int32)
+    """``x · frac`` rounded (halves up) for int32 ``x`` and float32 ``frac`` in [0, 1]; exact
+    at 0 and 1."""
+    part = _half_away(x.astype(jnp.float32) * frac)
     return jnp.where(frac >= 1.0, x, jnp.minimum(part, x))
 
 
@@ -250,6 +287,8 @@ def initial_carry(cm: CompiledModel, state0, loans: LoanMoney | None, *, shocks:
         # month of the last action, exposure still to recover after charge-off, its month
         carry.update(bureau=false, place=zero, timer=zero, defer=zero, last=jnp.full(state0.shape, -2**20, jnp.int32),
                      recoverable=zero, co_month=zero)
+        # the month a loan first fell past due in the run (0: past due at the start, -1: not yet)
+        carry["late_at"] = jnp.where(cm.past_first[state0] > 0, 0, -1).astype(jnp.int32)
         if fraud:  # a fraud claim was made (rules see a rejected one)
             carry["claimed"] = false
     return carry
@@ -334,7 +373,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     s1 = n_segments + 1  # segments, padding included
     f = 4 if shocks else 1
     n_months = z.shape[1]
-    aging = aging or money
+    aging = aging or money or fraud  # a rejected fraud claim returns to its months past due
     seg = cm.group_segment[group]
     strategy = strat is not None
     # rows: (distressed, group, bureau flag, effect) -> index ((dg·nb + bureau)·ne + effect)·K
@@ -414,7 +453,12 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             c["bureau"] = c["bureau"] | (ka == BUREAU)
             timer0 = c["timer"]
             judge = (strat.kind[c["place"]] == LEGAL) & (timer0 == 1)  # a judgment falls due this month
-            c["timer"] = jnp.where(is_place & (ka == LEGAL), strat.months[a], jnp.maximum(timer0 - 1, 0))
+            # months to judgment (legal), or left of an agency placement's term (0: none)
+            c["timer"] = jnp.where(is_place, strat.months[a], jnp.maximum(timer0 - 1, 0))
+            # what the loan owes as the month begins (what a placement takes on)
+            owed0 = jnp.where(cm.charge_off[state], c["recoverable"],
+                              c["balance"] + c["due_principal"] + c["due_interest"])
+            placed_owed = jnp.where(is_place, owed0, 0)
             c["place"] = jnp.where(is_place, a, c["place"])
             placed = c["place"]
             kp = strat.kind[placed]
@@ -429,8 +473,8 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             # under review or confirmed
             barred0 = ((c["review"] > 0) | c["by_fraud"]) if fraud else jnp.zeros(state.shape, bool)
             # the month's action makes its contacts (and may draw a complaint); an agency
-            # holding an open loan goes on contacting it every month
-            agency_on = placed_open & (kp == AGENCY) & ~barred0
+            # holding an open loan past due goes on contacting it every month
+            agency_on = placed_open & (kp == AGENCY) & ~barred0 & (c["dpd"] > 0)
             contacts = jnp.where(a > 0, strat.contacts[a], jnp.where(agency_on, strat.contacts[placed], 0))
             complaint = jnp.where(a > 0, strat.complaint[a], jnp.where(agency_on, strat.complaint[placed], 0))
             cost = strat.cost[a]
@@ -477,6 +521,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             held = jnp.where(confirm, co_state, jnp.where(reject, rejected_state, review_state))
             new = jnp.where(claim, review_state, jnp.where(in_review, held, new))
             c["review"] = jnp.where(claim, review_months, jnp.maximum(review - 1, 0))
+            held_back = claim | (in_review & ~confirm & ~reject)  # in review at the month's end
             c["by_fraud"] = c["by_fraud"] | confirm
             if strategy:
                 c["claimed"] = c["claimed"] | claim  # what a rule's fraud_claim sees
@@ -503,6 +548,17 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             d = c["dpd"]
             first = cm.past_first[new]
             d_new = jnp.where((new == state) & cm.past_ages[new], d + 1, first)
+            if fraud:
+                # a loan under a fraud review keeps its months past due; a rejected claim
+                # counts the claim's month and the review's as months past due (the
+                # borrower was liable all along): the loan returns as far past due as if it
+                # had paid nothing meanwhile, and is charged off when it would have been
+                d_new = jnp.where(held_back, d, d_new)
+                back = reject & (d > 0)
+                d_back = d + review_months + 1
+                new = jnp.where(back, cm.returning[jnp.minimum(d_back, cm.returning.shape[0] - 1)], new)
+                d_new = jnp.where(back, d_back, d_new)
+                first = cm.past_first[new]
             force = (first > 0) & (d_new * 30 > dpd_limit)
             if strategy:
                 force = force & ~restr
@@ -522,14 +578,14 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
                 # a matured loan restructured without extension gets one instalment
                 rem = jnp.where(restr, jnp.maximum(rem + strat.extend[a], (b > 0).astype(jnp.int32)), rem)
                 forgone = waived + jnp.where(deferring & (rem > 0),
-                                             jnp.round(b.astype(jnp.float32) * loans.rate).astype(jnp.int32), 0)
+                                             _half_away(b.astype(jnp.float32) * loans.rate), 0)
             live = ~cm.absorbing[state] & ~frozen
             due = live & (rem > 0)
-            interest = jnp.where(due, jnp.round(b.astype(jnp.float32) * loans.rate).astype(jnp.int32), 0)
+            interest = jnp.where(due, _half_away(b.astype(jnp.float32) * loans.rate), 0)
             share = _principal_share(loans.rate, loans.log_growth, loans.method, rem)
             princ = jnp.where(due, _take(b, share), 0)
             overdue = (dp + di).astype(jnp.float32)
-            pen = jnp.where(live, jnp.round(overdue * loans.penalty).astype(jnp.int32), 0)
+            pen = jnp.where(live, _half_away(overdue * loans.penalty), 0)
             b, dp, di, rem, pen, interest, princ, live = store(b, dp, di, rem, pen, interest, princ, live)
             b = b - princ
             dp = dp + princ
@@ -594,15 +650,41 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
                 newly = newly & ~c["by_fraud"]
             c["recoverable"] = jnp.where(newly, b + dp + di, rec_left)
             c["co_month"] = jnp.where(newly, t_abs, c["co_month"])
-            at_agency = kp == AGENCY
-            collected = jnp.where(at_agency, pay_i + pay_p + paid_b + recovered, 0)
+            # what collections is paid on: the loan's payments in a month that began past due
+            # (arrears, the month's instalment, a payoff in full; settlements and judgments
+            # included), and recoveries after charge-off; nothing from a current loan
+            on_overdue = jnp.where(d > 0, pay_i + pay_p + paid_b, 0) + recovered
+            collected = jnp.where(kp == AGENCY, on_overdue, 0)
             barred = (contacts > 0) & barred0
+            late = c["late_at"]
+            # a loan past due for the first time in the run: what it owes then
+            first_late = (late < 0) & (c["dpd"] > 0) & ~cm.absorbing[new]
+            late_owed = jnp.where(first_late, b + dp + di, 0)
+            c["late_at"] = jnp.where(first_late, t_abs, late)
             sflows = jnp.stack([jnp.sum(cost, dtype=jnp.int64), jnp.sum(complaint, dtype=jnp.int64),
                                 jnp.sum(contacts, dtype=jnp.int64), jnp.sum(recovered, dtype=jnp.int64),
                                 jnp.sum(collected, dtype=jnp.int64), jnp.sum(forgone, dtype=jnp.int64),
-                                jnp.sum(forgiven, dtype=jnp.int64)])
-            age = jnp.where(recovered > 0, jnp.clip(t_abs - c["co_month"], 0, n_age - 1), n_age)
-            by_age = jnp.zeros(n_age + 1, jnp.int64).at[age].add(recovered.astype(jnp.int64))[:n_age]
+                                jnp.sum(forgiven, dtype=jnp.int64), jnp.sum(is_place, dtype=jnp.int64),
+                                jnp.sum(placed_owed, dtype=jnp.int64), jnp.sum(late_owed, dtype=jnp.int64)])
+
+            def tally(amount, age):
+                idx = jnp.where(amount > 0, jnp.clip(age, 0, n_age - 1), n_age)
+                return jnp.zeros(n_age + 1, jnp.int64).at[idx].add(amount.astype(jnp.int64))[:n_age]
+
+            # the curves (CURVES): recoveries by months since charge-off (1: the month after);
+            # what placed accounts paid by months since placement (0: its month); what loans
+            # first past due in the run paid by months since (1: the month after)
+            by_age = jnp.stack([tally(recovered, t_abs - c["co_month"]),
+                                tally(jnp.where(placed > 0, on_overdue, 0), t_abs - c["last"]),
+                                tally(jnp.where(late > 0, on_overdue, 0), t_abs - late)])
+            # the agency gives back an account no longer past due (recall_on_cure), and any
+            # account at the end of its placement term
+            cured = strat.recall[placed] & ~cm.absorbing[new] & (c["dpd"] == 0)
+            if fraud:
+                cured = cured & (new != review_state)
+            give_back = (kp == AGENCY) & (cured | (timer0 == 1))
+            c["place"] = jnp.where(give_back, 0, c["place"])
+            c["timer"] = jnp.where(give_back, 0, c["timer"])
             c["defer"] = jnp.maximum(c["defer"] - 1, 0)
         c["state"] = new
         if shocks:

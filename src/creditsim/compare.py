@@ -7,7 +7,7 @@ import numpy as np
 import xarray as xr
 from scipy import special
 
-__all__ = ["compare", "recovery_curves", "COMPARED"]
+__all__ = ["compare", "recovery_curves", "COMPARED", "CURVES"]
 
 #: What :func:`compare` compares: the per-scenario totals (summed over months where a
 #: variable is by month) and whether lower is better.
@@ -51,7 +51,9 @@ def compare(ds: xr.Dataset, baseline: str | None = None, *, confidence: float = 
       error of the difference as paired, and as it would be from independent runs
       (√((var_a + var_b)/S)): their ratio is what common random numbers gain;
 
-    and ``recovery_curve`` (strategy, months_since_charge_off) from :func:`recovery_curves`.
+    and the curves of :func:`recovery_curves`: ``recovery_curve`` (strategy,
+    months_since_charge_off), ``placement_curve`` (strategy, months_since_placement) and
+    ``delinquency_curve`` (strategy, months_since_delinquency).
     """
     if "strategy" not in ds.dims:
         raise ValueError("compare: the result has no strategy dimension (simulate with strategies=[...])")
@@ -93,24 +95,54 @@ def compare(ds: xr.Dataset, baseline: str | None = None, *, confidence: float = 
                                             "from independent runs"})
     res = xr.Dataset(out, coords={"strategy": names, "bound": bounds},
                      attrs={"baseline": baseline, "scenarios": s, "confidence": confidence})
-    if "recovered_by_age" in ds:
-        res["recovery_curve"] = recovery_curves(ds)
+    for by in CURVES:
+        if CURVES[by][0] in ds:
+            curve = recovery_curves(ds, by)
+            res[curve.name] = curve
     return res
 
 
-def recovery_curves(ds: xr.Dataset) -> xr.DataArray:
-    """Cumulative share of the exposure charged off (credit, not fraud) that is recovered
-    by each number of months since charge-off, pooled over scenarios (strategy,
-    months_since_charge_off).
+#: The recovery curves :func:`recovery_curves` draws: the amounts by age, what they are
+#: shares of, the age dimension and the curve's description.
+CURVES = {
+    "charge_off": ("recovered_by_age", "credit_charge_offs", "months_since_charge_off",
+                   "recoveries by months since charge-off, cumulative, over the exposure charged off"),
+    "placement": ("collected_since_placement", "placed_owed", "months_since_placement",
+                  "what placed accounts paid by months since placement (0: the month of the placement), "
+                  "cumulative, over what they owed when placed"),
+    "delinquency": ("collected_since_delinquency", "delinquent_owed", "months_since_delinquency",
+                    "what loans paid by months since they first fell past due in the run, cumulative, over "
+                    "what they owed then"),
+}
 
-    Loans charged off late in the horizon have had less time to recover, so the curve of a
-    short run understates the lifetime recovery: read it at ages the horizon covers well.
+
+def recovery_curves(ds: xr.Dataset, by: str = "charge_off") -> xr.DataArray:
+    """Cumulative share recovered by age, pooled over scenarios (strategy, age).
+
+    ``by`` (default ``"charge_off"``):
+
+    - ``"charge_off"``: recoveries on loans charged off (credit, not fraud) by months since
+      charge-off, over the exposure charged off;
+    - ``"placement"``: what accounts placed with an agency or for legal action paid while
+      placed (payments in months that began past due, and recoveries after charge-off) by
+      months since the placement (0 = the month of the placement), over what they owed
+      when placed: the liquidation curve a collections manager reads for a placement
+      threshold;
+    - ``"delinquency"``: what loans that fell past due for the first time in the run paid
+      in months that began past due (and recovered after charge-off) by months since they
+      fell past due, over what they owed then (loans past due at the start are left out:
+      their first delinquency is before the run).
+
+    Loans charged off, placed or falling past due late in the horizon have had less time
+    to pay, so the curve of a short run understates what a longer one shows: read it at
+    ages the horizon covers well.
     """
-    if "recovered_by_age" not in ds:
-        raise ValueError("recovery_curves: the result has no 'recovered_by_age' (simulate with strategies)")
-    charged = ds["credit_charge_offs"].sum(("scenario", "month"))
-    rec = ds["recovered_by_age"].sum("scenario").cumsum("months_since_charge_off")
-    curve = rec / charged.where(charged > 0)
-    curve.attrs = {"units": "1", "description": "recoveries by months since charge-off, cumulative, over the "
-                   "exposure charged off (all scenarios pooled)"}
-    return curve.rename("recovery_curve")
+    if by not in CURVES:
+        raise ValueError(f"recovery_curves: by must be one of {list(CURVES)!r}, got {by!r}")
+    amount, base, dim, description = CURVES[by]
+    if amount not in ds:
+        raise ValueError(f"recovery_curves: the result has no {amount!r} (simulate with strategies)")
+    total = ds[base].sum(("scenario", "month"))
+    curve = ds[amount].sum("scenario").cumsum(dim) / total.where(total > 0)
+    curve.attrs = {"units": "1", "description": description + " (all scenarios pooled)"}
+    return curve.rename("recovery_curve" if by == "charge_off" else f"{by}_curve")

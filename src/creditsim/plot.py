@@ -246,18 +246,31 @@ def strategy_differences(comparison: xr.Dataset, measure: str = "net_credit_loss
     return fig
 
 
-def recovery_curves(comparison: xr.Dataset, *, ax=None):
-    """The recovery curves of a :func:`creditsim.compare` result (or of
-    :func:`creditsim.recovery_curves`): % of the exposure charged off recovered by months
-    since charge-off, one line per strategy."""
-    curve = comparison["recovery_curve"] if isinstance(comparison, xr.Dataset) else comparison
+def recovery_curves(comparison: xr.Dataset, *, by: str = "charge_off", ax=None):
+    """Recovery curves, one line per strategy, from a :func:`creditsim.compare` result or
+    one curve of :func:`creditsim.recovery_curves`: % recovered (cumulative) by months
+    since charge-off (``by="charge_off"``, the default), since placement
+    (``"placement"``) or since first delinquency (``"delinquency"``)."""
+    from .compare import CURVES
+
+    if by not in CURVES:
+        raise ValueError(f"plot.recovery_curves: by must be one of {list(CURVES)!r}, got {by!r}")
+    name = "recovery_curve" if by == "charge_off" else f"{by}_curve"
+    curve = comparison[name] if isinstance(comparison, xr.Dataset) else comparison
+    dim = CURVES[by][2]
     fig, ax = _axes(ax)
-    age = curve["months_since_charge_off"].values
+    age = curve[dim].values
     for s in curve.strategy.values:
         ax.plot(age, 100 * curve.sel(strategy=s).values, lw=1.5, label=str(s))
-    ax.set_xlabel("months since charge-off")
-    ax.set_ylabel("% of charged-off exposure recovered (cumulative)")
-    ax.set_title("Recovery curves (all scenarios pooled)", fontsize=10)
+    ax.set_xlabel({"charge_off": "months since charge-off",
+                   "placement": "months since placement (0 = the month placed)",
+                   "delinquency": "months since first past due"}[by])
+    ax.set_ylabel({"charge_off": "% of charged-off exposure recovered",
+                   "placement": "% of the placed balance collected",
+                   "delinquency": "% of the balance at first delinquency collected"}[by] + " (cumulative)")
+    ax.set_title({"charge_off": "Recoveries after charge-off", "placement": "Collections on placed accounts",
+                  "delinquency": "Collections on newly delinquent loans"}[by] + " (all scenarios pooled)",
+                 fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     ax.set_xlim(age[0], age[-1])
     ax.set_ylim(bottom=0)
