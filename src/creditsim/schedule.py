@@ -21,7 +21,7 @@ from enum import IntEnum
 import numpy as np
 
 __all__ = ["RepaymentMethod", "monthly_rate", "instalment", "balance", "payment", "schedule",
-           "round_cents"]
+           "round_cents", "round_half_away", "to_fen"]
 
 
 class RepaymentMethod(IntEnum):
@@ -100,7 +100,26 @@ def schedule(principal: float, annual_rate: float, term: int, method) -> np.ndar
     return out
 
 
-def round_cents(x):
-    """Round amounts to the fen (0.01 yuan), halves away from zero as banks do."""
+def round_half_away(x):
+    """The nearest whole number, halves away from zero (四舍五入, the rounding of Chinese
+    banking practice): the one rounding convention of the package, used for every amount
+    the engine pays, charges or converts to money units."""
     x = np.asarray(x, dtype=np.float64)
-    return np.sign(x) * np.floor(np.abs(x) * 100.0 + 0.5) / 100.0
+    a = np.abs(x)
+    f = np.floor(a)
+    return np.sign(x) * (f + (a - f >= 0.5))
+
+
+def to_fen(x):
+    """Amounts in yuan as whole fen (0.01 yuan), int64, halves away from zero.
+
+    An amount written in decimal but stored in binary (1234.565 is 1234.56499999... as a
+    float) is first taken to 1e-4 fen, so that it rounds as its decimal does (to 123457
+    fen); amounts computed by arithmetic move by at most that much.
+    """
+    return round_half_away(np.round(np.asarray(x, dtype=np.float64) * 100.0, 4)).astype(np.int64)
+
+
+def round_cents(x):
+    """Round amounts to the fen (0.01 yuan), halves away from zero (:func:`to_fen`)."""
+    return to_fen(x) / 100.0

@@ -14,6 +14,7 @@ from . import _collect, _engine, _rng
 from ._version import __version__
 from .book import LoanBook
 from .model import CreditModel
+from .schedule import round_half_away, to_fen
 from .strategy import Strategy
 from .strategy import strategy as _as_strategy
 
@@ -218,7 +219,8 @@ def simulate(
     quantum = _money_quantum(book.exposure)
     if money:
         quantum = max(quantum, FEN)  # balances and payments in whole fen where they fit
-    units = np.rint(book.exposure / quantum).astype(np.int32)
+    # amounts to money units, halves away from zero (the package's one convention)
+    units = (to_fen(book.exposure) if quantum == FEN else round_half_away(book.exposure / quantum)).astype(np.int32)
     money_in = _loan_money(book, model, units) if money else None
 
     scen_idx = np.arange(scenarios, dtype=np.int64)
@@ -236,7 +238,7 @@ def simulate(
                      flows=np.zeros((scenarios, horizon, n_flows), np.int64),
                      written=np.zeros((scenarios, 2, 2), np.int64), end=np.zeros((scenarios, 2), np.int64))
         if strats:
-            t.update(recovered_by_age=np.zeros((scenarios, horizon), np.int64),
+            t.update(recovered_by_age=np.zeros((scenarios, len(_engine.CURVES), horizon), np.int64),
                      max_contacts=np.zeros(scenarios, np.int64), contacts_barred=np.zeros(scenarios, np.int64))
         return t
 
@@ -479,8 +481,13 @@ def _money_variables(model, seg, st0, extra, s, horizon, money) -> dict:
             "action_costs": (col["action_costs"] * q, "cost of the collection actions used in the month (fees "
                              "included)"),
             "agency_commission": (commission, "commission kept by the agency on what it collected in the month"),
-            "agency_collections": (col["agency_collected"] * q, "amounts collected by the agency in the month, "
-                                   "before and after charge-off"),
+            "agency_collections": (col["agency_collected"] * q, "what the agency collected in the month (the "
+                                   "commission's base): payments on placed accounts in months that began "
+                                   "past due, and recoveries after charge-off"),
+            "placed_owed": (col["placed_owed"] * q, "what the accounts placed with an agency or for legal "
+                            "action in the month owed when placed"),
+            "delinquent_owed": (col["delinquent_owed"] * q, "what the loans that fell past due for the first "
+                                "time in the run in the month owed then"),
             "complaint_costs": (strat.complaint_cost * complaints, "expected regulator complaints of the month "
                                 "times the strategy's complaint_cost"),
             "interest_forgone": (forgone, "overdue interest and penalty waived by restructures, and interest "
@@ -516,9 +523,22 @@ def _money_variables(model, seg, st0, extra, s, horizon, money) -> dict:
                              "complaints in the month (the sum of each contact's complaint probability)"})
         out["contacts"] = (by_month, col["contacts"], {"units": "contacts", "description": "contacts with "
                            "borrowers in the month (the lender's and its agency's)"})
-        out["recovered_by_age"] = (("scenario", "months_since_charge_off"), extra["recovered_by_age"],
+        out["placements"] = (by_month, col["placements"], {"units": "loans", "description": "accounts placed "
+                             "with an agency or for legal action in the month"})
+        curves = extra["recovered_by_age"]
+        out["recovered_by_age"] = (("scenario", "months_since_charge_off"), curves[:, 0],
                                    {**money, "description": "recoveries on charged-off loans by months since "
                                     "their charge-off (1 = the month after)"})
+        out["collected_since_placement"] = (
+            ("scenario", "months_since_placement"), curves[:, 1],
+            {**money, "description": "what accounts placed with an agency or for legal action paid while "
+             "placed (payments in months that began past due, recoveries after charge-off), by months since "
+             "the placement (0 = the month of the placement)"})
+        out["collected_since_delinquency"] = (
+            ("scenario", "months_since_delinquency"), curves[:, 2],
+            {**money, "description": "what loans that fell past due for the first time in the run paid in "
+             "months that began past due, and recoveries after their charge-off, by months since they fell "
+             "past due (1 = the month after)"})
         out["max_contacts"] = (("scenario",), extra["max_contacts"],
                                {"units": "contacts", "description": "most contacts with one borrower in one "
                                 "month (the cap is the strategy's max_contacts)"})
@@ -634,8 +654,8 @@ def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flag
         "model": json.dumps(model.to_dict()),
     }
     if "recovered_by_age" in data:
-        coords["months_since_charge_off"] = ("months_since_charge_off", np.arange(horizon),
-                                             {"units": "months"})
+        for dim in ("months_since_charge_off", "months_since_placement", "months_since_delinquency"):
+            coords[dim] = (dim, np.arange(horizon), {"units": "months"})
     return xr.Dataset(data, coords=coords, attrs=attrs)
 
 

@@ -223,16 +223,42 @@ class Settlement(Action):
 
 @dataclass(frozen=True, kw_only=True)
 class AgencyPlacement(Action):
-    """Transfer of the account to a collection agency (案件移交), for good.  While the loan
-    is open the agency's ``effect`` acts every month (and the lender takes no action of its
-    own); once it is charged off the agency recovers ``recovery_fraction`` of the exposure
-    charged off with probability ``hazard`` (by type) each month, once.  The agency keeps
-    ``commission`` of everything it collects, before and after charge-off.  ``contacts``
-    are the agency's contacts a month."""
+    """Transfer of the account to a collection agency (案件移交).  While the agency holds an
+    open loan its ``effect`` acts every month and the lender takes no action of its own;
+    once the loan is charged off the agency recovers ``recovery_fraction`` of the exposure
+    charged off with probability ``hazard`` (by type) each month, once.
+
+    The agency is paid on what it collects of overdue debt: it keeps ``commission`` of
+    every payment made on the account in a month that began past due (arrears, the month's
+    instalment, a payoff in full) and of its recoveries after charge-off, and nothing on a
+    current account.  It contacts (``contacts`` a month, with their ``complaint``
+    probability) only accounts past due.
+
+    Parameters (besides :class:`Action`'s)
+    ----------
+    commission
+        Share of what the agency collects that it keeps, in [0, 1]; default 0.3 (domain
+        range 20%-40%).
+    hazard
+        Monthly probability of a recovery after charge-off, by behaviour type; default 2%.
+    recovery_fraction
+        Share of the exposure charged off that a recovery brings, in [0, 1]; default 0.5.
+    recall_on_cure
+        True (default): an account that is no longer past due at the end of a month (cured,
+        or restructured) is recalled from the agency: no commission or agency contact
+        follows, and the lender's rules apply to it again (a new delinquency may place it
+        again).  False: the agency keeps it (it is still paid only on months that begin
+        past due).
+    placement_months
+        The placement ends after this many months, open or charged off, and the account
+        returns to the lender (its rules may place it again); None (default): no term.
+    """
 
     commission: float = 0.3
     hazard: Mapping[str, float] = field(default_factory=lambda: {"*": 0.02})
     recovery_fraction: float = 0.5
+    recall_on_cure: bool = True
+    placement_months: int | None = None
 
     kind = "agency"
 
@@ -240,6 +266,12 @@ class AgencyPlacement(Action):
         self._share(owner, "commission")
         self._share(owner, "recovery_fraction")
         self._probabilities(owner, "hazard")
+        if not isinstance(self.recall_on_cure, (bool, np.bool_)):
+            raise ValueError(f"{owner}: recall_on_cure must be True or False, got {self.recall_on_cure!r}")
+        object.__setattr__(self, "recall_on_cure", bool(self.recall_on_cure))
+        if self.placement_months is not None:
+            object.__setattr__(self, "placement_months",
+                               _whole(owner, "placement_months", self.placement_months, 1, 1200))
 
 
 @dataclass(frozen=True, kw_only=True)
