@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 import creditsim as cs
 from creditsim import _engine, presets
 from creditsim.strategy import strategy as get_strategy
-from helpers import raises
+from helpers import raises, sure_chain
 
 H = 12  # months
 S = 16  # scenarios
@@ -292,6 +292,74 @@ def test_recoveries_after_charge_off_by_the_agency():
     curve = cs.recovery_curves(ds.expand_dims(strategy=["after"]))
     assert float(curve.isel(strategy=0).sel(months_since_charge_off=1)) == pytest.approx(
         float(got.sum() / ds.credit_charge_offs.sum()), rel=1e-9)
+
+
+def test_an_agency_is_paid_only_on_overdue_debt_and_recalls_a_cured_account():
+    """Ten loans placed at 31 days past due cure the next month and then pay their eleven
+    regular instalments: the agency is paid on the cure's payment alone and stops
+    contacting them; kept on (recall_on_cure=False) it still earns nothing on a current
+    loan."""
+    model = cs.CreditModel(segments=[cs.Segment("s", sure_chain(dpd_31_60="current"))])
+    terms = cs.LoanTerms([10_000.0] * 10, 0.12, 12, 0)
+    b = cs.LoanBook(segment=["s"] * 10, state=["dpd_31_60"] * 10, terms=terms)
+
+    def run(**agency):
+        ag = cs.AgencyPlacement(name="agency", commission=0.3, contacts=2, **agency)
+        st = cs.Strategy("ag", (ag,), (cs.Rule("agency", min_days=31),))
+        return cs.simulate(model, b, horizon=13, scenarios=1, seed=0, strategies=[st]).isel(strategy=0, scenario=0)
+
+    for ds in (run(), run(recall_on_cure=False)):
+        first = float(ds.principal_repaid.sel(month=1) + ds.interest_received.sel(month=1))
+        assert first > 0 and float(ds.principal_repaid.sum()) == pytest.approx(100_000.0)
+        np.testing.assert_allclose(ds.agency_collections.values, [0.0, first] + [0.0] * 12)
+        assert float(ds.agency_commission.sum()) == pytest.approx(0.3 * first, rel=1e-12)
+        np.testing.assert_array_equal(ds.contacts.values, [0, 20] + [0] * 12)
+
+
+def test_placement_and_delinquency_curves_by_hand():
+    """One interest-free loan of 1,200 yuan, 100 a month, that falls a month behind and
+    catches up by turns (current -> 1-30 -> current ...): placed at 1 day past due, the
+    agency collects 200 yuan at every cure; the curves and the placements are those of the
+    schedule worked by hand, with the account recalled at each cure, kept, or recalled at
+    the end of a one-month term."""
+    model = cs.CreditModel(segments=[cs.Segment("s", sure_chain(current="dpd_1_30", dpd_1_30="current"))])
+    b = cs.LoanBook(segment=["s"], state=["current"], terms=cs.LoanTerms([1200.0], 0.0, 12, 1))
+
+    def run(**agency):
+        ag = cs.AgencyPlacement(name="agency", commission=0.3, contacts=2, **agency)
+        st = cs.Strategy("ag", (ag,), (cs.Rule("agency", min_days=1),))
+        return cs.simulate(model, b, horizon=6, scenarios=1, seed=0, strategies=[st]).isel(strategy=0, scenario=0)
+
+    cured = [0, 0, 200, 0, 200, 0, 200]  # months 0..6: the cures pay two instalments
+    for ds, placed in ((run(), [2, 4, 6]), (run(recall_on_cure=False), [2]),
+                       (run(recall_on_cure=False, placement_months=1), [2, 4, 6])):
+        np.testing.assert_allclose(ds.agency_collections.values, cured)
+        np.testing.assert_array_equal(ds.placements.values, [int(m in placed) for m in range(7)])
+        # owed when placed: 1,200 less what was paid before
+        owed = {2: 1200.0, 4: 1000.0, 6: 800.0}
+        np.testing.assert_allclose(ds.placed_owed.values, [owed.get(m, 0.0) if m in placed else 0.0
+                                                           for m in range(7)])
+        np.testing.assert_array_equal(ds.contacts.values, [0, 0, 2, 0, 2, 0, 2])
+        # by months since placement: each cure in its placement's month (0), or 2 and 4
+        # months after the one placement
+        by_placement = np.zeros(6)
+        for m in (2, 4, 6):
+            by_placement[m - max(p for p in placed if p <= m)] += 200.0
+        np.testing.assert_allclose(ds.collected_since_placement.values, by_placement)
+        # first past due at month 1, owing 1,200: cures 1, 3 and 5 months later
+        np.testing.assert_allclose(ds.delinquent_owed.values, [0, 1200, 0, 0, 0, 0, 0])
+        np.testing.assert_allclose(ds.collected_since_delinquency.values, [0, 200, 0, 200, 0, 200])
+        curves = cs.compare(ds.expand_dims(strategy=["ag"]).expand_dims(scenario=[0, 1]))
+        np.testing.assert_allclose(curves.placement_curve.isel(strategy=0).values,
+                                   np.cumsum(by_placement) / sum(owed[p] for p in placed))
+        np.testing.assert_allclose(curves.delinquency_curve.isel(strategy=0).values,
+                                   np.cumsum([0, 200, 0, 200, 0, 200]) / 1200)
+    with raises("recovery_curves: by must be one of", "'placed'"):
+        cs.recovery_curves(ds.expand_dims(strategy=["ag"]), by="placed")
+    with raises("AgencyPlacement 'agency'", "placement_months", "0"):
+        cs.AgencyPlacement(name="agency", placement_months=0)
+    with raises("AgencyPlacement 'agency'", "recall_on_cure must be True or False", "'yes'"):
+        cs.AgencyPlacement(name="agency", recall_on_cure="yes")
 
 
 def test_settlement_closes_the_debt_for_its_fraction():
