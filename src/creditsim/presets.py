@@ -173,14 +173,15 @@ JIEBEI_TYPES: dict[str, dict[str, float]] = {
 #: Per band, the Jiebei preset's figures (calibrated, see docs/defaults.md): the monthly roll
 #: current -> 1-30 dpd, cure from 1-30, and the rolls 1-30 -> 31-60 -> 61-90 -> 91-180.
 JIEBEI_BANDS: dict[str, dict[str, float]] = {
-    "A": {"roll": 0.0085, "cure": 0.70, "r1": 0.16, "r2": 0.55, "r3": 0.75},
-    "B": {"roll": 0.011, "cure": 0.66, "r1": 0.17, "r2": 0.56, "r3": 0.76},
-    "C": {"roll": 0.0143, "cure": 0.62, "r1": 0.18, "r2": 0.57, "r3": 0.77},
-    "D": {"roll": 0.0185, "cure": 0.58, "r1": 0.19, "r2": 0.58, "r3": 0.78},
-    "E": {"roll": 0.024, "cure": 0.54, "r1": 0.21, "r2": 0.60, "r3": 0.80},
+    "A": {"roll": 0.010, "cure": 0.70, "r1": 0.20, "r2": 0.60, "r3": 0.80},
+    "B": {"roll": 0.011, "cure": 0.66, "r1": 0.21, "r2": 0.60, "r3": 0.80},
+    "C": {"roll": 0.0143, "cure": 0.62, "r1": 0.22, "r2": 0.60, "r3": 0.80},
+    "D": {"roll": 0.0185, "cure": 0.58, "r1": 0.24, "r2": 0.60, "r3": 0.80},
+    "E": {"roll": 0.024, "cure": 0.54, "r1": 0.26, "r2": 0.60, "r3": 0.80},
 }
-#: Monthly cure to current from 31-60 and from 61-90 dpd (assumptions, calibrated).
-JIEBEI_LATE_CURE = (0.06, 0.03)
+#: Monthly cure to current from 31-60 and from 61-90 dpd (assumptions, calibrated: the cure
+#: from 31-60 sets the 30+ ratio without moving the 90+/30+ ratio; see docs/defaults.md).
+JIEBEI_LATE_CURE = (0.24, 0.01)
 #: Monthly prepayment of a current loan in full (range 1%-5%; assumption).
 JIEBEI_PREPAY = 0.02
 #: Income shock of the preset: monthly hazard, mean months, loading on Z, monthly chance
@@ -213,8 +214,9 @@ def jiebei_matrix(roll: float, cure: float, r1: float, r2: float, r3: float) -> 
     row("restructured", paid_off=0.02, current=0.05, dpd_1_30=0.05)
     row("dpd_1_30", current=cure, paid_off=0.01, restructured=0.01, dpd_31_60=r1)
     row("dpd_31_60", current=JIEBEI_LATE_CURE[0], restructured=0.02, dpd_1_30=0.05, dpd_61_90=r2)
-    row("dpd_61_90", current=JIEBEI_LATE_CURE[1], restructured=0.02, dpd_31_60=0.02, dpd_91_180=r3)
-    row("dpd_91_180", current=0.03, restructured=0.02, dpd_61_90=0.02, charged_off=0.01)
+    row("dpd_61_90", current=JIEBEI_LATE_CURE[1], restructured=0.01, dpd_31_60=0.01, dpd_91_180=r3)
+    # few exits from 91-180: the 180-day rule charges off the loans that stay
+    row("dpd_91_180", current=0.01, restructured=0.01, dpd_61_90=0.02)
     return m
 
 
