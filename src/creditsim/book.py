@@ -27,9 +27,11 @@ def _labels(field: str, values, n: int | None = None) -> tuple[np.ndarray, tuple
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise ValueError(f"LoanBook.{field}: must be 1-D, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"LoanBook.{field}: the book has no loans, got {values!r}")
     if arr.dtype.kind not in "UO":
         raise ValueError(
-            f"LoanBook.{field}: must hold names (strings), got dtype {arr.dtype}"
+            f"LoanBook.{field}: must hold names (strings), got dtype {arr.dtype} (loan 0 has {_plain(arr[0])!r})"
         )
     names, first, codes = np.unique(arr.astype(str), return_index=True, return_inverse=True)
     if arr.dtype.kind == "O":  # objects: a None or NaN would otherwise become a name "None"/"nan"
@@ -76,7 +78,7 @@ class LoanBook:
             seg_c, seg_n = _labels("segment", segment)
             st_c, st_n = _labels("state", state)
             exp = exposure if exposure is not None else terms.outstanding()
-        exp = np.asarray(exp, dtype=np.float64)
+        exp = _amounts(exp)
         if exp.ndim == 0:
             exp = np.full(seg_c.shape, float(exp))
         n = seg_c.shape[0]
@@ -116,6 +118,8 @@ class LoanBook:
         for field, name in (("segment", segment), ("state", state)):
             if not isinstance(name, str) or not name:
                 raise ValueError(f"LoanBook.homogeneous: {field} must be a non-empty name, got {name!r}")
+        if not _is_number(exposure):
+            raise ValueError(f"LoanBook.homogeneous: exposure must be a number >= 0, got {_plain(exposure)!r}")
         codes = np.zeros(n, dtype=np.int32)
         return cls(_codes=(codes, (segment,), codes, (state,), np.full(n, exposure, dtype=np.float64)))
 
@@ -150,9 +154,15 @@ class LoanBook:
         n = _count("n", n)
         seg_n, seg_w = _shares("segments", segments)
         st_n, st_w = _shares("states", states if states is not None else {"current": 1.0})
+        rng_ok = isinstance(exposure_range, (Sequence, np.ndarray)) and not isinstance(exposure_range, str) and \
+            len(exposure_range) == 2 and all(_is_number(x) and np.isfinite(x) for x in exposure_range)
+        if not rng_ok or not (0 <= exposure_range[0] <= exposure_range[1]):
+            raise ValueError(f"LoanBook.synthetic: exposure_range must be finite numbers 0 <= low <= high, got "
+                             f"{exposure_range!r}")
         lo, hi = exposure_range
-        if not (0 <= lo <= hi):
-            raise ValueError(f"LoanBook.synthetic: exposure_range must be 0 <= low <= high, got {exposure_range!r}")
+        for field, v in (("exposure_median", exposure_median), ("exposure_sigma", exposure_sigma)):
+            if not _is_number(v) or not np.isfinite(v):
+                raise ValueError(f"LoanBook.synthetic: {field} must be a finite number, got {_plain(v)!r}")
         if not exposure_median > 0 or not exposure_sigma >= 0:
             raise ValueError(
                 f"LoanBook.synthetic: need exposure_median > 0 and exposure_sigma >= 0, got "
@@ -194,7 +204,7 @@ class LoanBook:
         if has_terms:
             extra = {c: np.asarray(df[c]) for c in cls.TERM_COLUMNS[3:] if c in cols}
             terms = LoanTerms(*(np.asarray(df[c]) for c in cls.TERM_COLUMNS[:3]), **extra)
-        exp = np.asarray(df[exposure], dtype=np.float64) if exposure in cols else None
+        exp = _amounts(np.asarray(df[exposure])) if exposure in cols else None
         return cls(df[segment], df[state], exp, terms=terms)
 
     @classmethod
@@ -264,6 +274,30 @@ def _missing(v) -> bool:
         return True
 
 
+def _plain(v):
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+
+
+def _amounts(values) -> np.ndarray:
+    """Exposures as float64; a ValueError names the first that is not a number."""
+    try:
+        raw = np.asarray(values, dtype=object) if isinstance(values, (list, tuple)) else np.asarray(values)
+    except (TypeError, ValueError):  # ragged nested lists
+        raise ValueError(f"LoanBook.exposure: is not numeric, got {values!r}") from None
+    if raw.dtype.kind not in "iuf":
+        flat = raw.reshape(-1)
+        for i, v in enumerate(flat):
+            if raw.dtype.kind != "O" or not _is_number(v):
+                v = _plain(v)
+                where = f"loan {i} has exposure {v!r}" if raw.ndim else f"got {v!r}"
+                raise ValueError(f"LoanBook.exposure: {where}; exposures are numbers (yuan)")
+    return raw.astype(np.float64)
+
+
 def _count(field: str, n) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"LoanBook.{field}: need a whole number >= 1, got {n!r}")
@@ -273,10 +307,20 @@ def _count(field: str, n) -> int:
 def _shares(field: str, spec) -> tuple[tuple[str, ...], np.ndarray]:
     if isinstance(spec, Mapping):
         names = tuple(spec)
+        for k in names:
+            if not _is_number(spec[k]):
+                raise ValueError(f"LoanBook.synthetic: {field} share of {k!r} must be a number >= 0, got "
+                                 f"{_plain(spec[k])!r}")
         w = np.asarray([spec[k] for k in names], dtype=np.float64)
-    else:
+    elif isinstance(spec, (str, Sequence, np.ndarray)) and not isinstance(spec, bytes):
         names = (spec,) if isinstance(spec, str) else tuple(spec)
         w = np.ones(len(names))
+    else:
+        raise ValueError(f"LoanBook.synthetic: {field} must be a list of names or a mapping of name to share, "
+                         f"got {spec!r}")
+    for k in names:
+        if not isinstance(k, str) or not k:
+            raise ValueError(f"LoanBook.synthetic: {field} names must be non-empty strings, got {k!r}")
     if not names:
         raise ValueError(f"LoanBook.synthetic: {field} is empty")
     if len(set(names)) != len(names):

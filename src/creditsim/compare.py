@@ -62,8 +62,10 @@ def compare(ds: xr.Dataset, baseline: str | None = None, *, confidence: float = 
         baseline = names[0]
     if baseline not in names:
         raise ValueError(f"compare: baseline {baseline!r} is not a strategy of the result; they are {names!r}")
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
-        raise ValueError(f"compare: confidence must be in (0, 1), got {confidence!r}")
+    if (isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, (int, float, np.integer, np.floating))
+            or not 0 < confidence < 1):
+        shown = confidence.item() if isinstance(confidence, np.generic) else confidence
+        raise ValueError(f"compare: confidence must be in (0, 1), got {shown!r}")
     s = ds.sizes["scenario"]
     if s < 2:
         raise ValueError(f"compare: need at least 2 scenarios, got {s}")

@@ -28,6 +28,19 @@ def _is_real(v) -> bool:
     return isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
+def _real_array(owner: str, values) -> np.ndarray:
+    """``values`` as a float64 array; a ValueError naming ``owner`` if they are not all
+    numbers (strings, bools or None are not)."""
+    try:
+        raw = np.asarray(values, dtype=object) if isinstance(values, (list, tuple)) else np.asarray(values)
+        ok = raw.dtype.kind in "iuf" or (raw.dtype.kind == "O" and all(_is_real(x) for x in raw.reshape(-1)))
+        if ok:
+            return raw.astype(np.float64)
+    except (TypeError, ValueError):
+        pass
+    raise ValueError(f"{owner}: is not numeric: {values!r}")
+
+
 def _readonly(a: np.ndarray) -> np.ndarray:
     a = np.array(a, dtype=np.float64, copy=True)
     a.setflags(write=False)
@@ -196,13 +209,11 @@ class MacroFactor:
             raise ValueError(f"MacroFactor.phi: need |phi| < 1, got {_plain(phi)!r}")
         object.__setattr__(self, "phi", float(phi))
         if self.path is not None:
-            try:
-                p = np.asarray(self.path, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise ValueError(f"MacroFactor.path: is not numeric: {self.path!r}") from None
+            p = _real_array("MacroFactor.path", self.path)
             if p.ndim != 1 or p.size < 1:
                 raise ValueError(
-                    f"MacroFactor.path: must be a 1-D array of Z values per month, got shape {p.shape}"
+                    f"MacroFactor.path: must be a 1-D array of Z values per month, got shape {p.shape} "
+                    f"({self.path!r})"
                 )
             bad = np.flatnonzero(~np.isfinite(p))
             if bad.size:
@@ -307,13 +318,15 @@ class FraudTransfer:
         if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or not 1 <= m <= 3:
             raise ValueError(f"FraudTransfer.review_months: must be 1, 2 or 3 (at most 90 days), got {m!r}")
         object.__setattr__(self, "review_months", int(m))
+        for name in ("review_state", "rejected_state"):
+            v = getattr(self, name)
+            if not isinstance(v, str) or not v:
+                raise ValueError(f"FraudTransfer.{name}: must be a state name (a non-empty string), got {v!r}")
         if self.wave is not None:
-            try:
-                w = np.asarray(self.wave, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise ValueError(f"FraudTransfer.wave: is not numeric: {self.wave!r}") from None
-            if w.ndim != 1:
-                raise ValueError(f"FraudTransfer.wave: must be 1-D (one multiplier a month), got shape {w.shape}")
+            w = _real_array("FraudTransfer.wave", self.wave)
+            if w.ndim != 1 or w.size < 1:
+                raise ValueError(f"FraudTransfer.wave: must be 1-D (one multiplier a month, at least one), got "
+                                 f"shape {w.shape} ({self.wave!r})")
             bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
             if bad.size:
                 raise ValueError(f"FraudTransfer.wave: month {bad[0] + 1} has multiplier {float(w[bad[0]])!r}; "
@@ -483,13 +496,14 @@ class CreditModel:
         dpd = self.charge_off_dpd
         if dpd is not None:
             if isinstance(dpd, bool) or not isinstance(dpd, (int, np.integer)) or dpd < 1:
-                raise ValueError(f"CreditModel.charge_off_dpd: need a whole number of days >= 1 or None, got {dpd!r}")
+                raise ValueError(f"CreditModel.charge_off_dpd: need a whole number of days >= 1 or None, got "
+                                 f"{_plain(dpd)!r}")
             object.__setattr__(self, "charge_off_dpd", int(dpd))
         for name, lo, hi in (("penalty_multiple", 0.0, 10.0), ("cost_of_funds", -0.5, 1.0)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or \
                     not math.isfinite(v) or not lo <= v <= hi:
-                raise ValueError(f"CreditModel.{name}: need a number in [{lo:g}, {hi:g}], got {v!r}")
+                raise ValueError(f"CreditModel.{name}: need a number in [{lo:g}, {hi:g}], got {_plain(v)!r}")
             object.__setattr__(self, name, float(v))
 
     @property

@@ -16,13 +16,27 @@ _BOUNDS = ("estimate", "lower", "upper")
 MIN_TAIL_SCENARIOS = 10
 
 
-def _check_levels(levels) -> np.ndarray:
+def _numbers(caller: str, field: str, values) -> np.ndarray:
+    """``values`` (one or a list) as a 1-D float64 array; a ValueError names the first entry
+    that is not a number (a string, a bool, None)."""
     try:
-        lv = np.atleast_1d(np.asarray(levels, dtype=np.float64))
+        raw = np.atleast_1d(np.asarray(values, dtype=object) if isinstance(values, (list, tuple))
+                            else np.asarray(values))
     except (TypeError, ValueError):
-        raise ValueError(f"risk_summary: levels must be numbers in (0, 1), got {levels!r}") from None
-    if lv.ndim != 1 or lv.size == 0:
-        raise ValueError(f"risk_summary: levels must be a non-empty list of numbers in (0, 1), got {levels!r}")
+        raise ValueError(f"{caller}: {field} must be numbers, got {values!r}") from None
+    if raw.ndim != 1 or raw.size == 0:
+        raise ValueError(f"{caller}: {field} must be one number or a non-empty list of numbers, got {values!r}")
+    if raw.dtype.kind not in "iuf":
+        for i, v in enumerate(raw):
+            if raw.dtype.kind != "O" or isinstance(v, (bool, np.bool_)) or \
+                    not isinstance(v, (int, float, np.integer, np.floating)):
+                v = v.item() if isinstance(v, np.generic) else v
+                raise ValueError(f"{caller}: {field} must be numbers, {field}[{i}] is {v!r}")
+    return raw.astype(np.float64)
+
+
+def _check_levels(levels) -> np.ndarray:
+    lv = _numbers("risk_summary", "levels", levels)
     bad = np.flatnonzero(~((lv > 0) & (lv < 1)))
     if bad.size:
         i = int(bad[0])
@@ -107,9 +121,10 @@ def risk_summary(
         Level of the Monte Carlo intervals; default 0.95.
     """
     variable, x = loss_per_scenario(ds, variable, caller="risk_summary")
-    if (isinstance(confidence, bool) or not isinstance(confidence, (int, float, np.floating))
+    if (isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, (int, float, np.integer, np.floating))
             or not 0 < confidence < 1):
-        raise ValueError(f"risk_summary: confidence must be in (0, 1), got {confidence!r}")
+        shown = confidence.item() if isinstance(confidence, np.generic) else confidence
+        raise ValueError(f"risk_summary: confidence must be in (0, 1), got {shown!r}")
     lv = _check_levels(levels)
     v = np.asarray(x.values, dtype=np.float64)
     s = v.size
@@ -200,9 +215,14 @@ def delinquency_ratios(ds: xr.Dataset, days: Sequence[int] = (30, 90), *, steady
 
     if "balance" not in ds:
         raise ValueError("delinquency_ratios: the result has no 'balance' (simulate a book with loan terms)")
-    lv = np.atleast_1d(np.asarray(days, dtype=np.int64))
-    if lv.ndim != 1 or lv.size == 0 or np.any(lv < 0):
-        raise ValueError(f"delinquency_ratios: days must be whole numbers >= 0, got {days!r}")
+    d = _numbers("delinquency_ratios", "days", days)
+    bad = np.flatnonzero(~np.isfinite(d) | (d < 0) | (d != np.round(d)))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"delinquency_ratios: days[{i}] is {float(d[i])!r}; days must be whole numbers >= 0")
+    lv = d.astype(np.int64)
+    if not isinstance(steady_state, (bool, np.bool_)):
+        raise ValueError(f"delinquency_ratios: steady_state must be True or False, got {steady_state!r}")
     states = model_from_result(ds).states
     live = [n for n in states.names if n not in states.absorbing]
     bal = ds["balance"].sum("segment")

@@ -32,9 +32,42 @@ class RepaymentMethod(IntEnum):
     INTEREST_FIRST = 2  # 先息后本
 
 
+def _checked(owner: str, *, one: bool = False, **args) -> list[np.ndarray]:
+    """The arguments named (``principal``, ``annual_rate``, ``term``, ``method``,
+    ``month``) as arrays, float64 and method codes, after checking them: a ValueError names
+    ``owner``, the argument and its first bad value.  ``one``: single values only."""
+    from .terms import MAX_ANNUAL_RATE, _first_bad, _methods, _numbers
+
+    rules = {
+        "principal": (lambda x: ~np.isfinite(x) | (x <= 0), "must be a finite amount > 0"),
+        "annual_rate": (lambda x: ~np.isfinite(x) | (x < 0) | (x > MAX_ANNUAL_RATE),
+                        f"must be a fraction a year (0.12 = 12%) in [0, {MAX_ANNUAL_RATE:g}]"),
+        "term": (lambda x: ~np.isfinite(x) | (x < 1) | (x != np.round(x)), "must be a whole number >= 1"),
+        "month": (lambda x: ~np.isfinite(x) | (x < 0) | (x != np.round(x)), "must be a whole number >= 0"),
+    }
+    out = []
+    for name, v in args.items():
+        if name == "method":
+            a = _methods(v, None, owner)
+        else:
+            a = _numbers(name, v, owner=owner)
+            bad, rule = rules[name]
+            _first_bad(name, np.asarray(v), bad(a), rule, owner, "entry" if name == "month" else "loan")
+        if one and a.ndim:
+            raise ValueError(f"{owner}: {name} must be a single value (one loan), got shape {a.shape}")
+        out.append(a)
+    try:
+        np.broadcast_shapes(*(a.shape for a in out))
+    except ValueError:
+        shapes = ", ".join(f"{name} {a.shape}" for name, a in zip(args, out, strict=True))
+        raise ValueError(f"{owner}: the arguments' shapes do not broadcast together: {shapes}") from None
+    return out
+
+
 def monthly_rate(annual_rate):
     """Monthly rate r = annual rate / 12."""
-    return np.asarray(annual_rate, dtype=np.float64) / 12.0
+    (r,) = _checked("schedule.monthly_rate", annual_rate=annual_rate)
+    return r / 12.0
 
 
 def _growth(r, m):
@@ -51,16 +84,23 @@ def _growth(r, m):
 
 def instalment(principal, annual_rate, term, method):
     """The first month's payment of each loan (for equal instalments, every month's)."""
-    return payment(principal, annual_rate, term, method, 1)[0]
+    args = _checked("schedule.instalment", principal=principal, annual_rate=annual_rate, term=term,
+                    method=method)
+    return _payment(*args, 1.0)[0]
 
 
 def balance(principal, annual_rate, term, method, month):
     """Outstanding principal after ``month`` payments (0 ≤ month ≤ term; 0 at and after
     the term)."""
+    return _balance(*_checked("schedule.balance", principal=principal, annual_rate=annual_rate, term=term,
+                              method=method, month=month))
+
+
+def _balance(principal, annual_rate, term, method, month):
     p = np.asarray(principal, dtype=np.float64)
     n = np.asarray(term, dtype=np.float64)
     m = np.clip(np.asarray(month, dtype=np.float64), 0, n)
-    r = monthly_rate(annual_rate)
+    r = np.asarray(annual_rate, dtype=np.float64) / 12.0
     method = np.asarray(method)
     g_m, a_m = _growth(r, m)
     g_n, a_n = _growth(r, n)
@@ -76,12 +116,17 @@ def balance(principal, annual_rate, term, method, month):
 def payment(principal, annual_rate, term, method, month):
     """The scheduled payment in month ``month`` (1..term; 0 outside), split into
     ``(total, interest, principal)``."""
+    return _payment(*_checked("schedule.payment", principal=principal, annual_rate=annual_rate, term=term,
+                              method=method, month=month))
+
+
+def _payment(principal, annual_rate, term, method, month):
     p = np.asarray(principal, dtype=np.float64)
     n = np.asarray(term, dtype=np.float64)
     month = np.asarray(month, dtype=np.float64)
-    r = monthly_rate(annual_rate)
-    before = balance(p, annual_rate, n, method, month - 1)
-    after = balance(p, annual_rate, n, method, month)
+    r = np.asarray(annual_rate, dtype=np.float64) / 12.0
+    before = _balance(p, annual_rate, n, method, month - 1)
+    after = _balance(p, annual_rate, n, method, month)
     due = (month >= 1) & (month <= n)
     interest = np.where(due, r * before, 0.0)
     princ = np.where(due, before - after, 0.0)
@@ -91,12 +136,14 @@ def payment(principal, annual_rate, term, method, month):
 def schedule(principal: float, annual_rate: float, term: int, method) -> np.ndarray:
     """The whole schedule of one loan as a structured array with one row per month 1..term:
     ``month, payment, interest, principal, balance`` (balance after the payment)."""
-    months = np.arange(1, int(term) + 1)
-    total, interest, princ = payment(principal, annual_rate, term, method, months)
+    p, r, n, meth = _checked("schedule.schedule", one=True, principal=principal, annual_rate=annual_rate,
+                             term=term, method=method)
+    months = np.arange(1, int(n) + 1)
+    total, interest, princ = _payment(p, r, n, meth, months)
     out = np.zeros(months.size, dtype=[("month", "i4"), ("payment", "f8"), ("interest", "f8"),
                                        ("principal", "f8"), ("balance", "f8")])
     out["month"], out["payment"], out["interest"], out["principal"] = months, total, interest, princ
-    out["balance"] = balance(principal, annual_rate, term, method, months)
+    out["balance"] = _balance(p, r, n, meth, months)
     return out
 
 

@@ -305,11 +305,20 @@ def _strategy_batch(value, n: int) -> int:
 
 
 def _strategies(strategies) -> list[Strategy]:
+    from collections.abc import Iterable, Mapping
+
     if strategies is None:
         return []
-    if isinstance(strategies, (str, Strategy, dict)):
+    if isinstance(strategies, (str, Strategy, Mapping)):
         strategies = [strategies]
-    out = [_as_strategy(s) for s in strategies]
+    if not isinstance(strategies, Iterable):
+        raise ValueError(f"simulate: strategies must be a Strategy, a preset name, a dict or a list of them, "
+                         f"got {strategies!r}")
+    out = []
+    for i, s in enumerate(strategies):
+        if not isinstance(s, (str, Strategy, Mapping)):
+            raise ValueError(f"simulate: strategies[{i}] must be a Strategy, a preset name or a dict, got {s!r}")
+        out.append(_as_strategy(s))
     if not out:
         raise ValueError("simulate: strategies is empty; give None for no strategy")
     names = [s.name for s in out]

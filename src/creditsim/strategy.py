@@ -91,7 +91,8 @@ class Effect:
         if isinstance(v, Mapping):
             unknown = set(v) - {"cure", "back", "forward"}
             if unknown:
-                raise ValueError(f"{owner}: unknown effect fields {sorted(unknown)!r}; use cure, back, forward")
+                raise ValueError(f"{owner}: unknown effect fields {sorted(unknown, key=repr)!r}; use cure, back, "
+                                 f"forward")
             try:
                 return cls(**v)
             except ValueError as e:
@@ -298,11 +299,20 @@ _KINDS = {c.kind: c for c in (Contact, BureauReport, Restructure, Settlement, Ag
 PLACEMENTS = ("agency", "legal")
 
 
+def _known(owner: str, d: Mapping, cls) -> None:
+    """A ValueError naming the keys of ``d`` that are not fields of ``cls``."""
+    names = {f.name for f in fields(cls)}
+    unknown = sorted((k for k in d if k not in names), key=repr)
+    if unknown:
+        raise ValueError(f"{owner}: unknown fields {unknown!r}; fields are {sorted(names)!r}")
+
+
 def action_from_dict(d: Mapping) -> Action:
     d = dict(d)
     kind = d.pop("kind", None)
     if kind not in _KINDS:
         raise ValueError(f"action: unknown kind {kind!r}; kinds are {list(_KINDS)!r}")
+    _known(f"action {d.get('name')!r} ({kind})", d, _KINDS[kind])
     if "effect" in d and isinstance(d["effect"], Mapping):
         d["effect"] = {k: Effect.of(f"action {d.get('name')!r}: effect[{k!r}]", v) for k, v in d["effect"].items()}
     return _KINDS[kind](**d)
@@ -366,16 +376,20 @@ class Rule:
                 raise ValueError(f"{owner}: max_balance {self.max_balance} is below min_balance {self.min_balance}")
         for f in ("hardship", "fraud_claim"):
             v = getattr(self, f)
-            if v is not None and not isinstance(v, bool):
+            if v is not None and not isinstance(v, (bool, np.bool_)):
                 raise ValueError(f"{owner}: {f} must be True, False or None, got {v!r}")
+            if v is not None:
+                object.__setattr__(self, f, bool(v))
         object.__setattr__(self, "min_months_since_action",
                            _whole(owner, "min_months_since_action", self.min_months_since_action, 0, 10_000))
         for f in ("segments", "states"):
             v = getattr(self, f)
             if v is not None:
-                if isinstance(v, str) or not all(isinstance(x, str) for x in v):
-                    raise ValueError(f"{owner}: {f} must be a list of names, got {v!r}")
-                object.__setattr__(self, f, tuple(v))
+                names = tuple(v) if hasattr(v, "__iter__") and not isinstance(v, str) else ()
+                if not names or not all(isinstance(x, str) and x for x in names):
+                    raise ValueError(f"{owner}: {f} must be a non-empty list of names (or None for any), "
+                                     f"got {v!r}")
+                object.__setattr__(self, f, names)
 
     def to_dict(self) -> dict:
         return {f.name: (list(getattr(self, f.name)) if isinstance(getattr(self, f.name), tuple)
@@ -413,6 +427,10 @@ class Strategy:
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"Strategy.name: must be a non-empty string, got {self.name!r}")
         owner = f"Strategy {self.name!r}"
+        for f, kind in (("actions", "Action"), ("rules", "Rule")):
+            v = getattr(self, f)
+            if isinstance(v, (str, Mapping, Action, Rule)) or not hasattr(v, "__iter__"):
+                raise ValueError(f"{owner}: {f} must be a list of {kind} objects (possibly empty), got {v!r}")
         acts = tuple(self.actions)
         rules = tuple(self.rules)
         for a in acts:
@@ -467,9 +485,13 @@ class Strategy:
     @classmethod
     def from_dict(cls, d: Mapping) -> Strategy:
         d = dict(d)
+        _known(f"Strategy {d.get('name')!r}", d, cls)
         acts = tuple(action_from_dict(a) for a in d.pop("actions", ()))
-        rules = tuple(Rule(**r) for r in d.pop("rules", ()))
-        return cls(actions=acts, rules=rules, **d)
+        rules = []
+        for i, r in enumerate(d.pop("rules", ())):
+            _known(f"Strategy {d.get('name')!r}: rule {i}", r, Rule)
+            rules.append(Rule(**r))
+        return cls(actions=acts, rules=tuple(rules), **d)
 
 
 # ----------------------------------------------------------------------------- presets

@@ -37,14 +37,20 @@ def _set(strat: Strategy, key: str, value) -> Strategy:
     if fld in _RULE_FIELDS:
         if not any(r.action == name for r in strat.rules):
             raise ValueError(f"sweep: parameter {key!r}: no rule of the strategy uses action {name!r}")
-        rules = tuple(dataclasses.replace(r, **{fld: value}) if r.action == name else r for r in strat.rules)
-        return strat.replace(rules=rules)
+        try:
+            rules = tuple(dataclasses.replace(r, **{fld: value}) if r.action == name else r for r in strat.rules)
+            return strat.replace(rules=rules)
+        except ValueError as e:
+            raise ValueError(f"sweep: grid[{key!r}] has {value!r}: {e}") from None
     act = strat.action(name)
     if fld not in {f.name for f in dataclasses.fields(act)} or fld == "name":
         raise ValueError(f"sweep: parameter {key!r}: {fld!r} is neither a rule field {sorted(_RULE_FIELDS)!r} "
                          f"nor a field of action {name!r}")
-    acts = tuple(dataclasses.replace(a, **{fld: value}) if a.name == name else a for a in strat.actions)
-    return strat.replace(actions=acts)
+    try:
+        acts = tuple(dataclasses.replace(a, **{fld: value}) if a.name == name else a for a in strat.actions)
+        return strat.replace(actions=acts)
+    except ValueError as e:
+        raise ValueError(f"sweep: grid[{key!r}] has {value!r}: {e}") from None
 
 
 def sweep(model, book, strategy, grid: Mapping[str, Sequence], *, horizon: int, scenarios: int, seed: int,
@@ -101,9 +107,14 @@ def sweep(model, book, strategy, grid: Mapping[str, Sequence], *, horizon: int, 
         if len(set(map(repr, v))) != len(v):
             raise ValueError(f"sweep: grid[{key!r}] repeats a value: {v!r}")
         values.append(v)
-    if complaint_budget is not None and (isinstance(complaint_budget, bool) or
-                                         not isinstance(complaint_budget, (int, float)) or complaint_budget < 0):
-        raise ValueError(f"sweep: complaint_budget must be a number >= 0, got {complaint_budget!r}")
+    if complaint_budget is not None and (isinstance(complaint_budget, (bool, np.bool_)) or
+                                         not isinstance(complaint_budget, (int, float, np.integer, np.floating))
+                                         or not 0 <= complaint_budget < np.inf):
+        raise ValueError(f"sweep: complaint_budget must be a finite number >= 0 or None, got "
+                         f"{_plain(complaint_budget)!r}")
+    if (isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, (int, float, np.integer, np.floating))
+            or not 0 < confidence < 1):
+        raise ValueError(f"sweep: confidence must be in (0, 1), got {_plain(confidence)!r}")
     combos = list(itertools.product(*values))
     strats = []
     for combo in combos:

@@ -27,10 +27,7 @@ MAX_ANNUAL_RATE = 1.0
 
 
 def _column(field: str, values, n: int | None, dtype) -> np.ndarray:
-    try:
-        a = np.asarray(values, dtype=dtype)
-    except (TypeError, ValueError):
-        raise ValueError(f"LoanTerms.{field}: is not numeric") from None
+    a = _numbers(field, values, dtype)
     if a.ndim == 0 and n is not None:
         a = np.full(n, a, dtype=dtype)
     if a.ndim != 1:
@@ -40,42 +37,86 @@ def _column(field: str, values, n: int | None, dtype) -> np.ndarray:
     return a
 
 
-def _first_bad(field: str, values: np.ndarray, bad: np.ndarray, rule: str) -> None:
+def _numbers(field: str, values, dtype=np.float64, owner: str | None = None) -> np.ndarray:
+    """``values`` as an array of ``dtype``, any shape; a ValueError names the first entry
+    that is not a number (a string, a bool, None).  ``owner``: as :func:`_first_bad`."""
+    try:  # a list as objects, so that a bool or a string among numbers is not converted
+        raw = np.asarray(values, dtype=object) if isinstance(values, (list, tuple)) else np.asarray(values)
+    except (TypeError, ValueError):  # ragged nested lists
+        where = f"LoanTerms.{field}:" if owner is None else f"{owner}: {field}"
+        raise ValueError(f"{where} is not numeric, got {values!r}") from None
+    kind = raw.dtype.kind
+    if kind not in "iuf":
+        if kind == "O":
+            bad = np.array([isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating))
+                            for x in raw.reshape(-1)], dtype=bool).reshape(raw.shape)
+        else:  # bools, strings, complex numbers, dates
+            bad = np.ones(raw.shape, dtype=bool)
+        _first_bad(field, raw, bad, "must be a number" if owner else f"{field} must be a number", owner)
+    return raw.astype(dtype)
+
+
+def _first_bad(field: str, values: np.ndarray, bad: np.ndarray, rule: str, owner: str | None = None,
+               item: str = "loan") -> None:
+    """A ValueError for the first entry of ``values`` where ``bad`` holds, if any.
+
+    Without ``owner``, LoanTerms' message (``LoanTerms.<field>: loan <i> has <field> <v>;
+    <rule>``); with it, ``<owner>: <field> <rule>, got <v> (<item> <i>)``, the position left
+    out for a single value."""
     idx = np.flatnonzero(bad)
     if idx.size:
         i = int(idx[0])
-        v = values[i].item() if hasattr(values[i], "item") else values[i]
-        raise ValueError(f"LoanTerms.{field}: loan {i} has {field} {v!r}; {rule}")
+        v = np.reshape(values, -1)[i]
+        v = v.item() if isinstance(v, np.generic) else v
+        if owner is None:
+            raise ValueError(f"LoanTerms.{field}: loan {i} has {field} {v!r}; {rule}")
+        at = f" ({item} {i})" if np.ndim(values) else ""
+        raise ValueError(f"{owner}: {field} {rule}, got {v!r}{at}")
 
 
-def _methods(values, n: int) -> np.ndarray:
-    if isinstance(values, (str, RepaymentMethod, int, np.integer)):
+def _methods(values, n: int | None, owner: str | None = None) -> np.ndarray:
+    """Repayment method codes (int8): one per loan, ``n`` of them (a single value is every
+    loan's); with ``owner`` (see :func:`_first_bad`), of the shape of ``values``."""
+    listed = isinstance(values, (list, tuple))
+    if owner is None and (isinstance(values, (str, RepaymentMethod)) or np.ndim(values) == 0):
         values = [values] * n
-    num = np.asarray(values)
-    if num.dtype.kind in "iu" and num.ndim == 1 and num.shape[0] == n:  # codes: the fast path
-        bad = np.flatnonzero((num < 0) | (num > max(RepaymentMethod)))
-        if bad.size:
-            i = int(bad[0])
+    try:
+        num = np.asarray(values)
+    except (TypeError, ValueError):  # ragged nested lists
+        where = "LoanTerms.method:" if owner is None else f"{owner}: method"
+        raise ValueError(f"{where} is not a list of repayment methods, got {values!r}") from None
+    if owner is None and (num.ndim != 1 or num.shape[0] != n):
+        raise ValueError(f"LoanTerms.method: need one method per loan ({n}), got shape {num.shape}")
+    if num.dtype.kind in "iu" and not (listed and any(isinstance(x, (bool, np.bool_)) for x in values)):
+        # codes: the fast path
+        bad = (num < 0) | (num > max(RepaymentMethod))
+        if owner is not None:
+            _first_bad("method", num, bad, "must be a repayment method code 0, 1 or 2 (or its name)", owner)
+        elif bad.any():
+            i = int(np.flatnonzero(bad)[0])
             raise ValueError(f"LoanTerms.method: loan {i} has unknown repayment method code "
                              f"{int(num[i])}; codes are 0, 1, 2")
         return num.astype(np.int8)
-    a = np.asarray(values, dtype=object)
-    if a.ndim != 1 or a.shape[0] != n:
-        raise ValueError(f"LoanTerms.method: need one method per loan ({n}), got shape {a.shape}")
-    uniq, inverse = np.unique(a.astype(str), return_inverse=True)
+    a = np.asarray(values, dtype=object).reshape(num.shape)
+    uniq, inverse = np.unique(a.astype(str).reshape(-1), return_inverse=True)
+    inverse = inverse.reshape(-1)
     codes = np.empty(uniq.size, dtype=np.int8)
     valid = {str(int(m)): m for m in RepaymentMethod} | {m.name.lower(): m for m in RepaymentMethod}
     valid |= {f"RepaymentMethod.{m.name}": m for m in RepaymentMethod} | METHOD_NAMES
-    for j, name in enumerate(uniq):
-        key = name if name in METHOD_NAMES else name.lower()
-        if key not in valid:
-            i = int(np.flatnonzero(inverse == j)[0])
-            raise ValueError(
-                f"LoanTerms.method: loan {i} has unknown repayment method {a[i]!r}; use one of "
-                f"{sorted(set(METHOD_NAMES))!r} or 0, 1, 2"
-            )
+    keys = [name if name in METHOD_NAMES else name.lower() for name in uniq]
+    unknown = np.array([key not in valid for key in keys], dtype=bool)[inverse]
+    if owner is not None:
+        _first_bad("method", a, unknown.reshape(a.shape),
+                   f"must be one of {sorted(set(METHOD_NAMES))!r} or 0, 1, 2", owner)
+    elif unknown.any():
+        i = int(np.flatnonzero(unknown)[0])
+        raise ValueError(
+            f"LoanTerms.method: loan {i} has unknown repayment method {a[i]!r}; use one of "
+            f"{sorted(set(METHOD_NAMES))!r} or 0, 1, 2"
+        )
+    for j, key in enumerate(keys):
         codes[j] = int(valid[key])
-    return codes[inverse]
+    return codes[inverse].reshape(a.shape)
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,7 +152,7 @@ class LoanTerms:
         p = _column("principal", principal, None, np.float64)
         n = p.shape[0]
         if n < 1:
-            raise ValueError("LoanTerms: no loans")
+            raise ValueError(f"LoanTerms.principal: no loans (one amount per loan), got {principal!r}")
         _first_bad("principal", p, ~np.isfinite(p) | (p <= 0), "principal must be a finite amount > 0")
         r = _column("annual_rate", annual_rate, n, np.float64)
         _first_bad("annual_rate", r, ~np.isfinite(r) | (r < 0) | (r > MAX_ANNUAL_RATE),
