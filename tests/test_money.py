@@ -33,7 +33,7 @@ def _reference(path, states, principal_fen, rate, term, method, mob, penalty_mul
     r = rate / 12.0
     b = float(principal_fen)
     dp = di = 0.0
-    round = round_half_away  # noqa: A001: the package's one convention, halves up
+    round = round_half_away  # noqa: A001 (the package's one convention, halves up)
     rem = term - mob
     first = [p[0] for p in states.past_due]
     ages = [p[1] > p[0] for p in states.past_due]

@@ -47,7 +47,7 @@ FRAUD = 3e-5
 #: Monthly AR(1) coefficient of the macro factor (assumption: half-life of about 6.6 months).
 PHI = 0.9
 #: Asset correlation of every band's monthly rows (assumption, calibrated: with PHI = 0.9 it
-#: makes band C's 12-month 99% loss quantile about 4.3 times its expected loss, near the
+#: makes band C's 12-month 99% loss quantile about 3.9 times its expected loss, near the
 #: 4.6 times of the one-year Vasicek distribution at band C's 12-month charge-off
 #: probability and its Basel II "other retail" correlation; see docs/defaults.md).
 RHO = 0.03
