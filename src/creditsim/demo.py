@@ -76,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
 
     months = [m for m in range(7) if m <= args.months]  # a run-off book: the first months
     print("\nDelinquency ratios (% of live balance past due), mean over scenarios [5%-95%], first months "
-          "(the book takes no new loans, so the ratios drift up as good loans repay):")
+          "(the book takes no new loans, so the ratios drift up as good loans repay; its loans that start "
+          "91-180 days past due all start at 91 days and reach the 180-day charge-off together in month 3, "
+          "hence the dip):")
     print("  " + " " * 16 + "".join(f" {'month ' + str(m):>19}" for m in months))
     for d in (30, 90):
         for name, r in results.items():
