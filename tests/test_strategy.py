@@ -295,10 +295,10 @@ def test_recoveries_after_charge_off_by_the_agency():
 
 
 def test_an_agency_is_paid_only_on_overdue_debt_and_recalls_a_cured_account():
-    """Ten loans placed at 31 days past due cure the next month and then pay their eleven
-    regular instalments: the agency is paid on the cure's payment alone and stops
-    contacting them; kept on (recall_on_cure=False) it still earns nothing on a current
-    loan."""
+    """Ten loans placed at 31 days past due cure the next month and then pay their regular
+    instalments: the agency is paid on the cure's payment alone and stops contacting them;
+    kept on (recall_on_cure=False) it still earns nothing on a current loan.  (Six months,
+    as the next test: the two share one compiled kernel.)"""
     model = cs.CreditModel(segments=[cs.Segment("s", sure_chain(dpd_31_60="current"))])
     terms = cs.LoanTerms([10_000.0] * 10, 0.12, 12, 0)
     b = cs.LoanBook(segment=["s"] * 10, state=["dpd_31_60"] * 10, terms=terms)
@@ -306,14 +306,14 @@ def test_an_agency_is_paid_only_on_overdue_debt_and_recalls_a_cured_account():
     def run(**agency):
         ag = cs.AgencyPlacement(name="agency", commission=0.3, contacts=2, **agency)
         st = cs.Strategy("ag", (ag,), (cs.Rule("agency", min_days=31),))
-        return cs.simulate(model, b, horizon=13, scenarios=1, seed=0, strategies=[st]).isel(strategy=0, scenario=0)
+        return cs.simulate(model, b, horizon=6, scenarios=1, seed=0, strategies=[st]).isel(strategy=0, scenario=0)
 
     for ds in (run(), run(recall_on_cure=False)):
         first = float(ds.principal_repaid.sel(month=1) + ds.interest_received.sel(month=1))
-        assert first > 0 and float(ds.principal_repaid.sum()) == pytest.approx(100_000.0)
-        np.testing.assert_allclose(ds.agency_collections.values, [0.0, first] + [0.0] * 12)
+        assert first > 0 and np.all(ds.principal_repaid.values[1:] > 0)  # an instalment every month
+        np.testing.assert_allclose(ds.agency_collections.values, [0.0, first] + [0.0] * 5)
         assert float(ds.agency_commission.sum()) == pytest.approx(0.3 * first, rel=1e-12)
-        np.testing.assert_array_equal(ds.contacts.values, [0, 20] + [0] * 12)
+        np.testing.assert_array_equal(ds.contacts.values, [0, 20] + [0] * 5)
 
 
 def test_placement_and_delinquency_curves_by_hand():
