@@ -320,8 +320,8 @@ def test_placement_and_delinquency_curves_by_hand():
     """One interest-free loan of 1,200 yuan, 100 a month, that falls a month behind and
     catches up by turns (current -> 1-30 -> current ...): placed at 1 day past due, the
     agency collects 200 yuan at every cure; the curves and the placements are those of the
-    schedule worked by hand, with the account recalled at each cure, kept, or recalled at
-    the end of a one-month term."""
+    schedule worked by hand, with the account recalled at each cure, kept, or given back at
+    the end of a term of two months (months 2-3, 4-5, 6) or three (months 2-4, then 6)."""
     model = cs.CreditModel(segments=[cs.Segment("s", sure_chain(current="dpd_1_30", dpd_1_30="current"))])
     b = cs.LoanBook(segment=["s"], state=["current"], terms=cs.LoanTerms([1200.0], 0.0, 12, 1))
 
@@ -332,7 +332,8 @@ def test_placement_and_delinquency_curves_by_hand():
 
     cured = [0, 0, 200, 0, 200, 0, 200]  # months 0..6: the cures pay two instalments
     for ds, placed in ((run(), [2, 4, 6]), (run(recall_on_cure=False), [2]),
-                       (run(recall_on_cure=False, placement_months=1), [2, 4, 6])):
+                       (run(recall_on_cure=False, placement_months=2), [2, 4, 6]),
+                       (run(recall_on_cure=False, placement_months=3), [2, 6])):
         np.testing.assert_allclose(ds.agency_collections.values, cured)
         np.testing.assert_array_equal(ds.placements.values, [int(m in placed) for m in range(7)])
         # owed when placed: 1,200 less what was paid before

@@ -678,11 +678,12 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
                                 tally(jnp.where(placed > 0, on_overdue, 0), t_abs - c["last"]),
                                 tally(jnp.where(late > 0, on_overdue, 0), t_abs - late)])
             # the agency gives back an account no longer past due (recall_on_cure), and any
-            # account at the end of its placement term
+            # account in the last month of its placement term (a term of m months: the month
+            # of the placement, with the timer at m, and m - 1 more)
             cured = strat.recall[placed] & ~cm.absorbing[new] & (c["dpd"] == 0)
             if fraud:
                 cured = cured & (new != review_state)
-            give_back = (kp == AGENCY) & (cured | (timer0 == 1))
+            give_back = (kp == AGENCY) & (cured | (c["timer"] == 1))
             c["place"] = jnp.where(give_back, 0, c["place"])
             c["timer"] = jnp.where(give_back, 0, c["timer"])
             c["defer"] = jnp.maximum(c["defer"] - 1, 0)

@@ -251,8 +251,9 @@ class AgencyPlacement(Action):
         again).  False: the agency keeps it (it is still paid only on months that begin
         past due).
     placement_months
-        The placement ends after this many months, open or charged off, and the account
-        returns to the lender (its rules may place it again); None (default): no term.
+        The agency holds the account for this many months, the month of the placement
+        included, open or charged off; then it returns to the lender (its rules may place
+        it again).  None (default): no term.
     """
 
     commission: float = 0.3
