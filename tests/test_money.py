@@ -333,6 +333,13 @@ def test_one_rounding_convention_halves_away_from_zero():
     assert list(round_half_away([0.5, 1.5, 2.5, -0.5, -2.5, 2.4999])) == [1, 2, 3, -1, -3, 2]
     assert to_fen(1234.565) == 123457 and to_fen(0.125) == 13 and to_fen(-0.125) == -13
     assert round_cents(2.675) == 2.68 and round_cents(0.005) == 0.01
+    assert np.isnan(round_cents(np.nan)) and round_cents(-np.inf) == -np.inf
+    # an action's cost takes the same way to the fen: 0.145 yuan is 15 fen
+    from creditsim._collect import compile_strategies
+    from creditsim._engine import base_matrices
+
+    sms = cs.Strategy("s", (cs.Contact(name="sms", cost=0.145),), (cs.Rule("sms"),))
+    assert compile_strategies(_model(sure_chain()), [sms], base_matrices(_model(sure_chain())), FEN).cost[0, 1] == 15
     m = sure_chain()  # every loan stays current and repays its schedule
     model = cs.CreditModel(segments=[cs.Segment("s", m)])
     terms = cs.LoanTerms([10.0, 1234.565], 0.75, 1, 2)  # interest first, one month: r = 1/16

@@ -122,3 +122,11 @@ def test_strategy_figures():
     ax = plot.recovery_curves(c).axes[0]
     lines = {ln.get_label(): ln.get_ydata() for ln in ax.get_lines()}
     np.testing.assert_allclose(lines["agency_at_90"], 100 * c.recovery_curve.sel(strategy="agency_at_90").values)
+    for by, name in (("placement", "placement_curve"), ("delinquency", "delinquency_curve")):
+        for fig in (plot.recovery_curves(c, by=by), plot.recovery_curves(cs.recovery_curves(ds, by=by))):
+            ax = fig.axes[0]
+            lines = {ln.get_label(): ln.get_ydata() for ln in ax.get_lines()}
+            np.testing.assert_allclose(lines["agency_at_90"], 100 * c[name].sel(strategy="agency_at_90").values)
+            assert "since" in ax.get_xlabel() and "%" in ax.get_ylabel()
+    with pytest.raises(ValueError, match="plot.recovery_curves: by must be one of"):
+        plot.recovery_curves(c, by="week")

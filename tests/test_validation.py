@@ -233,6 +233,9 @@ def run(**kw):
 each("simulate.strategies", lambda v: run(strategies=v), [42, 3.5, True, NAN])
 case("simulate.strategies element", lambda: run(strategies=[cs.Strategy("a"), 5]), "strategies[1]", "5")
 case("simulate.strategies None element", lambda: run(strategies=["in_house", None]), "strategies[1]", "None")
+case("schedule.to_fen nan", lambda: sch.to_fen([1.0, NAN]), "schedule.to_fen", "nan")
+case("schedule.to_fen inf", lambda: sch.to_fen(INF), "schedule.to_fen", "inf")
+case("schedule.to_fen too large", lambda: sch.to_fen(1e17), "schedule.to_fen", "1e+17")
 case("simulate.strategies dict", lambda: run(strategies=[{"name": "x", "bogus": 1}]), "Strategy 'x'", "'bogus'")
 case("Strategy.from_dict action field", lambda: cs.Strategy.from_dict(
     {"name": "x", "actions": [{"kind": "contact", "name": "sms", "price": 1}]}), "action 'sms' (contact)", "'price'")
@@ -346,3 +349,11 @@ def test_good_input_still_builds():
     assert cs.delinquency_ratios.__name__  # days are checked before the result is read
     assert cs.apply_stress(JIEBEI, {"income_hazard_multiplier": np.int64(2),
                                     "description": "x"}).income_shock.hazard == pytest.approx(0.008)
+
+
+def test_decimal_amounts_are_numbers():
+    """Money columns read from Parquet (decimal128) or typed by hand come as Decimal."""
+    from decimal import Decimal
+
+    assert cs.LoanBook(["s"], ["current"], [Decimal("100.50")]).exposure[0] == 100.5
+    assert cs.LoanTerms([Decimal("1000")], Decimal("0.1"), 12).principal[0] == 1000.0

@@ -13,7 +13,7 @@ import numpy as np
 
 from .macro import cumulative_quantiles
 from .model import CreditModel
-from .schedule import round_half_away
+from .schedule import to_units
 from .strategy import PLACEMENTS, Strategy
 
 KINDS = {"none": 0, "contact": 1, "bureau": 2, "restructure": 3, "settlement": 4, "agency": 5, "legal": 6}
@@ -138,7 +138,7 @@ def compile_strategy(model: CreditModel, strat: Strategy, base_mats: list[np.nda
     names = [a.name for a in strat.actions]
     for i, a in enumerate(strat.actions, start=1):
         kind[i] = KINDS[a.kind]
-        cost[i] = int(round_half_away(a.cost / quantum))
+        cost[i] = int(to_units(a.cost, quantum))
         contacts[i] = a.contacts
         complaint[i] = int(round(a.complaint * 1e6))
         if a.kind == "restructure":

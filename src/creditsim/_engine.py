@@ -360,8 +360,10 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     charge-offs by month, ``written (B, 2, 2)`` int64 principal and interest charged off by
     cause, and ``end (B, 2)`` int64 interest and penalty that fell due in these months and
     interest still owed at their end.
-    With a strategy ``flows`` has 7 more columns (:data:`STRATEGY_FLOWS`), and there are
-    ``recovered_by_age (B, n_age)`` int64 recoveries by months since charge-off,
+    With a strategy ``flows`` has 10 more columns (:data:`STRATEGY_FLOWS`), and there are
+    ``recovered_by_age (B, 3, n_age)`` int64 the recovery curves' amounts by age (:data:`CURVES`:
+    recoveries by months since charge-off, what placed accounts paid by months since
+    placement, what loans first past due paid by months since),
     ``max_contacts (B,)`` int32 the most contacts of a loan in a month, and
     ``contacts_barred (B,)`` int32 contacts with loans under fraud review or confirmed
     fraud victims (the engine makes none).  With strategies every output and the carry

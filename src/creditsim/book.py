@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .terms import LoanTerms
+from .terms import LoanTerms, is_number
 
 __all__ = ["LoanBook"]
 
@@ -118,7 +118,7 @@ class LoanBook:
         for field, name in (("segment", segment), ("state", state)):
             if not isinstance(name, str) or not name:
                 raise ValueError(f"LoanBook.homogeneous: {field} must be a non-empty name, got {name!r}")
-        if not _is_number(exposure):
+        if not is_number(exposure):
             raise ValueError(f"LoanBook.homogeneous: exposure must be a number >= 0, got {_plain(exposure)!r}")
         codes = np.zeros(n, dtype=np.int32)
         return cls(_codes=(codes, (segment,), codes, (state,), np.full(n, exposure, dtype=np.float64)))
@@ -155,13 +155,13 @@ class LoanBook:
         seg_n, seg_w = _shares("segments", segments)
         st_n, st_w = _shares("states", states if states is not None else {"current": 1.0})
         rng_ok = isinstance(exposure_range, (Sequence, np.ndarray)) and not isinstance(exposure_range, str) and \
-            len(exposure_range) == 2 and all(_is_number(x) and np.isfinite(x) for x in exposure_range)
+            len(exposure_range) == 2 and all(is_number(x) and np.isfinite(float(x)) for x in exposure_range)
         if not rng_ok or not (0 <= exposure_range[0] <= exposure_range[1]):
             raise ValueError(f"LoanBook.synthetic: exposure_range must be finite numbers 0 <= low <= high, got "
                              f"{exposure_range!r}")
         lo, hi = exposure_range
         for field, v in (("exposure_median", exposure_median), ("exposure_sigma", exposure_sigma)):
-            if not _is_number(v) or not np.isfinite(v):
+            if not is_number(v) or not np.isfinite(float(v)):
                 raise ValueError(f"LoanBook.synthetic: {field} must be a finite number, got {_plain(v)!r}")
         if not exposure_median > 0 or not exposure_sigma >= 0:
             raise ValueError(
@@ -278,10 +278,6 @@ def _plain(v):
     return v.item() if isinstance(v, np.generic) else v
 
 
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
-
-
 def _amounts(values) -> np.ndarray:
     """Exposures as float64; a ValueError names the first that is not a number."""
     try:
@@ -291,7 +287,7 @@ def _amounts(values) -> np.ndarray:
     if raw.dtype.kind not in "iuf":
         flat = raw.reshape(-1)
         for i, v in enumerate(flat):
-            if raw.dtype.kind != "O" or not _is_number(v):
+            if raw.dtype.kind != "O" or not is_number(v):
                 v = _plain(v)
                 where = f"loan {i} has exposure {v!r}" if raw.ndim else f"got {v!r}"
                 raise ValueError(f"LoanBook.exposure: {where}; exposures are numbers (yuan)")
@@ -308,7 +304,7 @@ def _shares(field: str, spec) -> tuple[tuple[str, ...], np.ndarray]:
     if isinstance(spec, Mapping):
         names = tuple(spec)
         for k in names:
-            if not _is_number(spec[k]):
+            if not is_number(spec[k]):
                 raise ValueError(f"LoanBook.synthetic: {field} share of {k!r} must be a number >= 0, got "
                                  f"{_plain(spec[k])!r}")
         w = np.asarray([spec[k] for k in names], dtype=np.float64)

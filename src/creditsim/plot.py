@@ -253,6 +253,8 @@ def recovery_curves(comparison: xr.Dataset, *, by: str = "charge_off", ax=None):
     (``"placement"``) or since first delinquency (``"delinquency"``)."""
     from .compare import CURVES
 
+    if isinstance(comparison, xr.DataArray):  # one curve: its age dimension says which
+        by = next((b for b, c in CURVES.items() if c[2] in comparison.dims), by)
     if by not in CURVES:
         raise ValueError(f"plot.recovery_curves: by must be one of {list(CURVES)!r}, got {by!r}")
     name = "recovery_curve" if by == "charge_off" else f"{by}_curve"

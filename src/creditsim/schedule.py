@@ -21,7 +21,7 @@ from enum import IntEnum
 import numpy as np
 
 __all__ = ["RepaymentMethod", "monthly_rate", "instalment", "balance", "payment", "schedule",
-           "round_cents", "round_half_away", "to_fen"]
+           "round_cents", "round_half_away", "to_fen", "to_units"]
 
 
 class RepaymentMethod(IntEnum):
@@ -154,7 +154,8 @@ def round_half_away(x):
     x = np.asarray(x, dtype=np.float64)
     a = np.abs(x)
     f = np.floor(a)
-    return np.sign(x) * (f + (a - f >= 0.5))
+    with np.errstate(invalid="ignore"):  # NaN and infinities stay as they are
+        return np.where(np.isfinite(x), np.sign(x) * (f + (a - f >= 0.5)), x)
 
 
 def to_fen(x):
@@ -164,9 +165,29 @@ def to_fen(x):
     float) is first taken to 1e-4 fen, so that it rounds as its decimal does (to 123457
     fen); amounts computed by arithmetic move by at most that much.
     """
-    return round_half_away(np.round(np.asarray(x, dtype=np.float64) * 100.0, 4)).astype(np.int64)
+    fen = _fen(x)
+    bad = ~np.isfinite(fen) | (np.abs(fen) >= 2.0**62)
+    if np.any(bad):
+        i = int(np.flatnonzero(bad.reshape(-1))[0])
+        raise ValueError(f"schedule.to_fen: amounts must be finite and below 4.6e16 yuan, got "
+                         f"{float(np.asarray(x, dtype=np.float64).reshape(-1)[i])!r}")
+    return fen.astype(np.int64)
+
+
+def _fen(x):
+    return round_half_away(np.round(np.asarray(x, dtype=np.float64) * 100.0, 4))
+
+
+def to_units(x, quantum: float):
+    """Amounts in yuan in whole money units of ``quantum`` yuan (int64), halves away from
+    zero: :func:`to_fen` for the fen, else ``x / quantum`` rounded (a power-of-two quantum
+    divides exactly)."""
+    if quantum == 0.01:
+        return to_fen(x)
+    return round_half_away(np.asarray(x, dtype=np.float64) / quantum).astype(np.int64)
 
 
 def round_cents(x):
-    """Round amounts to the fen (0.01 yuan), halves away from zero (:func:`to_fen`)."""
-    return to_fen(x) / 100.0
+    """Round amounts to the fen (0.01 yuan), halves away from zero as :func:`to_fen` does;
+    NaN and infinities stay as they are."""
+    return _fen(x) / 100.0

@@ -14,7 +14,7 @@ from . import _collect, _engine, _rng
 from ._version import __version__
 from .book import LoanBook
 from .model import CreditModel
-from .schedule import round_half_away, to_fen
+from .schedule import to_units
 from .strategy import Strategy
 from .strategy import strategy as _as_strategy
 
@@ -220,7 +220,7 @@ def simulate(
     if money:
         quantum = max(quantum, FEN)  # balances and payments in whole fen where they fit
     # amounts to money units, halves away from zero (the package's one convention)
-    units = (to_fen(book.exposure) if quantum == FEN else round_half_away(book.exposure / quantum)).astype(np.int32)
+    units = to_units(book.exposure, quantum).astype(np.int32)
     money_in = _loan_money(book, model, units) if money else None
 
     scen_idx = np.arange(scenarios, dtype=np.int64)

@@ -14,7 +14,8 @@ the action of the first rule it matches (or none).  Actions are data:
   loan to ``restructured`` with its arrears in a new schedule;
 - :class:`Settlement` offers to close the debt for a fraction of it;
 - :class:`AgencyPlacement` hands the loan to a collection agency (案件移交), which collects
-  for a commission, before and after charge-off;
+  overdue debt for a commission, before and after charge-off, and gives back an account
+  that cures (or at the end of a placement term);
 - :class:`LegalAction` files a claim: a fee, months to judgment, and then a recovery with a
   probability that depends on the borrower's type.
 
@@ -296,7 +297,8 @@ class LegalAction(Action):
 
 
 _KINDS = {c.kind: c for c in (Contact, BureauReport, Restructure, Settlement, AgencyPlacement, LegalAction)}
-#: actions that hand the loan over for good (it is then the channel's, not the lender's)
+#: actions that hand the loan over to a channel (the lender takes no action of its own on it
+#: while placed): legal action for good, an agency until it recalls the account
 PLACEMENTS = ("agency", "legal")
 
 

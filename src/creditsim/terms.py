@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +39,12 @@ def _column(field: str, values, n: int | None, dtype) -> np.ndarray:
     return a
 
 
+def is_number(v) -> bool:
+    """A real number (int, float, NumPy number, ``decimal.Decimal``, ``fractions.Fraction``:
+    what a CSV or Parquet money column may hold), not a bool or a string."""
+    return isinstance(v, (numbers.Real, decimal.Decimal)) and not isinstance(v, (bool, np.bool_))
+
+
 def _numbers(field: str, values, dtype=np.float64, owner: str | None = None) -> np.ndarray:
     """``values`` as an array of ``dtype``, any shape; a ValueError names the first entry
     that is not a number (a string, a bool, None).  ``owner``: as :func:`_first_bad`."""
@@ -48,8 +56,7 @@ def _numbers(field: str, values, dtype=np.float64, owner: str | None = None) -> 
     kind = raw.dtype.kind
     if kind not in "iuf":
         if kind == "O":
-            bad = np.array([isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating))
-                            for x in raw.reshape(-1)], dtype=bool).reshape(raw.shape)
+            bad = np.array([not is_number(x) for x in raw.reshape(-1)], dtype=bool).reshape(raw.shape)
         else:  # bools, strings, complex numbers, dates
             bad = np.ones(raw.shape, dtype=bool)
         _first_bad(field, raw, bad, "must be a number" if owner else f"{field} must be a number", owner)
