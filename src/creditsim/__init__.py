@@ -7,6 +7,7 @@ from .io import load_result, save_result
 from .macro import conditional_matrix
 from .model import BehaviourType, CreditModel, FraudTransfer, IncomeShock, MacroFactor, Segment
 from .risk import delinquency_ratios, format_summary, risk_summary
+from .scenario import Scenario, ScenarioError, load_scenario
 from .schedule import RepaymentMethod
 from .simulate import model_from_result, simulate
 from .states import DEFAULT_STATES, StateSpace
@@ -62,4 +63,7 @@ __all__ = [
     "compare",
     "recovery_curves",
     "sweep",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
 ]
