@@ -1,69 +1,47 @@
-"""creditsim: Monte Carlo simulation of small unsecured consumer-loan portfolios."""
+"""creditsim: Monte Carlo simulation of small unsecured consumer-loan portfolios.
+
+The public names are loaded on first use (``creditsim.simulate`` imports JAX then), so that
+``import creditsim`` and the ``creditsim`` command start in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 from ._version import __version__
-from .book import LoanBook
-from .compare import compare, recovery_curves
-from .io import load_result, save_result
-from .macro import conditional_matrix
-from .model import BehaviourType, CreditModel, FraudTransfer, IncomeShock, MacroFactor, Segment
-from .risk import delinquency_ratios, format_summary, risk_summary
-from .scenario import Scenario, ScenarioError, load_scenario
-from .schedule import RepaymentMethod
-from .simulate import model_from_result, simulate
-from .states import DEFAULT_STATES, StateSpace
-from .strategy import (
-    STRATEGIES,
-    AgencyPlacement,
-    BureauReport,
-    Contact,
-    Effect,
-    LegalAction,
-    Restructure,
-    Rule,
-    Settlement,
-    Strategy,
-)
-from .stress import STRESS_SCENARIOS, apply_stress
-from .sweep import sweep
-from .terms import LoanTerms
 
-__all__ = [
-    "__version__",
-    "StateSpace",
-    "DEFAULT_STATES",
-    "Segment",
-    "BehaviourType",
-    "MacroFactor",
-    "IncomeShock",
-    "FraudTransfer",
-    "CreditModel",
-    "LoanBook",
-    "LoanTerms",
-    "RepaymentMethod",
-    "simulate",
-    "model_from_result",
-    "conditional_matrix",
-    "risk_summary",
-    "format_summary",
-    "delinquency_ratios",
-    "save_result",
-    "load_result",
-    "STRESS_SCENARIOS",
-    "apply_stress",
-    "Strategy",
-    "Rule",
-    "Effect",
-    "Contact",
-    "BureauReport",
-    "Restructure",
-    "Settlement",
-    "AgencyPlacement",
-    "LegalAction",
-    "STRATEGIES",
-    "compare",
-    "recovery_curves",
-    "sweep",
-    "Scenario",
-    "ScenarioError",
-    "load_scenario",
-]
+#: Each public name and the module that defines it.
+_NAMES = {
+    "LoanBook": "book",
+    "compare": "compare", "recovery_curves": "compare",
+    "load_result": "io", "save_result": "io",
+    "conditional_matrix": "macro",
+    "BehaviourType": "model", "CreditModel": "model", "FraudTransfer": "model", "IncomeShock": "model",
+    "MacroFactor": "model", "Segment": "model",
+    "delinquency_ratios": "risk", "format_summary": "risk", "risk_summary": "risk",
+    "Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
+    "RepaymentMethod": "schedule",
+    "model_from_result": "simulate", "simulate": "simulate",
+    "DEFAULT_STATES": "states", "StateSpace": "states",
+    "STRATEGIES": "strategy", "AgencyPlacement": "strategy", "BureauReport": "strategy", "Contact": "strategy",
+    "Effect": "strategy", "LegalAction": "strategy", "Restructure": "strategy", "Rule": "strategy",
+    "Settlement": "strategy", "Strategy": "strategy",
+    "STRESS_SCENARIOS": "stress", "apply_stress": "stress",
+    "sweep": "sweep",
+    "LoanTerms": "terms",
+}
+
+__all__ = ["__version__", *_NAMES]
+
+
+def __getattr__(name: str):
+    module = _NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'creditsim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # loaded once
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_NAMES))

@@ -16,8 +16,18 @@ def save_result(ds: xr.Dataset, path: str | os.PathLike) -> None:
     path = os.fspath(path)
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
-    if path.endswith(".zarr"):
-        ds.to_zarr(path, mode="w")
+    if path.endswith(".zarr"):  # a directory: written beside, then renamed into place
+        import shutil
+
+        tmp = path.rstrip("/") + ".partial"
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            ds.to_zarr(tmp, mode="w")
+            if os.path.exists(path):
+                shutil.rmtree(path)
+            os.replace(tmp, path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         return
     tmp = path + ".partial"
     try:

@@ -122,6 +122,7 @@ def simulate(
     scenario_batch: int | None = None,
     strategies=None,
     strategy_batch: int | None = None,
+    progress=None,
 ) -> xr.Dataset:
     """Simulate ``book`` under ``model`` for ``horizon`` months in ``scenarios`` scenarios.
 
@@ -164,6 +165,11 @@ def simulate(
         time on a CPU (together measured no faster there, and one at a time keeps one
         strategy's temporary arrays of a month, not all of them), all together on a GPU.
         Results do not depend on it (tested).
+    progress
+        Optional callable ``progress(done, total)``, called after each block of work (a
+        chunk of loans under a batch of scenarios) with the loan-months simulated so far
+        and in all (loans × months × scenarios × strategies); default none.  The
+        ``creditsim`` command draws its progress bar with it.
 
     Returns
     -------
@@ -256,6 +262,10 @@ def simulate(
         strat_dev = None if arrs is None else _collect.StrategyArrays(*(jnp.asarray(a) for a in arrs))
         types_dev = _engine.TypeDraw(*(jnp.asarray(a) for a in types))
         seed_key = jnp.asarray(_rng.seed_key(seed))
+        n_strat = max(len(strats), 1)
+        done, total = 0, n * horizon * scenarios * n_strat
+        if progress is not None and not callable(progress):
+            raise ValueError(f"simulate: progress must be a callable progress(done, total) or None, got {progress!r}")
         for start in range(0, n, chunk):
             stop = min(start + chunk, n)
             pad = chunk - (stop - start)
@@ -274,6 +284,9 @@ def simulate(
                 outs = [{name: arr[sl] for name, arr in totals.items()} for totals in all_totals]
                 _run_block(cm_dev, strat_dev, outs, z[sl], keys[sl], ids, group, cut(st0), cut(units),
                            fraud_hazard, loans, g * k * f, **flags)
+                if progress is not None:
+                    done += (stop - start) * horizon * (sl.stop - sl.start) * n_strat
+                    progress(done, total)
 
     common = dict(model=model, book=book, seg=seg, st0=st0, z=z, by_group=by_group, units=units, quantum=quantum,
                   horizon=horizon, scenarios=scenarios, seed=seed, engine=engine, f=f)

@@ -1,0 +1,121 @@
+"""The ``creditsim`` command, end to end on a small scenario file in a temporary folder."""
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+import creditsim as cs
+from creditsim.cli import main
+
+SMALL = """
+strategies = ["in_house", "agency_at_90"]
+
+[run]
+horizon = 4
+scenarios = 4
+seed = 3
+
+[model]
+preset = "jiebei"
+
+[book]
+kind = "jiebei"
+n = 300
+seed = 1
+states = { current = 0.979, dpd_1_30 = 0.006, dpd_31_60 = 0.0025, dpd_61_90 = 0.002, dpd_91_180 = 0.0105 }
+
+[output]
+path = "out/run.nc"
+"""
+
+
+@pytest.fixture
+def small(tmp_path):
+    p = tmp_path / "small.toml"
+    p.write_text(SMALL)
+    return p
+
+
+def test_run_then_summary_then_compare(small, tmp_path):
+    r = CliRunner()
+    res = r.invoke(main, ["run", str(small), "--no-cache"])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "out" / "run.nc"
+    assert out.exists() and "loan-months" in res.output  # the log lines on stderr (not a terminal)
+    ds = cs.load_result(out)
+    assert list(ds.strategy.values) == ["in_house", "agency_at_90"]
+    assert cs.load_scenario(small).to_toml() == ds.attrs["scenario"]
+    res = r.invoke(main, ["summary", str(out)])
+    assert res.exit_code == 0 and "strategy agency_at_90" in res.output
+    for s in ("in_house", "agency_at_90"):  # the library's own table of the same result
+        assert cs.format_summary(cs.risk_summary(ds.sel(strategy=s))) in res.output
+    res = r.invoke(main, ["compare", str(out), "--baseline", "in_house"])
+    assert res.exit_code == 0 and "net_credit_loss" in res.output and "agency_at_90" in res.output
+    # the overwrite guard, then --force; options override the file
+    res = r.invoke(main, ["run", str(small), "--no-cache", "-q"])
+    assert res.exit_code == 1 and "exists: give --force" in res.output
+    res = r.invoke(main, ["run", str(small), "--no-cache", "-q", "--force", "--scenarios", "2",
+                          "--out", str(tmp_path / "two.nc")])
+    assert res.exit_code == 0, res.output
+    assert cs.load_result(tmp_path / "two.nc").sizes["scenario"] == 2
+
+
+def test_bad_input_exits_1_with_its_message(small, tmp_path):
+    r = CliRunner()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SMALL.replace("horizon = 4", "horizon = 0").replace("n = 300", "n = -1"))
+    res = r.invoke(main, ["validate", str(bad)])
+    assert res.exit_code == 1
+    assert "2 problems" in res.output and "run.horizon" in res.output and "book.n" in res.output
+    res = r.invoke(main, ["run", str(bad), "--no-cache"])
+    assert res.exit_code == 1 and "run.horizon" in res.output
+    assert r.invoke(main, ["validate", str(small)]).exit_code == 0
+    res = r.invoke(main, ["run", str(small), "--out", str(tmp_path / "x.csv")])
+    assert res.exit_code == 1 and "must end in .nc (netCDF) or .zarr" in res.output
+    res = r.invoke(main, ["run", str(small), "--horizon", "0"])
+    assert res.exit_code == 2  # click's usage error
+    res = r.invoke(main, ["summary", str(tmp_path / "none.nc")])
+    assert res.exit_code == 2 and "does not exist" in res.output
+
+
+def test_a_failed_run_leaves_no_result(small, tmp_path, monkeypatch):
+    import creditsim.simulate as sim
+
+    def broken(*a, progress=None, **k):
+        progress(1, 10)
+        raise ValueError("simulate: the engine failed")
+
+    monkeypatch.setattr(sim, "simulate", broken)
+    res = CliRunner().invoke(main, ["run", str(small), "--no-cache"])
+    assert res.exit_code == 1 and "the engine failed" in res.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_init_writes_a_valid_commented_starter_and_info(tmp_path):
+    r = CliRunner()
+    for preset in ("jiebei", "recession", "fraud_wave", "strategies"):
+        f = tmp_path / f"{preset}.toml"
+        res = r.invoke(main, ["init", preset, str(f)])
+        assert res.exit_code == 0, res.output
+        text = f.read_text()
+        assert text.startswith("# creditsim scenario file") and "# months, Monte Carlo scenarios" in text
+        assert r.invoke(main, ["validate", str(f)]).exit_code == 0
+    assert r.invoke(main, ["init", "jiebei", str(tmp_path / "jiebei.toml")]).exit_code == 1
+    res = r.invoke(main, ["info"])
+    assert res.exit_code == 0 and "backend cpu" in res.output
+
+
+def test_help_everywhere_and_fast_start():
+    r = CliRunner()
+    for cmd in ([], ["run"], ["validate"], ["summary"], ["compare"], ["init"], ["info"]):
+        res = r.invoke(main, [*cmd, "--help"])
+        assert res.exit_code == 0 and "Usage:" in res.output
+    # the command's module and the package import no JAX, matplotlib or xarray
+    code = ("import sys, creditsim, creditsim.cli, creditsim.scenario; "
+            "print(sorted(m for m in ('jax', 'matplotlib', 'xarray') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    out = subprocess.run([sys.executable, "-m", "creditsim", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "validate" in out.stdout
