@@ -81,7 +81,9 @@ def test_bad_input_exits_1_with_its_message(small, tmp_path):
 
 
 def test_a_failed_run_leaves_no_result(small, tmp_path, monkeypatch):
-    import creditsim.simulate as sim
+    import importlib
+
+    sim = importlib.import_module("creditsim.simulate")
 
     def broken(*a, progress=None, **k):
         progress(1, 10)
@@ -119,3 +121,13 @@ def test_help_everywhere_and_fast_start():
     assert out.stdout.strip() == "[]"
     out = subprocess.run([sys.executable, "-m", "creditsim", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "validate" in out.stdout
+
+
+def test_the_package_names_stay_functions_when_their_modules_are_imported():
+    code = ("import importlib, creditsim as cs\n"
+            "for m in ('simulate', 'compare', 'sweep'):\n"
+            "    importlib.import_module('creditsim.' + m)\n"
+            "    assert callable(getattr(cs, m)) and not isinstance(getattr(cs, m), type(cs)), m\n"
+            "from creditsim import simulate\n"
+            "assert callable(simulate)\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -7,6 +7,8 @@ The public names are loaded on first use (``creditsim.simulate`` imports JAX the
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 from ._version import __version__
 
@@ -45,3 +47,17 @@ def __getattr__(name: str):
 
 def __dir__():
     return sorted(set(globals()) | set(_NAMES))
+
+
+class _Package(types.ModuleType):
+    """The package's module type: importing the submodules ``simulate``, ``compare`` and
+    ``sweep`` does not hide the functions of those names (``creditsim.simulate`` stays the
+    function; the module is ``sys.modules["creditsim.simulate"]``)."""
+
+    def __setattr__(self, name, value):
+        if isinstance(value, types.ModuleType) and _NAMES.get(name) == name:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
