@@ -53,13 +53,28 @@ def test_run_then_summary_then_compare(small, tmp_path):
         assert cs.format_summary(cs.risk_summary(ds.sel(strategy=s))) in res.output
     res = r.invoke(main, ["compare", str(out), "--baseline", "in_house"])
     assert res.exit_code == 0 and "net_credit_loss" in res.output and "agency_at_90" in res.output
+    # the report: one file, every figure embedded, nothing from the network, its numbers the library's
+    res = r.invoke(main, ["report", str(out), "--out", str(tmp_path / "rep")])
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "rep" / "report.html").read_text()
+    pngs = sorted(p.name for p in (tmp_path / "rep").glob("*.png"))
+    assert len(pngs) >= 6 and html.count('<img src="data:image/png;base64,') == len(pngs)
+    assert "http://" not in html and "https://" not in html and "<script" not in html and "<link" not in html
+    assert html.count(' src="') == len(pngs)
+    for s in ("in_house", "agency_at_90"):
+        summ = cs.risk_summary(ds.sel(strategy=s))
+        expo = float(summ.attrs["total_exposure"])
+        for v in (summ["expected_loss"], summ["var"].sel(level=0.99), summ["es"].sel(level=0.99)):
+            assert f"<td>{100 * float(v.sel(bound='estimate')) / expo:.2f}%</td>" in html
+    assert r.invoke(main, ["report", str(out), "--out", str(tmp_path / "rep")]).exit_code == 1  # exists
     # the overwrite guard, then --force; options override the file
     res = r.invoke(main, ["run", str(small), "--no-cache", "-q"])
     assert res.exit_code == 1 and "exists: give --force" in res.output
     res = r.invoke(main, ["run", str(small), "--no-cache", "-q", "--force", "--scenarios", "2",
-                          "--out", str(tmp_path / "two.nc")])
+                          "--out", str(tmp_path / "two.nc"), "--report", str(tmp_path / "rep2")])
     assert res.exit_code == 0, res.output
     assert cs.load_result(tmp_path / "two.nc").sizes["scenario"] == 2
+    assert (tmp_path / "rep2" / "report.html").exists()
 
 
 def test_bad_input_exits_1_with_its_message(small, tmp_path):
@@ -111,7 +126,7 @@ def test_init_writes_a_valid_commented_starter_and_info(tmp_path):
 
 def test_help_everywhere_and_fast_start():
     r = CliRunner()
-    for cmd in ([], ["run"], ["validate"], ["summary"], ["compare"], ["init"], ["info"]):
+    for cmd in ([], ["run"], ["validate"], ["summary"], ["compare"], ["init"], ["info"], ["report"]):
         res = r.invoke(main, [*cmd, "--help"])
         assert res.exit_code == 0 and "Usage:" in res.output
     # the command's module and the package import no JAX, matplotlib or xarray

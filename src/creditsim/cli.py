@@ -66,7 +66,9 @@ def validate(file):
 @click.option("--no-cache", is_flag=True, help="do not use the persistent compilation cache")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help=f"compilation cache folder (default $CREDITSIM_CACHE_DIR or {DEFAULT_CACHE})")
-def run(file, out, horizon, scenarios, seed, chunk_size, device, force, quiet, no_cache, cache_dir):
+@click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
+              help="also write the HTML report into this folder (default the file's [report] dir, if any)")
+def run(file, out, horizon, scenarios, seed, chunk_size, device, force, quiet, no_cache, cache_dir, report_dir):
     """Run a scenario FILE and write its result (to a temporary name, renamed at the end)."""
     sc = _scenario(file)
     changes = {k: v for k, v in (("horizon", horizon), ("scenarios", scenarios), ("seed", seed)) if v is not None}
@@ -108,6 +110,35 @@ def run(file, out, horizon, scenarios, seed, chunk_size, device, force, quiet, n
     save_result(ds, path)
     if not quiet:
         click.echo(f"creditsim: {bar.total:,} loan-months in {seconds:.1f} s; result: {path}", err=True)
+    if report_dir is None and sc.report.get("dir"):
+        report_dir = os.path.join(sc.base_dir, sc.report["dir"])
+    if report_dir is not None:
+        _report(ds, report_dir, force, f"creditsim run {file}" + (f" --out {out}" if out else ""))
+
+
+def _report(ds, out_dir, force, command):
+    from .report import write_report
+
+    target = Path(out_dir) / "report.html"
+    if target.exists() and not force:
+        _fail(f"{target} exists: give --force to overwrite it")
+    path = write_report(ds, out_dir, command=command)
+    click.echo(f"creditsim: report: {path}", err=True)
+
+
+@main.command()
+@click.argument("result", type=click.Path(exists=True))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="folder of the report")
+@click.option("--force", is_flag=True, help="overwrite an existing report")
+def report(result, out_dir, force):
+    """Write the HTML risk report of a RESULT file (one self-contained file, figures embedded)
+    and its figures as PNG files into a folder."""
+    from .io import load_result
+
+    try:
+        _report(load_result(result), out_dir, force, None)
+    except ValueError as e:
+        _fail(str(e).splitlines()[0])
 
 
 @main.command()

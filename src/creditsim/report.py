@@ -1,0 +1,202 @@
+"""The risk report of a result: one self-contained HTML file (figures embedded, nothing
+loaded from the network) and the figures as PNG files beside it.
+
+Every number in it comes from the Dataset through the library's own functions
+(:func:`creditsim.risk_summary`, :func:`creditsim.compare`, :func:`creditsim.delinquency_ratios`),
+and every figure is one of :mod:`creditsim.plot`'s, usable one by one from scripts.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["write_report"]
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{{ title }}</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px; margin: 2em auto;
+       padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 1.8em;
+border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
+th, td { padding: 0.25em 0.8em; border-bottom: 1px solid #e4e4e4; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { font-size: 0.9em; color: #555; }
+pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
+.note { color: #555; font-size: 0.9em; }
+</style></head><body>
+<h1>{{ title }}</h1>
+<p class="note">{{ subtitle }}</p>
+
+<h2>Loss</h2>
+<p>{{ loss_text }}</p>
+{% for t in risk_tables %}
+<h3>{{ t.name }}</h3>
+<table><tr><th>measure</th><th>% of exposure</th><th>interval</th><th>{{ t.unit }}</th><th>interval</th></tr>
+{% for r in t.rows %}<tr><td>{{ r[0] }}</td><td>{{ r[1] }}</td><td>{{ r[2] }}</td><td>{{ r[3] }}</td><td>{{ r[4] }}</td></tr>
+{% endfor %}</table>
+{% endfor %}
+<p class="note">Intervals are {{ confidence }} Monte Carlo intervals over the scenarios; "n/a" where there are
+too few scenarios beyond a level for one (the estimate is then rough).</p>
+
+{% if comparison %}
+<h2>Strategies</h2>
+<p>Each strategy against {{ comparison.baseline }}, on common random numbers: the paired difference of the
+totals over the horizon, mean over scenarios, with its {{ confidence }} interval.</p>
+<div style="overflow-x: auto"><table><tr><th>strategy</th>{% for c in comparison.columns %}<th>{{ c }}</th>{% endfor %}</tr>
+{% for r in comparison.rows %}<tr>{% for x in r %}<td>{{ x }}</td>{% endfor %}</tr>
+{% endfor %}</table></div>
+{% endif %}
+
+<h2>Figures</h2>
+{% for f in figures %}
+<figure><img src="data:image/png;base64,{{ f.data }}" alt="{{ f.caption }}">
+<figcaption>{{ f.caption }} ({{ f.file }})</figcaption></figure>
+{% endfor %}
+
+<h2>Run</h2>
+<table>{% for k, v in settings %}<tr><td>{{ k }}</td><td>{{ v }}</td></tr>{% endfor %}</table>
+{% if scenario %}<p>The scenario file of the run:</p><pre>{{ scenario }}</pre>{% endif %}
+<p>To reproduce it: <code>{{ command }}</code></p>
+</body></html>
+"""
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _num(x: float, f: float, fmt: str) -> str:
+    return format(x / f, fmt) if np.isfinite(x) else "n/a"
+
+
+def _risk_rows(summary: xr.Dataset) -> tuple[list, str]:
+    """The rows of :func:`creditsim.risk_summary` as :func:`creditsim.format_summary` shows them."""
+    expo = float(summary.attrs.get("total_exposure", np.nan))
+    units = summary["expected_loss"].attrs.get("units", "")
+    top = float(np.nanmax(np.abs(summary["es"].values))) if summary["es"].size else 0.0
+    scale, word = next(((f, w) for f, w in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand"))
+                        if top >= 10 * f), (1.0, ""))
+    measures = [("expected loss", summary["expected_loss"].values), ("standard deviation", summary["std"].values)]
+    for lvl in summary.level.values:
+        measures.append((f"VaR {100 * lvl:g}%", summary["var"].sel(level=lvl).values))
+        measures.append((f"expected shortfall {100 * lvl:g}%", summary["es"].sel(level=lvl).values))
+    rows = []
+    for label, row in measures:
+        est, lo, hi = (float(a) for a in row)
+        rows.append((label, f"{_num(est, expo / 100, '.2f')}%", f"[{_num(lo, expo / 100, '.2f')}, "
+                     f"{_num(hi, expo / 100, '.2f')}]", _num(est, scale, ",.1f"),
+                     f"[{_num(lo, scale, ',.1f')}, {_num(hi, scale, ',.1f')}]"))
+    return rows, f"{word} {units}".strip()
+
+
+def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | None = None,
+                 command: str | None = None, levels=(0.99, 0.999)) -> Path:
+    """Write the report of result ``ds`` into folder ``out_dir``: ``report.html`` (one file,
+    every figure embedded) and the figures as PNG files.  Returns the HTML file's path.
+
+    The report holds the risk table of the net credit loss (``risk_summary`` at ``levels``;
+    per strategy for a strategy run), the strategy comparison (``compare``), the figures of
+    :mod:`creditsim.plot` that the result supports (loss distribution, cumulative loss,
+    30+/90+ ratios, cash flows, strategy differences and recovery curves), and the run's
+    settings with the command that reproduces it (``command``; default the scenario file's
+    ``creditsim run``).  Each file is written beside its destination and renamed.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from jinja2 import Environment
+
+    from . import plot
+    from ._version import __version__
+    from .compare import COMPARED, compare
+    from .risk import risk_summary
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    strategies = [str(s) for s in ds.strategy.values] if "strategy" in ds.dims else [None]
+    first = ds if strategies[0] is None else ds.sel(strategy=strategies[0])
+    tables = []
+    for s in strategies:
+        summ = risk_summary(first if s is None else ds.sel(strategy=s), levels)
+        rows, unit = _risk_rows(summ)
+        tables.append({"name": "net credit loss" if s is None else f"strategy {s}", "rows": rows, "unit": unit})
+    summ = risk_summary(first, levels)
+    figures = [("loss_distribution", "Loss distribution over the scenarios, with the expected loss, VaR and "
+                "expected shortfall" + ("" if strategies[0] is None else f" (strategy {strategies[0]})"),
+                plot.loss_distribution(first, summ))]
+    if "net_credit_loss" in ds:
+        figures.append(("loss_paths", "Cumulative net credit loss by month: mean and 5-95% of scenarios",
+                        plot.loss_paths(first)))
+    if "balance" in ds:
+        figures.append(("delinquency_ratios", "30+ and 90+ delinquency ratios by month (% of the live balance)",
+                        plot.delinquency_ratios(first)))
+        figures.append(("cash_flows", "Cash flows by month, mean over scenarios", plot.cash_flows(first)))
+    comparison = None
+    if strategies[0] is not None and len(strategies) > 1 and ds.sizes["scenario"] >= 2:
+        c = compare(ds)
+        figures.append(("strategy_differences", "Net credit loss of each strategy against the baseline "
+                        "(paired differences with intervals)", plot.strategy_differences(c)))
+        figures.append(("recovery_curves", "Recoveries after charge-off by months since charge-off",
+                        plot.recovery_curves(c)))
+        figures.append(("placement_curves", "Collections on placed accounts by months since placement",
+                        plot.recovery_curves(c, by="placement")))
+        cols, rows = [], []
+        for name in COMPARED:
+            if name in c:
+                cols += [f"{name.replace('_', ' ')} difference", "interval"]
+        for s in strategies:
+            r = [s]
+            for name in COMPARED:
+                if name in c:
+                    d = c[f"{name}_diff"].sel(strategy=s).values
+                    r += [f"{d[0]:,.1f}", f"[{d[1]:,.1f}, {d[2]:,.1f}]"]
+            rows.append(r)
+        comparison = {"baseline": repr(c.attrs["baseline"]), "columns": cols, "rows": rows}
+    embedded = []
+    for name, caption, fig in figures:
+        data = _png(fig)
+        _write(out / f"{name}.png", data)
+        embedded.append({"data": base64.b64encode(data).decode("ascii"), "caption": caption, "file": f"{name}.png"})
+    a = ds.attrs
+    scenario = a.get("scenario")
+    settings = [("creditsim version (of the run)", a.get("creditsim_version", "")),
+                ("creditsim version (of the report)", __version__), ("seed", a.get("seed", "")),
+                ("horizon", f"{a.get('horizon', '')} months"), ("scenarios", f"{a.get('scenarios', ''):,}"),
+                ("loans", f"{a.get('n_loans', 0):,}"), ("book fingerprint", a.get("book_fingerprint", "")),
+                ("strategies", ", ".join(s for s in strategies if s) or "none")]
+    if command is None:
+        command = "creditsim run SCENARIO.toml --seed {}".format(a.get("seed", "")) if scenario else \
+            "creditsim.simulate(creditsim.model_from_result(ds), book, ...) with the book of this fingerprint"
+    expo = float(a.get("total_exposure", np.nan))
+    html = Environment(autoescape=True).from_string(_TEMPLATE).render(
+        title=title or "Credit risk report",
+        subtitle=f"{a.get('n_loans', 0):,} loans, exposure at month 0 {expo / 1e6:,.1f} million "
+                 f"{a.get('currency', '')}, {a.get('horizon', '')} months, {a.get('scenarios', 0):,} scenarios",
+        loss_text="Net credit loss over the horizon: credit charge-offs, fraud losses borne and collection costs, "
+                  "less recoveries, as a share of the book's balance at month 0 and in money.",
+        risk_tables=tables, confidence=f"{100 * summ.attrs['confidence']:g}%", comparison=comparison,
+        figures=embedded, settings=settings, scenario=scenario, command=command)
+    path = out / "report.html"
+    _write(path, html.encode("utf-8"))
+    return path
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
