@@ -8,6 +8,7 @@ of a scenario file), 2 on a bad command line.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -99,7 +100,7 @@ def run(file, out, horizon, scenarios, seed, chunk_size, device, force, quiet, n
     bar = _Progress(quiet)
     t0 = time.perf_counter()
     try:
-        with jax.default_device(jax.devices(device)[0]) if device else _nothing():
+        with jax.default_device(jax.devices(device)[0]) if device else contextlib.nullcontext():
             ds = simulate(model, book, progress=bar, **kw)
     except ValueError as e:
         bar.close()
@@ -236,14 +237,6 @@ def _jax(device: str | None, cache):
             _fail("--device gpu: JAX finds no GPU here (install 'creditsim[cuda]' on a machine with an "
                   "NVIDIA GPU); run with --device cpu")
     return jax
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 class _Progress:

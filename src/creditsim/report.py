@@ -88,9 +88,9 @@ def _risk_rows(summary: xr.Dataset) -> tuple[list, str]:
     """The rows of :func:`creditsim.risk_summary` as :func:`creditsim.format_summary` shows them."""
     expo = float(summary.attrs.get("total_exposure", np.nan))
     units = summary["expected_loss"].attrs.get("units", "")
-    top = float(np.nanmax(np.abs(summary["es"].values))) if summary["es"].size else 0.0
-    scale, word = next(((f, w) for f, w in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand"))
-                        if top >= 10 * f), (1.0, ""))
+    from .risk import money_scale
+
+    scale, word = money_scale(summary)
     measures = [("expected loss", summary["expected_loss"].values), ("standard deviation", summary["std"].values)]
     for lvl in summary.level.values:
         measures.append((f"VaR {100 * lvl:g}%", summary["var"].sel(level=lvl).values))

@@ -158,15 +158,21 @@ def risk_summary(
     return out
 
 
+def money_scale(summary: xr.Dataset) -> tuple[float, str]:
+    """The unit a summary's amounts are shown in: (1e9, "billion"), (1e6, "million"),
+    (1e3, "thousand") or (1, ""), by the largest expected shortfall."""
+    top = float(np.nanmax(np.abs(summary["es"].values))) if summary["es"].size else 0.0
+    return next(((f, w) for f, w in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand")) if top >= 10 * f),
+                (1.0, ""))
+
+
 def format_summary(summary: xr.Dataset) -> str:
     """A short text table of a :func:`risk_summary` result: each measure as a percentage of
     the book's exposure at month 0 and as an amount, with its Monte Carlo interval."""
     expo = float(summary.attrs.get("total_exposure", np.nan))
     units = summary["expected_loss"].attrs.get("units", "")
     conf = summary.attrs["confidence"]
-    top = float(np.nanmax(np.abs(summary["es"].values))) if summary["es"].size else 0.0
-    scale, word = next(((f, w) for f, w in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand"))
-                        if top >= 10 * f), (1.0, ""))
+    scale, word = money_scale(summary)
     has_pct = np.isfinite(expo) and expo > 0
 
     def num(x, f, fmt):
