@@ -53,6 +53,13 @@ def test_mean_occupancy_is_matrix_power(run):
     assert np.all(np.abs(mean - expected) <= tol), (mean - expected, tol)
     # loans are conserved every month
     assert np.all(occ.sum(axis=2) == n)
+    # every month of an open loan is one move: a state's row of the transitions is its
+    # occupancy over months 0..T-1, and an open state's column its occupancy over 1..T
+    tr = ds.transitions.sel(segment="g").values  # (S, K, K)
+    open_ = [i for i, name in enumerate(names) if name not in model.states.absorbing]
+    np.testing.assert_array_equal(tr.sum(axis=2)[:, open_], occ[:, :-1, open_].sum(axis=1))
+    np.testing.assert_array_equal(tr.sum(axis=1)[:, open_], occ[:, 1:, open_].sum(axis=1))
+    assert np.all(tr.sum(axis=2)[:, [i for i in range(k) if i not in open_]] == 0)
 
 
 @pytest.mark.parametrize("dpd", [None, 180, 120])
@@ -229,3 +236,31 @@ def test_vasicek_variance_oracle(p, rho):
     t = special.ndtri(p)
     mvn = stats.multivariate_normal(mean=[0, 0], cov=[[1, rho], [rho, 1]], abseps=1e-13, releps=1e-12)
     assert oracles.vasicek_variance(p, rho) == pytest.approx(mvn.cdf([t, t]) - p * p, rel=1e-6)
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.3])
+def test_one_month_roll_rates_are_the_matrix(rho):
+    """From a fixed book, one month's moves i -> j average n0_i · P_ij over the scenarios
+    whatever the macro loading (E[Φ((Φ⁻¹(c) − √ρZ)/√(1−ρ))] = c), and roll_rates pools them."""
+    from creditsim import presets
+
+    names = list(cs.DEFAULT_STATES)
+    p = presets.band_matrix(**presets.BANDS["E"])
+    model = cs.CreditModel(segments=[cs.Segment("E", p, rho=rho)], charge_off_dpd=None)
+    rng = np.random.default_rng(5)
+    n, scenarios = 20_000, 64
+    start = rng.choice(names, size=n, p=[0.0, 0.4, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.0])
+    book = cs.LoanBook(segment=np.full(n, "E"), state=start, exposure=np.ones(n))
+    ds = cs.simulate(model, book, horizon=1, scenarios=scenarios, seed=13)
+    tr = ds.transitions.sel(segment="E").values.astype(float)  # (S, K, K)
+    n0 = np.array([(start == s).sum() for s in names], dtype=float)
+    open_ = [i for i, name in enumerate(names) if name not in model.states.absorbing]
+    expected = n0[open_, None] * p[open_]
+    se = np.maximum(tr[:, open_].std(axis=0, ddof=1), np.sqrt(n0[open_, None] * p[open_] * (1 - p[open_])))
+    z = family_z(expected.size, df=scenarios - 1)
+    err = tr[:, open_].mean(axis=0) - expected
+    assert np.all(np.abs(err) <= z * se / np.sqrt(scenarios) + 1e-9), err
+    rr = cs.roll_rates(ds)
+    np.testing.assert_allclose(rr.values[open_], tr[:, open_].sum(axis=0) / (scenarios * n0[open_, None]))
+    assert np.all(np.isnan(rr.sel(state=["paid_off", "charged_off"]).values))
+    np.testing.assert_array_equal(rr.loan_months.values, scenarios * n0 * np.isin(np.arange(len(names)), open_))

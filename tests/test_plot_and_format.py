@@ -9,6 +9,20 @@ import creditsim as cs  # noqa: E402
 from creditsim import plot, presets  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def _axis_scale(label: str) -> float:
+    """The money scale an axis label names: "(thousand CNY; ...)" -> 1e3."""
+    word = label.split("(")[-1].split()[0]
+    return {"thousand": 1e3, "million": 1e6, "billion": 1e9}.get(word, 1.0)
+
+
 @pytest.fixture(scope="module")
 def result():
     return cs.simulate(presets.demo_model(), presets.demo_book(2000, seed=1), horizon=6,
@@ -130,3 +144,52 @@ def test_strategy_figures():
             assert "since" in ax.get_xlabel() and "%" in ax.get_ylabel()
     with pytest.raises(ValueError, match="plot.recovery_curves: by must be one of"):
         plot.recovery_curves(c, by="week")
+    # cost against recovery: one point per strategy at its means, coloured by complaints
+    fig = plot.cost_and_recovery(c)
+    ax = fig.axes[0]
+    pts = {col.get_label(): col.get_offsets()[0] for col in ax.collections if col.get_label() in ("in_house",
+                                                                                              "agency_at_90")}
+    scale = _axis_scale(ax.get_xlabel())
+    for s, (x, y) in pts.items():
+        assert x * scale == pytest.approx(float(c.collection_costs.sel(strategy=s, bound="estimate")))
+        assert y * scale == pytest.approx(float(c.recoveries.sel(strategy=s, bound="estimate")))
+    assert len(pts) == 2 and "collection costs" in ax.get_xlabel() and "recoveries" in ax.get_ylabel()
+    assert fig.axes[1].get_ylabel() == "expected complaints over the horizon"
+    # the roll-rate heatmap of a strategy run: the first strategy's by default
+    ax = plot.roll_rates(ds).axes[0]
+    rr = cs.roll_rates(ds).sel(strategy="in_house")
+    shown = rr.isel(state=np.flatnonzero(np.isfinite(rr.values).all(axis=1)))
+    np.testing.assert_allclose(np.nan_to_num(ax.images[0].get_array().filled(np.nan)),
+                               np.nan_to_num(np.where(shown.values > 0, 100 * shown.values, np.nan)))
+
+
+def test_state_fan_and_roll_rates_and_segment_losses(money_results):
+    ds = money_results["baseline"]
+    fig = plot.state_fan(ds)
+    names = [a.get_title() for a in fig.axes if a.get_visible()]
+    assert names == [s for s in ds.state.values if s != "current"]
+    a = fig.axes[names.index("charged_off")]
+    med = {ln.get_label(): ln.get_ydata() for ln in a.get_lines()}["median"]
+    occ = ds.occupancy.sum("segment")
+    np.testing.assert_allclose(med, (100 * occ.sel(state="charged_off") / occ.sum("state")).median("scenario"))
+    assert fig.axes[0].get_ylabel() == "% of the book"
+    live = plot.state_fan(ds, ["dpd_1_30"], share_of="live")
+    assert live.axes[0].get_ylabel() == "% of live loans"
+    with pytest.raises(ValueError, match=r"state_fan: states \['late'\] are not states"):
+        plot.state_fan(ds, ["late"])
+    with pytest.raises(ValueError, match="state_fan: share_of must be 'book' or 'live', got 'all'"):
+        plot.state_fan(ds, share_of="all")
+    # the heatmap shows roll_rates' rows of open states, in %
+    ax = plot.roll_rates(ds, "C").axes[0]
+    rr = cs.roll_rates(ds, "C")
+    shown = rr.isel(state=np.flatnonzero(np.isfinite(rr.values).all(axis=1)))
+    assert [t.get_text().split(" (")[0] for t in ax.get_yticklabels()] == list(shown.state.values)
+    np.testing.assert_allclose(np.nan_to_num(ax.images[0].get_array().filled(np.nan)),
+                               np.nan_to_num(np.where(shown.values > 0, 100 * shown.values, np.nan)))
+    assert "segment C" in ax.get_title()
+    # losses by segment: credit bars the mean loss by segment, fraud stacked on them
+    ax = plot.losses_by_segment(ds).axes[0]
+    credit = [p for p in ax.patches if p.get_facecolor()[:3] == pytest.approx((0.839, 0.153, 0.157), abs=1e-2)]
+    scale = _axis_scale(ax.get_xlabel())
+    np.testing.assert_allclose([p.get_width() * scale for p in credit], ds.loss_by_segment.mean("scenario").values)
+    assert "fraud (after police recovery)" in [t.get_text() for t in ax.get_legend().get_texts()]

@@ -280,6 +280,10 @@ each("delinquency_ratios.days", lambda v: cs.delinquency_ratios(DS_BALANCE, v), 
 each("delinquency_ratios.days", lambda v: cs.delinquency_ratios(DS_BALANCE, [30, v]), [30.5, NAN, INF, -1, "30", True],
      field="days[1]")
 case("delinquency_ratios.days empty", lambda: cs.delinquency_ratios(DS_BALANCE, []), "days", "[]")
+DS_MOVES = xr.Dataset({"transitions": (("scenario", "segment", "state", "to_state"), np.ones((1, 1, 2, 2)))},
+                      coords={"segment": ["A"], "state": ["a", "b"], "to_state": ["a", "b"]})
+each("roll_rates.segment", lambda v: cs.roll_rates(DS_MOVES, v), ["B", 5, True])
+case("roll_rates without transitions", lambda: cs.roll_rates(DS_LOSS), "roll_rates", "'transitions'")
 each("delinquency_ratios.steady_state", lambda v: cs.delinquency_ratios(DS_BALANCE, steady_state=v), ["yes", 1, None])
 
 # -------------------------------------------------------------------------- stress

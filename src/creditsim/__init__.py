@@ -20,7 +20,7 @@ _NAMES = {
     "conditional_matrix": "macro",
     "BehaviourType": "model", "CreditModel": "model", "FraudTransfer": "model", "IncomeShock": "model",
     "MacroFactor": "model", "Segment": "model",
-    "delinquency_ratios": "risk", "format_summary": "risk", "risk_summary": "risk",
+    "delinquency_ratios": "risk", "format_summary": "risk", "risk_summary": "risk", "roll_rates": "risk",
     "Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
     "RepaymentMethod": "schedule",
     "model_from_result": "simulate", "simulate": "simulate",

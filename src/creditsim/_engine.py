@@ -354,7 +354,8 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     flags for months 1..T (F = 4 with shocks: flag 2 = under a shock this month, flag 1 =
     hardship reported; else 1); ``loss (B, 2, G)`` int64 units charged off over the
     months for credit (0) and confirmed fraud (1) by loans charged off in these months;
-    ``charged (B, 2, G)`` int32 the loans.
+    ``charged (B, 2, G)`` int32 the loans; ``moves (B, G*K*K)`` int64 the months of open
+    loans by segment, state at the start of a month and state at its end, over the months.
     With ``money`` also ``balance (B, T, G*K*F)`` int64 principal of live loans by bin,
     ``flows (B, T, 4)`` int64 interest received, principal repaid, credit and fraud
     charge-offs by month, ``written (B, 2, 2)`` int64 principal and interest charged off by
@@ -384,14 +385,20 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     # counts are kept per lane (loan index mod LANES) so that consecutive loans in the same
     # bin do not serialise the scatter-add on one counter
     n_bins = s1 * k * f
-    lane = (jnp.arange(group.shape[0], dtype=jnp.int32) % LANES) * n_bins
+    lane = jnp.arange(group.shape[0], dtype=jnp.int32) % LANES
 
-    def count(bins, weight=None):
+    def count(bins, weight=None, n=n_bins):
+        at = lane * n + bins
         if weight is None:
-            occ = jnp.zeros(LANES * n_bins, jnp.int32).at[lane + bins].add(1)
+            occ = jnp.zeros(LANES * n, jnp.int32).at[at].add(1)
         else:
-            occ = jnp.zeros(LANES * n_bins, jnp.int64).at[lane + bins].add(weight.astype(jnp.int64))
-        return occ.reshape(LANES, n_bins).sum(axis=0)
+            occ = jnp.zeros(LANES * n, jnp.int64).at[at].add(weight.astype(jnp.int64))
+        return occ.reshape(LANES, n).sum(axis=0)
+
+    # the month's count is by (segment, state at the start, state at the end, flags): the
+    # occupancy sums out the start, the moves the flags (one scatter-add for both)
+    n_moves = s1 * k * k * f
+    from_open = ~cm.absorbing[None, :, None]
 
     def move(state, bits, thr_t, base):
         u = bits >> jnp.uint32(1)
@@ -694,7 +701,9 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
             # a paid-off or charged-off loan's shock ends: its flags stay as they are
             c["shocked"] = c["shocked"] & ~cm.absorbing[new]
         bins = bin_base + new * f + flags
-        out = {"counts": count(bins)}
+        full = count(((seg * k + state) * k + new) * f + flags, n=n_moves).reshape(s1, k, k, f)
+        out = {"counts": full.sum(axis=1).reshape(n_bins),
+               "moves": jnp.where(from_open, full.sum(axis=3), 0).reshape(s1 * k * k)}
         if money:
             out["balance"] = count(bins, jnp.where(cm.absorbing[new], 0, c["balance"] + c["due_principal"]))
             out["inflow"] = inflow
@@ -771,7 +780,9 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
         exposure = jnp.where(charged, exposure, 0).astype(jnp.int64)
         loss = jnp.zeros(2 * s1, jnp.int64).at[kind].add(exposure)
         n_charged = jnp.zeros(2 * s1, jnp.int32).at[kind].add(charged.astype(jnp.int32))
-        res = {"counts": outs["counts"][:, : n_segments * k * f], "loss": loss.reshape(2, s1)[:, :n_segments],
+        res = {"counts": outs["counts"][:, : n_segments * k * f],
+               "moves": jnp.sum(outs["moves"][:, : n_segments * k * k], axis=0, dtype=jnp.int64),
+               "loss": loss.reshape(2, s1)[:, :n_segments],
                "charged": n_charged.reshape(2, s1)[:, :n_segments]}
         if money:
             res["balance"] = outs["balance"][:, : n_segments * k * f]

@@ -9,7 +9,8 @@ import numpy as np
 import xarray as xr
 
 __all__ = ["loss_distribution", "delinquency_paths", "delinquency_ratios", "loss_paths", "cash_flows",
-           "strategy_differences", "recovery_curves"]
+           "strategy_differences", "recovery_curves", "state_fan", "roll_rates", "losses_by_segment",
+           "cost_and_recovery"]
 
 
 def _axes(ax):
@@ -60,6 +61,16 @@ def loss_distribution(ds: xr.Dataset, summary: xr.Dataset | None = None, *, ax=N
     return fig
 
 
+def _bands(x: xr.DataArray, quantiles) -> list:
+    """Quantiles of ``x`` over scenarios; NaN (a gap in the band) in a month where no
+    scenario has a value (a ratio with nothing live to divide by)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+        return [x.quantile(q, dim="scenario") for q in quantiles]
+
+
 def _labelled(results) -> dict:
     return {"": results} if isinstance(results, xr.Dataset) else dict(results)
 
@@ -89,7 +100,7 @@ def delinquency_ratios(results, days=(30, 90), *, ax=None, quantiles=(0.05, 0.95
             name = f"{d}+" + (f", {label}" if label else "")
             ax.plot(month, x.mean("scenario"), color=colors[i % 4], ls=styles[j % 4], lw=1.5, label=name)
             if x.sizes["scenario"] > 1:
-                lo, hi = (x.quantile(q, dim="scenario") for q in quantiles)
+                lo, hi = _bands(x, quantiles)
                 ax.fill_between(month, lo, hi, color=colors[i % 4], alpha=0.12, lw=0)
     ax.set_xlabel("month")
     ax.set_ylabel("% of live balance past due")
@@ -118,7 +129,7 @@ def loss_paths(results, *, variable: str = "net_credit_loss", ax=None, quantiles
         month = ds["month"].values
         c = colors[j % len(colors)]
         ax.plot(month, x.mean("scenario"), color=c, lw=1.5, label=f"mean{', ' + label if label else ''}")
-        lo, hi = (x.quantile(q, dim="scenario") for q in quantiles)
+        lo, hi = _bands(x, quantiles)
         ax.fill_between(month, lo, hi, color=c, alpha=0.15, lw=0,
                         label=f"{100 * quantiles[0]:g}–{100 * quantiles[1]:g}% of scenarios"
                               f"{', ' + label if label else ''}")
@@ -201,7 +212,7 @@ def delinquency_paths(ds: xr.Dataset, states=None, *, ax=None, quantiles=(0.05, 
     for s in states:
         ax.plot(month, share.sel(state=s).mean("scenario"), lw=1.5, label=s)
     total = share.sum("state")
-    lo, hi = (total.quantile(q, dim="scenario") for q in quantiles)
+    lo, hi = _bands(total, quantiles)
     ax.plot(month, total.mean("scenario"), color="k", lw=1.5, label="total of these states")
     ax.fill_between(month, lo, hi, color="0.5", alpha=0.2, lw=0,
                     label=f"total, {100 * quantiles[0]:g}–{100 * quantiles[1]:g}% of scenarios")
@@ -276,4 +287,185 @@ def recovery_curves(comparison: xr.Dataset, *, by: str = "charge_off", ax=None):
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     ax.set_xlim(age[0], age[-1])
     ax.set_ylim(bottom=0)
+    return fig
+
+
+def _money_unit(values, currency: str) -> tuple[float, str]:
+    """A scale for money axes (1, thousand, million or billion) fitting ``values``."""
+    top = float(np.nanmax(np.abs(values))) if np.size(values) else 0.0
+    for scale, word in ((1e9, "billion "), (1e6, "million "), (1e3, "thousand ")):
+        if top >= 10 * scale:
+            return scale, f"{word}{currency}"
+    return 1.0, currency
+
+
+def state_fan(ds: xr.Dataset, states=None, *, ax=None, bands=((0.05, 0.95), (0.25, 0.75)), share_of: str = "book"):
+    """Fan chart of the loans in each state by month across scenarios: the median (line)
+    and the ``bands`` of scenarios (shaded, widest palest), one panel per state.
+
+    ``states`` defaults to every state but the first live one (``current`` for the default
+    state space: the rest are what a risk officer watches). ``share_of="book"`` (default)
+    shows % of the book's loans, ``"live"`` % of the loans not paid off or charged off
+    (absorbing states are then left out). ``ax``: one Axes (for one state) or an array of
+    as many Axes as states; default a grid of panels.
+    """
+    import matplotlib.pyplot as plt
+
+    if share_of not in ("book", "live"):
+        raise ValueError(f"state_fan: share_of must be 'book' or 'live', got {share_of!r}")
+    absorbing = _absorbing(ds)
+    names = [str(x) for x in ds.state.values]
+    live_states = [x for x in names if x not in absorbing]
+    if states is None:
+        states = [x for x in names if x != (live_states[0] if live_states else None)]
+        if share_of == "live":
+            states = [x for x in states if x not in absorbing]
+    states = list(states)
+    unknown = [x for x in states if x not in names]
+    if unknown or not states:
+        raise ValueError(f"state_fan: states {unknown or states!r} are not states of the result; they are {names!r}")
+    occ = ds["occupancy"].sum("segment").astype(np.float64)
+    den = occ.sum("state") if share_of == "book" else occ.sel(state=live_states).sum("state")
+    share = 100 * occ.sel(state=states) / den.where(den > 0)
+    if ax is None:
+        cols = min(3, len(states))
+        rows = -(-len(states) // cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.6 * rows + 0.6), layout="constrained",
+                                 squeeze=False)
+        for a in axes.flat[len(states):]:
+            a.set_visible(False)
+        axes = list(axes.flat)
+    else:
+        axes = list(np.atleast_1d(ax).flat)
+        if len(axes) != len(states):
+            raise ValueError(f"state_fan: ax has {len(axes)} axes for {len(states)} states")
+        fig = axes[0].figure
+    month = ds["month"].values
+    for a, name in zip(axes, states):
+        x = share.sel(state=name)
+        for i, (lo_q, hi_q) in enumerate(sorted(bands, key=lambda b: b[0])):
+            lo, hi = _bands(x, (lo_q, hi_q))
+            a.fill_between(month, lo, hi, color="tab:blue", alpha=0.15 + 0.2 * i, lw=0,
+                           label=f"{100 * lo_q:g}–{100 * hi_q:g}% of scenarios")
+        a.plot(month, x.median("scenario"), color="tab:blue", lw=1.5, label="median")
+        a.set_title(name, fontsize=9)
+        a.set_xlim(month[0], month[-1])
+        a.set_ylim(bottom=0)
+        a.tick_params(labelsize=8)
+    cols = axes[0].get_subplotspec().get_gridspec().ncols if axes[0].get_subplotspec() is not None else 1
+    for i, a in enumerate(axes[: len(states)]):
+        if i % cols == 0:
+            a.set_ylabel(f"% of {'the book' if share_of == 'book' else 'live loans'}", fontsize=8)
+        if i + cols >= len(states):  # no panel below it
+            a.set_xlabel("month", fontsize=8)
+    axes[0].legend(fontsize=7, frameon=False, loc="best")
+    if ax is None:
+        fig.suptitle(f"Loans by state over {ds.sizes['scenario']:,} scenarios: median and bands", fontsize=10)
+    return fig
+
+
+def roll_rates(ds: xr.Dataset, segment: str | None = None, *, ax=None, strategy: str | None = None):
+    """Heatmap of the simulated roll-rate matrix (:func:`creditsim.roll_rates`): rows the
+    state at the start of a month, columns the state at its end, each cell the % of the row's
+    loan-months, pooled over months and scenarios; rows no open loan was in are left out.
+    The colour scale is logarithmic (0.01% to 100%) so that small roll rates show.
+
+    ``segment`` as :func:`creditsim.roll_rates` (default all together); ``strategy`` picks
+    one strategy of a strategy run (default the first).
+    """
+    from matplotlib.colors import LogNorm
+
+    from .risk import roll_rates as rates
+
+    rr = rates(ds, segment)
+    if "strategy" in rr.dims:
+        rr = rr.sel(strategy=strategy if strategy is not None else rr.strategy.values[0])
+    rr = rr.isel(state=np.flatnonzero(np.isfinite(rr.values).all(axis=1)))
+    fig, ax = _axes(ax) if ax is not None else _axes_sized((8, 0.45 * rr.sizes["state"] + 2.4))
+    pct = 100 * rr.values
+    im = ax.imshow(np.where(pct > 0, pct, np.nan), norm=LogNorm(vmin=0.01, vmax=100), cmap="YlOrRd",
+                   aspect="auto")
+    for (i, j), v in np.ndenumerate(pct):
+        if v > 0:
+            text = f"{v:.1f}" if v >= 0.1 else "<0.1"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if v >= 30 else "black")
+    ax.set_xticks(range(rr.sizes["to_state"]), [str(x) for x in rr.to_state.values], rotation=35, ha="right",
+                  fontsize=8)
+    ax.set_yticks(range(rr.sizes["state"]), [f"{x} ({n:,})" for x, n in zip(rr.state.values, rr.loan_months.values)],
+                  fontsize=8)
+    ax.set_xlabel("state at the end of the month")
+    ax.set_ylabel("state at the start of the month (loan-months)")
+    fig.colorbar(im, ax=ax, label="% of the row's loan-months")
+    what = f"segment {segment}" if segment is not None else "all segments"
+    ax.set_title(f"Simulated roll rates ({what}; pooled over months and scenarios)", fontsize=10)
+    return fig
+
+
+def _axes_sized(size):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=size, layout="constrained")
+    return fig, ax
+
+
+def losses_by_segment(ds: xr.Dataset, *, ax=None):
+    """Charge-off losses over the horizon by segment and cause (credit, fraud), mean over
+    scenarios: bars in money, stacked, each labelled with its % of the segment's exposure at
+    month 0.  Before recoveries and collection costs (which are not kept by segment)."""
+    if "loss_by_segment" not in ds:
+        raise ValueError("losses_by_segment: the result has no 'loss_by_segment'")
+    fig, ax = _axes(ax)
+    segs = [str(x) for x in ds.segment.values]
+    credit = ds["loss_by_segment"].mean("scenario").values
+    fraud = ds["fraud_loss"].mean("scenario").values if "fraud_loss" in ds else np.zeros(len(segs))
+    expo = ds["initial_exposure"].sum("state").values
+    scale, unit = _money_unit(credit + fraud, ds.attrs.get("currency", "CNY"))
+    y = np.arange(len(segs))
+    ax.barh(y, credit / scale, color="tab:red", label="credit")
+    if np.any(fraud):
+        ax.barh(y, fraud / scale, left=credit / scale, color="tab:purple", label="fraud (after police recovery)")
+    for i in range(len(segs)):
+        total = credit[i] + fraud[i]
+        share = 100 * total / expo[i] if expo[i] > 0 else np.nan
+        ax.text(total / scale, i, f"  {share:.2f}%", va="center", fontsize=8)
+    ax.set_yticks(y, segs)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"charge-off loss over {ds.sizes['month'] - 1} months, mean over scenarios ({unit})")
+    ax.set_ylabel("segment")
+    ax.set_xlim(0, 1.18 * max(float(np.max(credit + fraud)) / scale, 1e-12))
+    ax.set_title("Losses by segment and cause (labels: % of the segment's exposure at month 0)", fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    return fig
+
+
+def cost_and_recovery(comparison: xr.Dataset, *, ax=None):
+    """Each strategy of a :func:`creditsim.compare` result as a point: its collection costs
+    (x) against its recoveries after charge-off (y), totals over the horizon, mean over
+    scenarios with their intervals as bars, coloured by its expected regulator complaints.
+    Cures by in-house collection show in the net credit loss, not here."""
+    for name in ("collection_costs", "recoveries", "complaints"):
+        if name not in comparison:
+            raise ValueError(f"cost_and_recovery: the comparison has no {name!r}")
+    fig, ax = _axes(ax)
+    names = [str(x) for x in comparison.strategy.values]
+    cost = comparison["collection_costs"].values
+    rec = comparison["recoveries"].values
+    comp = comparison["complaints"].sel(bound="estimate").values
+    scale, unit = _money_unit(np.concatenate([cost[:, 0], rec[:, 0]]), comparison["recoveries"].attrs.get("units", "CNY"))
+    x, y = cost[:, 0] / scale, rec[:, 0] / scale
+    ax.errorbar(x, y, xerr=np.abs(cost[:, 1:].T / scale - x), yerr=np.abs(rec[:, 1:].T / scale - y), fmt="none",
+                ecolor="0.5", lw=1, capsize=2)
+    from matplotlib.colors import Normalize
+
+    norm = Normalize(vmin=float(np.min(comp)), vmax=max(float(np.max(comp)), float(np.min(comp)) + 1e-9))
+    markers = "osD^vP*Xhp<>"
+    for i, n in enumerate(names):  # one marker shape per strategy: points close together stay apart
+        sc = ax.scatter(x[i], y[i], c=[comp[i]], cmap="viridis", norm=norm, s=70, zorder=3, edgecolors="k",
+                        linewidths=0.6, marker=markers[i % len(markers)], label=n)
+    fig.colorbar(sc, ax=ax, label="expected complaints over the horizon")
+    ax.legend(fontsize=8, frameon=False, loc="upper left", title="strategy", title_fontsize=8)
+    ax.set_xlabel(f"collection costs over the horizon ({unit}; mean, {100 * comparison.attrs['confidence']:g}% interval)")
+    ax.set_ylabel(f"recoveries after charge-off ({unit})")
+    ax.set_title("Cost against recovery, by strategy", fontsize=10)
+    ax.margins(0.15)
     return fig

@@ -33,7 +33,11 @@ figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; 
 figcaption { font-size: 0.9em; color: #555; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
 .note { color: #555; font-size: 0.9em; }
+.wide { overflow-x: auto; } td, th { white-space: nowrap; }
 </style></head><body>
+{% macro table(t) %}<div class="wide"><table><tr>{% for c in t.columns %}<th>{{ c }}</th>{% endfor %}</tr>
+{% for r in t.rows %}<tr>{% for x in r %}<td>{{ x }}</td>{% endfor %}</tr>
+{% endfor %}</table></div>{% endmacro %}
 <h1>{{ title }}</h1>
 <p class="note">{{ subtitle }}</p>
 
@@ -41,10 +45,14 @@ pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; 
 <p>{{ loss_text }}</p>
 {% for t in risk_tables %}
 <h3>{{ t.name }}</h3>
-<table><tr><th>measure</th><th>% of exposure</th><th>interval</th><th>{{ t.unit }}</th><th>interval</th></tr>
-{% for r in t.rows %}<tr><td>{{ r[0] }}</td><td>{{ r[1] }}</td><td>{{ r[2] }}</td><td>{{ r[3] }}</td><td>{{ r[4] }}</td></tr>
-{% endfor %}</table>
+{{ table(t) }}
 {% endfor %}
+{% if parts %}
+<h3>Where the loss comes from</h3>
+<p>Totals over the horizon, mean over scenarios in {{ parts.unit }} with the {{ confidence }} interval; the net
+credit loss is the charge-offs, fraud losses, costs, interest forgone and debt forgiven, less recoveries.</p>
+{{ table(parts) }}
+{% endif %}
 <p class="note">Intervals are {{ confidence }} Monte Carlo intervals over the scenarios; "n/a" where there are
 too few scenarios beyond a level for one (the estimate is then rough).</p>
 
@@ -52,9 +60,7 @@ too few scenarios beyond a level for one (the estimate is then rough).</p>
 <h2>Strategies</h2>
 <p>Each strategy against {{ comparison.baseline }}, on common random numbers: the paired difference of the
 totals over the horizon, mean over scenarios, with its {{ confidence }} interval.</p>
-<div style="overflow-x: auto"><table><tr><th>strategy</th>{% for c in comparison.columns %}<th>{{ c }}</th>{% endfor %}</tr>
-{% for r in comparison.rows %}<tr>{% for x in r %}<td>{{ x }}</td>{% endfor %}</tr>
-{% endfor %}</table></div>
+{{ table(comparison) }}
 {% endif %}
 
 <h2>Figures</h2>
@@ -81,27 +87,71 @@ def _png(fig) -> bytes:
 
 
 def _num(x: float, f: float, fmt: str) -> str:
-    return format(x / f, fmt) if np.isfinite(x) else "n/a"
+    if not np.isfinite(x):
+        return "n/a"
+    text = format(x / f, fmt)
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text  # no "-0.0"
 
 
-def _risk_rows(summary: xr.Dataset) -> tuple[list, str]:
-    """The rows of :func:`creditsim.risk_summary` as :func:`creditsim.format_summary` shows them."""
-    expo = float(summary.attrs.get("total_exposure", np.nan))
-    units = summary["expected_loss"].attrs.get("units", "")
+def _interval(lo: float, hi: float, f: float, fmt: str) -> str:
+    return f"[{_num(lo, f, fmt)}, {_num(hi, f, fmt)}]"
+
+
+def _risk_tables(summaries: dict, unit: str) -> list[dict]:
+    """The risk tables of :func:`creditsim.risk_summary` results ``{column: summary}``:
+    one in % of exposure, one in money (the first summary's scale), a column pair
+    (estimate, interval) per summary."""
     from .risk import money_scale
 
-    scale, word = money_scale(summary)
-    measures = [("expected loss", summary["expected_loss"].values), ("standard deviation", summary["std"].values)]
-    for lvl in summary.level.values:
-        measures.append((f"VaR {100 * lvl:g}%", summary["var"].sel(level=lvl).values))
-        measures.append((f"expected shortfall {100 * lvl:g}%", summary["es"].sel(level=lvl).values))
+    first = next(iter(summaries.values()))
+    expo = float(first.attrs.get("total_exposure", np.nan))
+    scale, word = money_scale(first)
+    measures = [("expected loss", "expected_loss", None), ("standard deviation", "std", None)]
+    for lvl in first.level.values:
+        measures += [(f"VaR {100 * lvl:g}%", "var", lvl), (f"expected shortfall {100 * lvl:g}%", "es", lvl)]
+    tables = []
+    for title, f, fmt, suffix in (("% of exposure at month 0", expo / 100, ".2f", "%"),
+                                  (f"{word} {unit}".strip(), scale, ",.1f", "")):
+        rows = []
+        for label, name, lvl in measures:
+            row = [label]
+            for summ in summaries.values():
+                x = summ[name] if lvl is None else summ[name].sel(level=lvl)
+                est, lo, hi = (float(a) for a in x.values)
+                row += [_num(est, f, fmt) + suffix, _interval(lo, hi, f, fmt)]
+            rows.append(row)
+        columns = ["measure"] + [c for name in summaries for c in (name, "interval")]
+        tables.append({"name": f"Net credit loss, {title}", "columns": columns, "rows": rows})
+    return tables
+
+
+#: The items of the loss table: what makes up the net credit loss, and the book's value.
+_PARTS = {"credit_charge_offs": "credit charge-offs", "fraud_losses": "fraud losses (after police recovery)",
+          "collection_costs": "collection costs", "interest_forgone": "interest forgone",
+          "debt_forgiven": "debt forgiven", "recoveries": "recoveries (less)", "net_credit_loss": "net credit loss",
+          "interest_received": "interest received", "npv": "NPV at the cost of funds"}
+
+
+def _parts(ds: xr.Dataset, strategies: list, levels) -> dict | None:
+    """The loss table's rows: each item's mean over scenarios with its interval, from
+    :func:`creditsim.risk_summary` of that item (its expected value), per strategy."""
+    from .risk import money_scale, risk_summary
+
+    names = [n for n in _PARTS if n in ds]
+    if not names:
+        return None
+    runs = [ds if s is None else ds.sel(strategy=s) for s in strategies]
+    scale, word = money_scale(risk_summary(runs[0], levels))
     rows = []
-    for label, row in measures:
-        est, lo, hi = (float(a) for a in row)
-        rows.append((label, f"{_num(est, expo / 100, '.2f')}%", f"[{_num(lo, expo / 100, '.2f')}, "
-                     f"{_num(hi, expo / 100, '.2f')}]", _num(est, scale, ",.1f"),
-                     f"[{_num(lo, scale, ',.1f')}, {_num(hi, scale, ',.1f')}]"))
-    return rows, f"{word} {units}".strip()
+    for n in names:
+        row = [_PARTS[n]]
+        for r in runs:
+            est, lo, hi = (float(a) for a in risk_summary(r, levels, variable=n)["expected_loss"].values)
+            row += [_num(est, scale, ",.1f"), _interval(lo, hi, scale, ",.1f")]
+        rows.append(row)
+    unit = f"{word} {ds['net_credit_loss'].attrs.get('units', '') if 'net_credit_loss' in ds else ''}".strip()
+    columns = ["item"] + [c for s in strategies for c in ("mean" if s is None else s, "interval")]
+    return {"columns": columns, "rows": rows, "unit": unit}
 
 
 def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | None = None,
@@ -130,41 +180,60 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
     out.mkdir(parents=True, exist_ok=True)
     strategies = [str(s) for s in ds.strategy.values] if "strategy" in ds.dims else [None]
     first = ds if strategies[0] is None else ds.sel(strategy=strategies[0])
-    tables = []
-    for s in strategies:
-        summ = risk_summary(first if s is None else ds.sel(strategy=s), levels)
-        rows, unit = _risk_rows(summ)
-        tables.append({"name": "net credit loss" if s is None else f"strategy {s}", "rows": rows, "unit": unit})
-    summ = risk_summary(first, levels)
+    summaries = {"estimate" if s is None else s: risk_summary(first if s is None else ds.sel(strategy=s), levels)
+                 for s in strategies}
+    summ = next(iter(summaries.values()))
+    tables = _risk_tables(summaries, summ["expected_loss"].attrs.get("units", ""))
+    parts = _parts(ds, strategies, levels)
     figures = [("loss_distribution", "Loss distribution over the scenarios, with the expected loss, VaR and "
                 "expected shortfall" + ("" if strategies[0] is None else f" (strategy {strategies[0]})"),
                 plot.loss_distribution(first, summ))]
     if "net_credit_loss" in ds:
         figures.append(("loss_paths", "Cumulative net credit loss by month: mean and 5-95% of scenarios",
                         plot.loss_paths(first)))
+    figures.append(("losses_by_segment", "Charge-off losses by segment and cause (credit, fraud), mean over "
+                    "scenarios, before recoveries and costs", plot.losses_by_segment(first)))
+    figures.append(("state_fan", "Loans in each state by month: median and bands across scenarios (% of the "
+                    "book's loans)", plot.state_fan(first)))
+    if "transitions" in ds:
+        figures.append(("roll_rates", "Simulated roll rates: of the loans in a state at the start of a month, "
+                        "% in each state at its end (pooled over months and scenarios)", plot.roll_rates(first)))
     if "balance" in ds:
-        figures.append(("delinquency_ratios", "30+ and 90+ delinquency ratios by month (% of the live balance)",
-                        plot.delinquency_ratios(first)))
+        # as the book runs off the ratios climb towards 100% (good loans repay first): show
+        # the months in which at least 5% of the opening balance is still owed
+        owed = first["balance"].sum(("segment", "state")).mean("scenario").values
+        shown = int(np.flatnonzero(owed >= 0.05 * owed[0])[-1]) if owed[0] > 0 else int(first.sizes["month"] - 1)
+        figures.append(("delinquency_ratios", "30+ and 90+ delinquency ratios by month (% of the live balance)"
+                        + (f", to month {shown}, the last with at least 5% of the opening balance owed"
+                           if shown < first.sizes["month"] - 1 else ""),
+                        plot.delinquency_ratios(first, months=max(shown, 1))))
         figures.append(("cash_flows", "Cash flows by month, mean over scenarios", plot.cash_flows(first)))
     comparison = None
     if strategies[0] is not None and len(strategies) > 1 and ds.sizes["scenario"] >= 2:
         c = compare(ds)
         figures.append(("strategy_differences", "Net credit loss of each strategy against the baseline "
                         "(paired differences with intervals)", plot.strategy_differences(c)))
+        figures.append(("cost_and_recovery", "Collection costs against recoveries after charge-off, by strategy, "
+                        "coloured by expected complaints", plot.cost_and_recovery(c)))
         figures.append(("recovery_curves", "Recoveries after charge-off by months since charge-off",
                         plot.recovery_curves(c)))
         figures.append(("placement_curves", "Collections on placed accounts by months since placement",
                         plot.recovery_curves(c, by="placement")))
-        cols, rows = [], []
+        from .risk import money_scale
+
+        scale, word = money_scale(summ)
+        cols, rows = ["strategy"], []
         for name in COMPARED:
             if name in c:
-                cols += [f"{name.replace('_', ' ')} difference", "interval"]
+                unit = "" if name == "complaints" else f" ({word} {c[name].attrs.get('units', '')})".replace(" )", ")")
+                cols += [f"{name.replace('_', ' ')} difference{unit}", "interval"]
         for s in strategies:
             r = [s]
             for name in COMPARED:
                 if name in c:
                     d = c[f"{name}_diff"].sel(strategy=s).values
-                    r += [f"{d[0]:,.1f}", f"[{d[1]:,.1f}, {d[2]:,.1f}]"]
+                    f = 1.0 if name == "complaints" else scale
+                    r += [_num(d[0], f, ",.2f"), _interval(d[1], d[2], f, ",.2f")]
             rows.append(r)
         comparison = {"baseline": repr(c.attrs["baseline"]), "columns": cols, "rows": rows}
     embedded = []
@@ -189,7 +258,7 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
                  f"{a.get('currency', '')}, {a.get('horizon', '')} months, {a.get('scenarios', 0):,} scenarios",
         loss_text="Net credit loss over the horizon: credit charge-offs, fraud losses borne and collection costs, "
                   "less recoveries, as a share of the book's balance at month 0 and in money.",
-        risk_tables=tables, confidence=f"{100 * summ.attrs['confidence']:g}%", comparison=comparison,
+        risk_tables=tables, parts=parts, confidence=f"{100 * summ.attrs['confidence']:g}%", comparison=comparison,
         figures=embedded, settings=settings, scenario=scenario, command=command)
     path = out / "report.html"
     _write(path, html.encode("utf-8"))

@@ -8,7 +8,7 @@ import numpy as np
 import xarray as xr
 from scipy import special, stats
 
-__all__ = ["risk_summary", "format_summary", "delinquency_ratios"]
+__all__ = ["risk_summary", "format_summary", "delinquency_ratios", "roll_rates"]
 
 _BOUNDS = ("estimate", "lower", "upper")
 #: Fewest scenarios beyond the VaR for which the expected shortfall gets an interval; below
@@ -244,3 +244,34 @@ def delinquency_ratios(ds: xr.Dataset, days: Sequence[int] = (30, 90), *, steady
                  "the principal owed by live loans" + (" (summed over months: steady-state book)"
                                                         if steady_state else "")}
     return res.rename("delinquency_ratio")
+
+
+def roll_rates(ds: xr.Dataset, segment: str | None = None) -> xr.DataArray:
+    """The simulated roll-rate matrix: of the loans in each state at the start of a month,
+    the share in each state at its end, pooled over the months and scenarios of ``ds`` (its
+    ``transitions``), for one ``segment`` or (default None) all segments together.
+
+    Returns ``(state, to_state)`` shares (with a strategy axis for a strategy run), rows
+    summing to 1; a row is NaN for a state no open loan was in (paid off and charged off
+    always: their loans no longer move).  The coordinate ``loan_months`` along ``state`` is
+    each row's count.  Pooled over months, a row weights each month by its loans: under a
+    correlated macro factor it is the book's experience, not the matrix of an average month
+    (for one month from a fixed book its expectation is the segment matrix).
+    """
+    if "transitions" not in ds:
+        raise ValueError("roll_rates: the result has no 'transitions' (a result from an older creditsim: simulate it again)")
+    t = ds["transitions"]
+    if segment is not None:
+        names = [str(x) for x in ds.segment.values]
+        if segment not in names:
+            raise ValueError(f"roll_rates: segment {segment!r} is not in the result; it has {names}")
+        t = t.sel(segment=segment)
+    else:
+        t = t.sum("segment")
+    t = t.sum("scenario").astype(np.float64)
+    rows = t.sum("to_state")
+    out = (t / rows.where(rows > 0)).assign_coords(loan_months=rows.astype(np.int64))
+    out.attrs = {"units": "1", "description": "share of the loans in `state` at the start of a month that are "
+                 "in `to_state` at its end, pooled over months and scenarios"
+                 + (f" (segment {segment})" if segment is not None else "")}
+    return out.rename("roll_rate")

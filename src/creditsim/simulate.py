@@ -237,7 +237,8 @@ def simulate(
 
     def zeros():
         t = {"counts": np.zeros((scenarios, horizon, g * k * f), np.int64),
-             "loss": np.zeros((scenarios, 2, g), np.int64), "charged": np.zeros((scenarios, 2, g), np.int64)}
+             "loss": np.zeros((scenarios, 2, g), np.int64), "charged": np.zeros((scenarios, 2, g), np.int64),
+             "moves": np.zeros((scenarios, g * k * k), np.int64)}
         if money:
             n_flows = 4 + (len(_engine.STRATEGY_FLOWS) if strats else 0)
             t.update(balance=np.zeros((scenarios, horizon, g * k * f), np.int64),
@@ -354,6 +355,7 @@ def _result(totals, strat, *, model, book, seg, st0, z, by_group, units, quantum
         extra = {"in_shock": occ[..., 2:].sum(axis=(3, 4)), "hardship_reported": occ[..., 1::2].sum(axis=(3, 4))}
     occ = occ.sum(axis=4).reshape(scenarios, horizon, g * k)
     loss_units, charged = totals["loss"], totals["charged"]
+    extra["transitions"] = totals["moves"].reshape(scenarios, g, k, k)
     police = model.fraud.police_recovery if fraud else 0.0
     if fraud:
         extra["fraud_loss"] = loss_units[:, 1] * quantum * (1.0 - police)
@@ -451,6 +453,7 @@ def _add(out, res, dropped, t0, t1, horizon) -> None:
     out["counts"][:, t0:t1] += res["counts"] + (0 if dropped is None else dropped[:, None, :])
     out["loss"] += res["loss"]
     out["charged"] += res["charged"]
+    out["moves"] += res["moves"]
     if "balance" in res:
         out["balance"][:, t0:t1] += res["balance"]
         out["flows"][:, t0:t1] += res["flows"]
@@ -623,6 +626,7 @@ def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flag
         "month": ("month", np.arange(horizon + 1), {"units": "months", "description": "months since the start; 0 is the book as given"}),
         "segment": ("segment", list(model.segment_names)),
         "state": ("state", list(model.states.names), {"description": "loan states, best to worst"}),
+        "to_state": ("to_state", list(model.states.names), {"description": "loan state at the end of a month"}),
     }
     data = {
         "occupancy": (("scenario", "month", "segment", "state"), occupancy,
@@ -636,6 +640,10 @@ def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flag
                         {"units": "loans", "description": "loans charged off over the horizon"}),
         "charged_off_by_segment": (("scenario", "segment"), charged,
                                    {"units": "loans", "description": "loans charged off over the horizon, by segment"}),
+        "transitions": (("scenario", "segment", "state", "to_state"), flags["transitions"],
+                        {"units": "loan-months", "description": "moves of open loans over the horizon: "
+                         "loans in each state at the start of a month (not paid off or charged off) by their "
+                         "state at its end, summed over the months (the simulated roll rates' counts)"}),
         "macro_z": (("scenario", "month"), z_full,
                     {"units": "1", "description": "macro factor Z driving the transition into each month (N(0,1); negative is bad); month 0 has none"}),
         "initial_exposure": (("segment", "state"), init_exp,
