@@ -341,7 +341,7 @@ def state_fan(ds: xr.Dataset, states=None, *, ax=None, bands=((0.05, 0.95), (0.2
             raise ValueError(f"state_fan: ax has {len(axes)} axes for {len(states)} states")
         fig = axes[0].figure
     month = ds["month"].values
-    for a, name in zip(axes, states):
+    for a, name in zip(axes[: len(states)], states, strict=True):
         x = share.sel(state=name)
         for i, (lo_q, hi_q) in enumerate(sorted(bands, key=lambda b: b[0])):
             lo, hi = _bands(x, (lo_q, hi_q))
@@ -391,7 +391,7 @@ def roll_rates(ds: xr.Dataset, segment: str | None = None, *, ax=None, strategy:
             ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if v >= 30 else "black")
     ax.set_xticks(range(rr.sizes["to_state"]), [str(x) for x in rr.to_state.values], rotation=35, ha="right",
                   fontsize=8)
-    ax.set_yticks(range(rr.sizes["state"]), [f"{x} ({n:,})" for x, n in zip(rr.state.values, rr.loan_months.values)],
+    ax.set_yticks(range(rr.sizes["state"]), [f"{x} ({n:,})" for x, n in zip(rr.state.values, rr.loan_months.values, strict=True)],
                   fontsize=8)
     ax.set_xlabel("state at the end of the month")
     ax.set_ylabel("state at the start of the month (loan-months)")
