@@ -120,7 +120,7 @@ def _triple(e) -> tuple[float, float, float]:
 def compile_strategy(model: CreditModel, strat: Strategy, base_mats: list[np.ndarray], quantum: float,
                      n_actions: int, n_rules: int) -> StrategyArrays:
     """Arrays of one strategy, padded to ``n_actions`` actions and ``n_rules`` rules, with
-    its row table built from the model's ``base_mats`` (:func:`creditsim._engine.base_matrices`)."""
+    its row table built from the model's ``base_mats`` (``creditsim._engine.base_matrices``)."""
     st = model.states
     k, g = len(st), len(model.segments)
     types = group_types(model)
@@ -214,7 +214,7 @@ def compile_strategy(model: CreditModel, strat: Strategy, base_mats: list[np.nda
 
 def compile_strategies(model: CreditModel, strategies: list[Strategy], base_mats: list[np.ndarray],
                        quantum: float) -> StrategyArrays:
-    """The strategies' :class:`StrategyArrays`, of one set of shapes, stacked on a leading
+    """The strategies' ``StrategyArrays``, of one set of shapes, stacked on a leading
     strategy axis ``(S, ...)``."""
     n_actions = max(max(len(s.actions) for s in strategies), MIN_PADDED)
     n_rules = max(max(len(s.rules) for s in strategies), MIN_PADDED)

@@ -1,8 +1,8 @@
 """The agent engine: every loan a Markov chain, stepped month by month in JAX.
 
-Layers: :func:`compile_model` turns a validated spec into an array pytree once;
-:func:`chunk_kernel` is the pure, jitted kernel over one chunk of loans and one batch of
-scenarios; the driver in :mod:`creditsim.simulate` streams chunks through it and sums the
+Layers: ``compile_model`` turns a validated spec into an array pytree once;
+``chunk_kernel`` is the pure, jitted kernel over one chunk of loans and one batch of
+scenarios; the driver in ``creditsim.simulate`` streams chunks through it and sums the
 per-chunk totals exactly (integers), so results do not depend on the chunk size.
 
 Sampling.  A loan in state i of segment g draws 31 uniform bits u and moves to
@@ -44,7 +44,7 @@ def trace_count(name: str = "chunk_kernel") -> int:
 
 
 class CompiledModel(NamedTuple):
-    """Array form of a :class:`CreditModel`.
+    """Array form of a ``CreditModel``.
 
     Rows are grouped by (segment, behaviour type): a segment without types is one group.
     Group ``g1 - 1`` is padding (identity rows, segment ``G``).  Groups ``g1 .. 2·g1 - 1``
@@ -226,7 +226,7 @@ def _principal_share(rate, log_growth, method, rem):
 
 def _half_away(x):
     """``x >= 0`` rounded to the nearest whole number, halves up (away from zero), as int32:
-    the package's one rounding convention (:func:`creditsim.schedule.round_half_away`);
+    the package's one rounding convention (``creditsim.schedule.round_half_away``);
     exact, where ``floor(x + 0.5)`` is not (0.49999997 + 0.5 rounds to 1 in float32)."""
     f = jnp.floor(x)
     return (f + (x - f >= 0.5)).astype(jnp.int32)
@@ -311,7 +311,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     z
         ``(B, T)`` float64 macro factor per scenario and month t0+1..t0+T.
     keys
-        ``(B, 2)`` uint32 raw scenario keys (:func:`creditsim._rng.scenario_keys`).
+        ``(B, 2)`` uint32 raw scenario keys (``creditsim._rng.scenario_keys``).
     loan_id
         ``(N,)`` uint32 global loan index (the randomness counter).
     group
@@ -322,7 +322,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     fraud_hazard
         ``(T,)`` float64 fraud-claim hazard by month (the same in every scenario).
     loans
-        With ``money``: the loans' terms (:class:`LoanMoney`), else None.
+        With ``money``: the loans' terms (``LoanMoney``), else None.
     start
         ``(N,)`` int32 the loans' states at month 0 (then ``t0`` is 0), or the dict of
         ``(B, N)`` arrays (``(B, S, N)`` with strategies) of each loan's simulated state in
@@ -331,8 +331,8 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
         int32 scalar, an even number: months already simulated (the randomness counter of
         month t0 + j is that of month pair (t0 + j) // 2).
     strat
-        S strategies' arrays stacked on a leading axis (:class:`creditsim._collect.
-        StrategyArrays`, needs ``money``), each with its row table; None for no strategy.
+        S strategies' arrays stacked on a leading axis (``creditsim._collect.
+        StrategyArrays``, needs ``money``), each with its row table; None for no strategy.
         All S run in this one call on common random numbers: every draw depends only on
         (scenario, loan, month, stream), never on the strategy.
     n_segments, shocks, fraud, aging, money, keep, n_age, strategy_batch, audit
@@ -344,7 +344,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
         month's random words) where the others run one after another (1: one at a time,
         each strategy's working set that of a run without; S: all together); with
         strategies and ``audit``, the carry also holds, per loan over the run, the checks
-        of :data:`AUDIT` (for tests of the caps loan by loan, from each month's starting
+        of ``AUDIT`` (for tests of the caps loan by loan, from each month's starting
         state rather than the engine's own bar).
 
     Returns
@@ -361,8 +361,8 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     charge-offs by month, ``written (B, 2, 2)`` int64 principal and interest charged off by
     cause, and ``end (B, 2)`` int64 interest and penalty that fell due in these months and
     interest still owed at their end.
-    With a strategy ``flows`` has 10 more columns (:data:`STRATEGY_FLOWS`), and there are
-    ``recovered_by_age (B, 3, n_age)`` int64 the recovery curves' amounts by age (:data:`CURVES`:
+    With a strategy ``flows`` has 10 more columns (``STRATEGY_FLOWS``), and there are
+    ``recovered_by_age (B, 3, n_age)`` int64 the recovery curves' amounts by age (``CURVES``:
     recoveries by months since charge-off, what placed accounts paid by months since
     placement, what loans first past due paid by months since),
     ``max_contacts (B,)`` int32 the most contacts of a loan in a month, and

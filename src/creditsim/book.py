@@ -51,10 +51,10 @@ class LoanBook:
     ``state_names``; they are resolved against a model's names when the book is simulated,
     and an unknown name is an error then.
 
-    Build one with :meth:`homogeneous`, :meth:`synthetic`, :meth:`from_dataframe`,
-    :meth:`from_csv`, :meth:`from_parquet`, or ``LoanBook(segment=..., state=...,
+    Build one with ``homogeneous``, ``synthetic``, ``from_dataframe``,
+    ``from_csv``, ``from_parquet``, or ``LoanBook(segment=..., state=...,
     exposure=...)`` with one name per loan for segment and state (arrays of strings) and
-    exposures in currency units (yuan), non-negative.  ``terms`` (a :class:`LoanTerms`)
+    exposures in currency units (yuan), non-negative.  ``terms`` (a ``LoanTerms``)
     adds each loan's contract; without ``exposure`` the exposure is then the scheduled
     principal outstanding.
     """
@@ -187,7 +187,7 @@ class LoanBook:
 
         Columns ``segment`` and ``state`` (names), and ``exposure`` (yuan) unless the frame
         has loan terms: ``principal``, ``annual_rate`` and ``term`` (all three), with
-        ``method`` and ``months_on_book`` optional (see :class:`LoanTerms`).  With terms and
+        ``method`` and ``months_on_book`` optional (see ``LoanTerms``).  With terms and
         no exposure column, the exposure is the scheduled principal outstanding.
         """
         cols = list(getattr(df, "columns", []))
@@ -209,7 +209,7 @@ class LoanBook:
 
     @classmethod
     def from_csv(cls, path, **columns) -> LoanBook:
-        """A book from a CSV file with the columns of :meth:`from_dataframe` (header row)."""
+        """A book from a CSV file with the columns of ``from_dataframe`` (header row)."""
         import pandas as pd
 
         return cls.from_dataframe(pd.read_csv(path, dtype={columns.get("segment", "segment"): str,

@@ -9,7 +9,7 @@ from scipy import special
 
 __all__ = ["compare", "recovery_curves", "COMPARED", "CURVES"]
 
-#: What :func:`compare` compares: the per-scenario totals (summed over months where a
+#: What ``compare`` compares: the per-scenario totals (summed over months where a
 #: variable is by month) and whether lower is better.
 COMPARED = {
     "net_credit_loss": "lower",
@@ -31,7 +31,7 @@ def compare(ds: xr.Dataset, baseline: str | None = None, *, confidence: float = 
     Parameters
     ----------
     ds
-        A result of :func:`creditsim.simulate` with ``strategies``: every strategy ran on
+        A result of ``creditsim.simulate`` with ``strategies``: every strategy ran on
         the same scenarios with common random numbers.
     baseline
         The strategy compared against; default the first.
@@ -40,18 +40,17 @@ def compare(ds: xr.Dataset, baseline: str | None = None, *, confidence: float = 
 
     Returns
     -------
-    xarray.Dataset over ``strategy`` with, for each measure in :data:`COMPARED`
-    (``net_credit_loss``, ``recoveries``, ``collection_costs``, ``complaints``, ``npv``,
-    each a total over the horizon per scenario):
+    xarray.Dataset
+        Over ``strategy``, for each measure in ``COMPARED`` (``net_credit_loss``,
+        ``recoveries``, ``collection_costs``, ``complaints``, ``npv``, each a total over
+        the horizon per scenario): ``<measure>`` (strategy, bound), the mean over scenarios
+        and its interval; ``<measure>_diff`` (strategy, bound), the mean paired difference
+        strategy − baseline, ± z·sd(difference)/√S (the baseline's own row is exactly 0);
+        ``<measure>_diff_se`` and ``<measure>_diff_se_unpaired`` (strategy), the standard
+        error of the difference as paired, and as it would be from independent runs
+        (√((var_a + var_b)/S)): their ratio is what common random numbers gain.
 
-    - ``<measure>`` (strategy, bound): the mean over scenarios and its interval;
-    - ``<measure>_diff`` (strategy, bound): the mean paired difference strategy − baseline,
-      ± z·sd(difference)/√S (the baseline's own row is exactly 0);
-    - ``<measure>_diff_se`` and ``<measure>_diff_se_unpaired`` (strategy): the standard
-      error of the difference as paired, and as it would be from independent runs
-      (√((var_a + var_b)/S)): their ratio is what common random numbers gain;
-
-    and the curves of :func:`recovery_curves`: ``recovery_curve`` (strategy,
+    Also the curves of ``recovery_curves``: ``recovery_curve`` (strategy,
     months_since_charge_off), ``placement_curve`` (strategy, months_since_placement) and
     ``delinquency_curve`` (strategy, months_since_delinquency).
     """
@@ -104,7 +103,7 @@ def compare(ds: xr.Dataset, baseline: str | None = None, *, confidence: float = 
     return res
 
 
-#: The recovery curves :func:`recovery_curves` draws: the amounts by age, what they are
+#: The recovery curves ``recovery_curves`` draws: the amounts by age, what they are
 #: shares of, the age dimension and the curve's description.
 CURVES = {
     "charge_off": ("recovered_by_age", "credit_charge_offs", "months_since_charge_off",

@@ -3,7 +3,7 @@ risk team asks of it.
 
 ``python -m creditsim.demo`` (``make demo``) simulates a synthetic seasoned book of 200,000
 loans (five score bands, three behaviour types, 3/6/12-month terms with their schedules)
-under :func:`creditsim.presets.jiebei_model` for 24 months: 1,000 scenarios of the baseline
+under ``creditsim.presets.jiebei_model`` for 24 months: 1,000 scenarios of the baseline
 and 200 of the ``recession`` stress scenario.  It prints the risk summary of the net credit
 loss, the cash flows, the 30+ and 90+ delinquency ratios and the loss by band, and writes
 the baseline result Dataset (netCDF) and a figure.

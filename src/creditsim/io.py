@@ -39,7 +39,7 @@ def save_result(ds: xr.Dataset, path: str | os.PathLike) -> None:
 
 
 def load_result(path: str | os.PathLike) -> xr.Dataset:
-    """Read a result written by :func:`save_result` fully into memory."""
+    """Read a result written by ``save_result`` fully into memory."""
     path = os.fspath(path)
     if path.endswith(".zarr"):
         return xr.open_zarr(path).load()

@@ -47,7 +47,7 @@ def cumulative_quantiles(matrix: np.ndarray) -> np.ndarray:
 def conditional_cumulative(q, sqrt_rho, z, xp: Any = np, ndtr=special.ndtr):
     """Lower and upper cumulative probabilities of rows tilted by the macro factor ``z``.
 
-    ``q`` are the base quantiles from :func:`cumulative_quantiles`; ``sqrt_rho`` broadcasts
+    ``q`` are the base quantiles from ``cumulative_quantiles``; ``sqrt_rho`` broadcasts
     against ``q``'s leading axes.  Returns ``(lower, upper)`` with lower = P(next ≤ k | z)
     and upper = P(next > k | z) = 1 − lower, each computed on the side where it is small so
     that neither loses precision.

@@ -100,20 +100,20 @@ class Segment:
         Monthly transition probabilities, shape ``(K, K)`` over the model's states in the
         state space's order: ``matrix[i, j]`` is the probability that a loan in state ``i``
         this month is in state ``j`` next month.  Rows are checked against the state space
-        when the segment joins a :class:`CreditModel`.
+        when the segment joins a ``CreditModel``.
     rho
         Asset correlation of the one-factor model, in [0, 1).  The factor loading of each
         borrower's latent credit quality on the macro factor Z is √rho, the idiosyncratic
         loading √(1−rho).  ``rho = 0`` (default) makes the segment insensitive to Z.
     types
-        Optional :class:`BehaviourType` s with shares summing to 1.  Each loan's type is
+        Optional ``BehaviourType`` s with shares summing to 1.  Each loan's type is
         drawn once from the run's seed and its index (the same in every scenario; the
         lender never sees it) and the loan moves by its type's matrix.  Give ``matrix`` or
         ``types``, not both; with types, ``matrix`` is their share-weighted average (the
         segment's one-month matrix).
     distressed
         Optional monthly matrix ``(K, K)`` used, for every type of the segment, while a
-        borrower suffers an income shock (see :class:`IncomeShock`); typically much higher
+        borrower suffers an income shock (see ``IncomeShock``); typically much higher
         roll rates.  Default: shocks do not change the segment's rows.
     """
 
@@ -246,6 +246,8 @@ class IncomeShock:
         Monthly probability that a borrower under a shock reports hardship to the lender
         (the lender's only sight of the shock); the flag stays set.  In [0, 1], default 0.
 
+    Notes
+    -----
     While the shock lasts the loan moves by its segment's ``distressed`` rows.
     """
 
@@ -427,17 +429,17 @@ class CreditModel:
     Parameters
     ----------
     states
-        The :class:`StateSpace`; default the nine states of the model.
+        The ``StateSpace``; default the nine states of the model.
     segments
-        One or more :class:`Segment`, names unique, each matrix ``(K, K)`` over ``states``
+        One or more ``Segment``, names unique, each matrix ``(K, K)`` over ``states``
         with rows that are probability distributions (non-negative, summing to 1 within
         ``ROW_SUM_TOLERANCE``) and absorbing states that keep all their mass.
     macro
-        The :class:`MacroFactor`; default independent N(0, 1) months (phi = 0).
+        The ``MacroFactor``; default independent N(0, 1) months (phi = 0).
     income_shock
-        Optional :class:`IncomeShock`; default none.
+        Optional ``IncomeShock``; default none.
     fraud
-        Optional :class:`FraudTransfer`; default none (any fraud is then only what the
+        Optional ``FraudTransfer``; default none (any fraud is then only what the
         matrices say).
     charge_off_dpd
         Days past due at which a loan is charged off, whatever its row says: a loan whose
@@ -554,7 +556,7 @@ class CreditModel:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> CreditModel:
-        """Inverse of :meth:`to_dict`; validates like the constructor."""
+        """Inverse of ``to_dict``; validates like the constructor."""
         macro = d.get("macro") or {}
         return cls(
             states=StateSpace.from_dict(d["states"]),

@@ -28,11 +28,11 @@ def loss_distribution(ds: xr.Dataset, summary: xr.Dataset | None = None, *, ax=N
                       variable: str | None = None):
     """Histogram of the loss over scenarios as a percentage of the book's exposure (its
     balance at month 0), with the expected loss and, from ``summary`` (a
-    :func:`creditsim.risk_summary` result), the VaR (dashed) and expected shortfall
+    ``creditsim.risk_summary`` result), the VaR (dashed) and expected shortfall
     (dotted) at each level.
 
     ``variable`` is the loss plotted; default the summary's variable, else as
-    :func:`creditsim.risk_summary` chooses (``net_credit_loss`` for a book with terms).
+    ``creditsim.risk_summary`` chooses (``net_credit_loss`` for a book with terms).
     """
     from .risk import loss_per_scenario
 
@@ -76,7 +76,7 @@ def _labelled(results) -> dict:
 
 
 def delinquency_ratios(results, days=(30, 90), *, ax=None, quantiles=(0.05, 0.95), months: int | None = None):
-    """The "30+" and "90+" ratios (:func:`creditsim.delinquency_ratios`, % of the live
+    """The "30+" and "90+" ratios (``creditsim.delinquency_ratios``, % of the live
     book's balance) by month, mean over scenarios with a ``quantiles`` band.
 
     ``results`` is a result with loan terms, or a dict ``{label: result}`` to compare
@@ -227,7 +227,7 @@ def delinquency_paths(ds: xr.Dataset, states=None, *, ax=None, quantiles=(0.05, 
 
 
 def strategy_differences(comparison: xr.Dataset, measure: str = "net_credit_loss", *, ax=None, scale: float = 1e6):
-    """Paired differences against the baseline of a :func:`creditsim.compare` result, one bar
+    """Paired differences against the baseline of a ``creditsim.compare`` result, one bar
     per strategy with its interval (in ``scale`` yuan; default millions, 1 for counts such
     as ``complaints``)."""
     if f"{measure}_diff" not in comparison:
@@ -258,8 +258,8 @@ def strategy_differences(comparison: xr.Dataset, measure: str = "net_credit_loss
 
 
 def recovery_curves(comparison: xr.Dataset, *, by: str = "charge_off", ax=None):
-    """Recovery curves, one line per strategy, from a :func:`creditsim.compare` result or
-    one curve of :func:`creditsim.recovery_curves`: % recovered (cumulative) by months
+    """Recovery curves, one line per strategy, from a ``creditsim.compare`` result or
+    one curve of ``creditsim.recovery_curves``: % recovered (cumulative) by months
     since charge-off (``by="charge_off"``, the default), since placement
     (``"placement"``) or since first delinquency (``"delinquency"``)."""
     from .compare import CURVES
@@ -365,12 +365,12 @@ def state_fan(ds: xr.Dataset, states=None, *, ax=None, bands=((0.05, 0.95), (0.2
 
 
 def roll_rates(ds: xr.Dataset, segment: str | None = None, *, ax=None, strategy: str | None = None):
-    """Heatmap of the simulated roll-rate matrix (:func:`creditsim.roll_rates`): rows the
+    """Heatmap of the simulated roll-rate matrix (``creditsim.roll_rates``): rows the
     state at the start of a month, columns the state at its end, each cell the % of the row's
     loan-months, pooled over months and scenarios; rows no open loan was in are left out.
     The colour scale is logarithmic (0.01% to 100%) so that small roll rates show.
 
-    ``segment`` as :func:`creditsim.roll_rates` (default all together); ``strategy`` picks
+    ``segment`` as ``creditsim.roll_rates`` (default all together); ``strategy`` picks
     one strategy of a strategy run (default the first).
     """
     from matplotlib.colors import LogNorm
@@ -439,7 +439,7 @@ def losses_by_segment(ds: xr.Dataset, *, ax=None):
 
 
 def cost_and_recovery(comparison: xr.Dataset, *, ax=None):
-    """Each strategy of a :func:`creditsim.compare` result as a point: its collection costs
+    """Each strategy of a ``creditsim.compare`` result as a point: its collection costs
     (x) against its recoveries after charge-off (y), totals over the horizon, mean over
     scenarios with their intervals as bars, coloured by its expected regulator complaints.
     Cures by in-house collection show in the net credit loss, not here."""

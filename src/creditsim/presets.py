@@ -128,7 +128,7 @@ def jiebei_book(n: int, *, seed: int = 0, bands: dict[str, float] | None = None,
     - score bands (the segments) drawn with shares ``bands`` (default ``DEMO_MIX``), each
       priced at its ``JIEBEI_RATES`` annual rate;
     - amounts lognormal with median 10,000 yuan, log-sd 1.0, clipped to 1,000-300,000 yuan
-      and rounded to the fen (as :meth:`LoanBook.synthetic`);
+      and rounded to the fen (as ``LoanBook.synthetic``);
     - terms 3, 6 and 12 months with shares ``JIEBEI_TERMS``; methods ``JIEBEI_METHODS``;
     - ``seasoned``: months on book uniform from 0 to term - 1 (a book at mixed ages);
       otherwise all new;
@@ -201,7 +201,7 @@ JIEBEI_START = {"current": 0.979, "dpd_1_30": 0.006, "dpd_31_60": 0.0025, "dpd_6
 def jiebei_matrix(roll: float, cure: float, r1: float, r2: float, r3: float) -> np.ndarray:
     """The 9x9 monthly matrix of the Jiebei preset for one band (or type) figures.
 
-    Unlike :func:`band_matrix`, maturity is the schedule's (the row's ``paid_off`` is
+    Unlike ``band_matrix``, maturity is the schedule's (the row's ``paid_off`` is
     prepayment only), loans leave 91-180 dpd by the 180-day charge-off rule rather than a
     row probability, and fraud claims come from the model's ``FraudTransfer``, not the rows.
     """
@@ -232,7 +232,7 @@ def jiebei_model(*, shocks: bool = True, fraud: bool = True, phi: float = PHI, r
     """The calibrated Jiebei-like preset: five score bands, each a mix of the three
     behaviour types (``JIEBEI_TYPES``), income shocks with distressed rows, fraud claims,
     charge-off at 180 dpd, penalty interest 1.5x, cost of funds 3%.  Use with
-    :func:`jiebei_book`.  Its calibration (30+ and 90+ dpd ratios) is in docs/defaults.md.
+    ``jiebei_book``.  Its calibration (30+ and 90+ dpd ratios) is in docs/defaults.md.
     """
     from .model import BehaviourType, FraudTransfer, IncomeShock
 

@@ -2,8 +2,8 @@
 loaded from the network) and the figures as PNG files beside it.
 
 Every number in it comes from the Dataset through the library's own functions
-(:func:`creditsim.risk_summary`, :func:`creditsim.compare`, :func:`creditsim.delinquency_ratios`),
-and every figure is one of :mod:`creditsim.plot`'s, usable one by one from scripts.
+(``creditsim.risk_summary``, ``creditsim.compare``, ``creditsim.delinquency_ratios``),
+and every figure is one of ``creditsim.plot``'s, usable one by one from scripts.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def _interval(lo: float, hi: float, f: float, fmt: str) -> str:
 
 
 def _risk_tables(summaries: dict, unit: str) -> list[dict]:
-    """The risk tables of :func:`creditsim.risk_summary` results ``{column: summary}``:
+    """The risk tables of ``creditsim.risk_summary`` results ``{column: summary}``:
     one in % of exposure, one in money (the first summary's scale), a column pair
     (estimate, interval) per summary."""
     from .risk import money_scale
@@ -134,7 +134,7 @@ _PARTS = {"credit_charge_offs": "credit charge-offs", "fraud_losses": "fraud los
 
 def _parts(ds: xr.Dataset, strategies: list, levels) -> dict | None:
     """The loss table's rows: each item's mean over scenarios with its interval, from
-    :func:`creditsim.risk_summary` of that item (its expected value), per strategy."""
+    ``creditsim.risk_summary`` of that item (its expected value), per strategy."""
     from .risk import money_scale, risk_summary
 
     names = [n for n in _PARTS if n in ds]
@@ -161,7 +161,7 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
 
     The report holds the risk table of the net credit loss (``risk_summary`` at ``levels``;
     per strategy for a strategy run), the strategy comparison (``compare``), the figures of
-    :mod:`creditsim.plot` that the result supports (loss distribution, cumulative loss,
+    ``creditsim.plot`` that the result supports (loss distribution, cumulative loss,
     30+/90+ ratios, cash flows, strategy differences and recovery curves), and the run's
     settings with the command that reproduces it (``command``; default the scenario file's
     ``creditsim run``).  Each file is written beside its destination and renamed.

@@ -109,7 +109,7 @@ def risk_summary(
     Parameters
     ----------
     ds
-        A result of :func:`creditsim.simulate` (any Dataset with a ``scenario`` dimension).
+        A result of ``creditsim.simulate`` (any Dataset with a ``scenario`` dimension).
     levels
         Confidence levels of VaR and ES, each in (0, 1).  Default 99% and 99.9%.
     variable
@@ -167,7 +167,7 @@ def money_scale(summary: xr.Dataset) -> tuple[float, str]:
 
 
 def format_summary(summary: xr.Dataset) -> str:
-    """A short text table of a :func:`risk_summary` result: each measure as a percentage of
+    """A short text table of a ``risk_summary`` result: each measure as a percentage of
     the book's exposure at month 0 and as an amount, with its Monte Carlo interval."""
     expo = float(summary.attrs.get("total_exposure", np.nan))
     units = summary["expected_loss"].attrs.get("units", "")

@@ -42,8 +42,8 @@ writes it (``states``, ``segments`` with their matrices, ``macro``, ``income_sho
 so ``charge_off_dpd = "none"`` means no charge-off rule.  A book file's ``path`` is relative
 to the scenario file.
 
-:func:`load_scenario` reads a file and reports every independent problem of it together,
-each with its key path and value, in one :class:`ScenarioError` (a ``ValueError``).  This
+``load_scenario`` reads a file and reports every independent problem of it together,
+each with its key path and value, in one ``ScenarioError`` (a ``ValueError``).  This
 module imports no JAX: reading and checking a file is cheap.
 """
 
@@ -98,11 +98,11 @@ class Scenario:
     model
         The model section as plain data: ``{"preset": name, <preset options>,
         "overrides": {...}}`` or the whole model (``CreditModel.to_dict()``), with an
-        optional ``"stress"`` (a name or a mapping, :func:`creditsim.apply_stress`).
+        optional ``"stress"`` (a name or a mapping, ``creditsim.apply_stress``).
     book
         ``{"kind": "jiebei" | "synthetic" | "file", ...}`` (``BOOK_KINDS``).
     horizon, scenarios, seed
-        As :func:`creditsim.simulate`.
+        As ``creditsim.simulate``.
     strategies
         Preset names or strategy dicts; default none.
     engine
@@ -112,8 +112,10 @@ class Scenario:
     base_dir
         Folder that relative paths (a book file, the output) are taken from.
 
-    Build one with :meth:`from_dict` or :func:`load_scenario` (which validate every
-    section) or :meth:`from_objects` (from a model, book spec and strategies built in
+    Notes
+    -----
+    Build one with ``from_dict`` or ``load_scenario`` (which validate every
+    section) or ``from_objects`` (from a model, book spec and strategies built in
     Python).
     """
 
@@ -132,7 +134,7 @@ class Scenario:
     @classmethod
     def from_dict(cls, d: Mapping, *, base_dir: str | os.PathLike = ".", source: str = "scenario") -> Scenario:
         """A validated scenario from plain data (a parsed TOML file); every independent
-        problem is reported together in one :class:`ScenarioError`."""
+        problem is reported together in one ``ScenarioError``."""
         problems: list[str] = []
         if not isinstance(d, Mapping):
             raise ScenarioError([f"the scenario must be a table, got {type(d).__name__}"], source)
@@ -187,9 +189,9 @@ class Scenario:
     def from_objects(cls, model: CreditModel | Mapping, book: Mapping, *, horizon: int, scenarios: int, seed: int,
                      strategies=(), stress=None, engine=None, output=None, report=None,
                      base_dir: str | os.PathLike = ".") -> Scenario:
-        """A scenario from objects built in Python: a :class:`CreditModel` (or a model
+        """A scenario from objects built in Python: a ``CreditModel`` (or a model
         section, e.g. ``{"preset": "jiebei", "overrides": {...}}``), a book section,
-        strategies (names, :class:`Strategy` objects or dicts) and the run settings."""
+        strategies (names, ``Strategy`` objects or dicts) and the run settings."""
         if isinstance(model, CreditModel):
             m = _plain_model(model)
         else:
@@ -216,13 +218,13 @@ class Scenario:
         return _no_none(d)
 
     def to_toml(self) -> str:
-        """The scenario as TOML text (:func:`load_scenario` reads it back to an equal one)."""
+        """The scenario as TOML text (``load_scenario`` reads it back to an equal one)."""
         import tomli_w
 
         return tomli_w.dumps(self.to_dict())
 
     def write(self, path: str | os.PathLike) -> None:
-        """Write :meth:`to_toml` to ``path`` (to a temporary name, then renamed)."""
+        """Write ``to_toml`` to ``path`` (to a temporary name, then renamed)."""
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(self.to_toml(), encoding="utf-8")
@@ -238,7 +240,7 @@ class Scenario:
 
     # ------------------------------------------------------------------ the run's objects
     def credit_model(self) -> CreditModel:
-        """The :class:`CreditModel` of the run, stress applied."""
+        """The ``CreditModel`` of the run, stress applied."""
         problems: list[str] = []
         m = _model(self.model, problems)
         if problems:
@@ -246,15 +248,15 @@ class Scenario:
         return m
 
     def loan_book(self) -> LoanBook:
-        """The run's :class:`LoanBook` (drawn, or read from its file)."""
+        """The run's ``LoanBook`` (drawn, or read from its file)."""
         return _build_book(self.book, self.base_dir)
 
     def strategy_objects(self) -> list[Strategy]:
-        """The run's strategies as :class:`Strategy` objects."""
+        """The run's strategies as ``Strategy`` objects."""
         return [_as_strategy(s) for s in self.strategies]
 
     def simulate_kwargs(self) -> dict:
-        """The keyword arguments of :func:`creditsim.simulate` for this run (besides the
+        """The keyword arguments of ``creditsim.simulate`` for this run (besides the
         model and the book)."""
         kw = {"horizon": self.horizon, "scenarios": self.scenarios, "seed": self.seed, **self.engine}
         if self.strategies:
@@ -270,7 +272,7 @@ class Scenario:
 
 def load_scenario(path: str | os.PathLike) -> Scenario:
     """Read and validate a scenario file (TOML); relative paths in it are taken from its
-    folder.  Raises :class:`ScenarioError` listing every problem found."""
+    folder.  Raises ``ScenarioError`` listing every problem found."""
     p = Path(path)
     if not p.is_file():
         raise ScenarioError([f"{str(path)!r} does not exist or is not a file"], "scenario")

@@ -11,7 +11,7 @@ Three repayment methods, as offered by Jiebei-like cash loans:
 The monthly rate is the annual rate divided by 12 (the convention of Chinese consumer
 credit).  Every function takes NumPy arrays (one entry per loan; the month may be an array
 too) and returns float64 amounts in the loan's currency, unrounded: rounding to the fen is
-the caller's choice (:func:`round_cents`).  A rate of 0 is allowed (interest-free loans).
+the caller's choice (``round_cents``).  A rate of 0 is allowed (interest-free loans).
 """
 
 from __future__ import annotations
@@ -180,7 +180,7 @@ def _fen(x):
 
 def to_units(x, quantum: float):
     """Amounts in yuan in whole money units of ``quantum`` yuan (int64), halves away from
-    zero: :func:`to_fen` for the fen, else ``x / quantum`` rounded (a power-of-two quantum
+    zero: ``to_fen`` for the fen, else ``x / quantum`` rounded (a power-of-two quantum
     divides exactly)."""
     if quantum == 0.01:
         return to_fen(x)
@@ -188,6 +188,6 @@ def to_units(x, quantum: float):
 
 
 def round_cents(x):
-    """Round amounts to the fen (0.01 yuan), halves away from zero as :func:`to_fen` does;
+    """Round amounts to the fen (0.01 yuan), halves away from zero as ``to_fen`` does;
     NaN and infinities stay as they are."""
     return _fen(x) / 100.0

@@ -129,9 +129,9 @@ def simulate(
     Parameters
     ----------
     model
-        A validated :class:`CreditModel`.
+        A validated ``CreditModel``.
     book
-        A :class:`LoanBook`, or a pandas DataFrame with columns ``segment``, ``state`` and
+        A ``LoanBook``, or a pandas DataFrame with columns ``segment``, ``state`` and
         ``exposure`` (yuan).
     horizon
         Months to simulate, >= 1.
@@ -153,7 +153,7 @@ def simulate(
         Most scenarios per kernel call; default 8.  A remainder runs in batches of powers
         of two, so at most a few batch shapes are compiled.
     strategies
-        Collection strategies (:class:`creditsim.Strategy`, a preset name of
+        Collection strategies (``creditsim.Strategy``, a preset name of
         ``creditsim.STRATEGIES``, or a dict), one or a list; needs a book with loan terms.
         Every strategy runs on common random numbers (the same draws for everything it
         does not change) and the result gains a ``strategy`` dimension.  Default none: no
@@ -468,7 +468,7 @@ def _add(out, res, dropped, t0, t1, horizon) -> None:
 
 
 def _loan_money(book: LoanBook, model: CreditModel, units: np.ndarray):
-    """The kernel's per-loan money inputs (:class:`creditsim._engine.LoanMoney` fields)."""
+    """The kernel's per-loan money inputs (``creditsim._engine.LoanMoney`` fields)."""
     t = book.terms
     r = t.annual_rate / 12.0
     return (units, r.astype(np.float32), np.log1p(r).astype(np.float32),
@@ -690,5 +690,5 @@ def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flag
 
 
 def model_from_result(ds: xr.Dataset) -> CreditModel:
-    """The :class:`CreditModel` a result was simulated with (from its ``attrs``)."""
+    """The ``CreditModel`` a result was simulated with (from its ``attrs``)."""
     return CreditModel.from_dict(json.loads(ds.attrs["model"]))

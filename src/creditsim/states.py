@@ -90,7 +90,7 @@ class StateSpace:
     ----------
     names
         State names, best first, worst last.  The order matters: a bad macro factor moves
-        probability mass toward the end of this list (see :func:`creditsim.conditional_matrix`).
+        probability mass toward the end of this list (see ``creditsim.conditional_matrix``).
         Default: the nine states of the model, ``DEFAULT_STATES``.
     absorbing
         Names of the states a loan never leaves.  Default: the charge-off and paid-off
@@ -114,6 +114,8 @@ class StateSpace:
         ``dpd_<lo>_<hi>`` in days (``dpd_1_30`` is (1, 1), ``dpd_91_180`` is (4, 6): a month
         is 30 days), and are otherwise 0 (not past due).
 
+    Notes
+    -----
     Any list of two or more distinct names works, e.g. ``StateSpace(["current",
     "charged_off"])``.
     """

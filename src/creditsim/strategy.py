@@ -1,25 +1,25 @@
 """Collection and restructuring strategies: actions, the rules that choose them, and the
 compliance caps the engine enforces.  Plain frozen objects, validated once.
 
-A :class:`Strategy` is an ordered list of :class:`Rule` s over what the lender observes
+A ``Strategy`` is an ordered list of ``Rule`` s over what the lender observes
 (state, days past due, balance, segment, reported hardship, a rejected fraud claim, months
 since the last action)
-and the :class:`Action` s they name.  Each month every loan that is open to collection gets
+and the ``Action`` s they name.  Each month every loan that is open to collection gets
 the action of the first rule it matches (or none).  Actions are data:
 
-- :class:`Contact` (SMS or app reminder, phone call, written demand) changes the odds of
+- ``Contact`` (SMS or app reminder, phone call, written demand) changes the odds of
   the loan's next move for the month it is used;
-- :class:`BureauReport` flags the loan once and for good: the odds change from then on;
-- :class:`Restructure` (term extension, instalment plan, interest-free deferral) moves the
+- ``BureauReport`` flags the loan once and for good: the odds change from then on;
+- ``Restructure`` (term extension, instalment plan, interest-free deferral) moves the
   loan to ``restructured`` with its arrears in a new schedule;
-- :class:`Settlement` offers to close the debt for a fraction of it;
-- :class:`AgencyPlacement` hands the loan to a collection agency (案件移交), which collects
+- ``Settlement`` offers to close the debt for a fraction of it;
+- ``AgencyPlacement`` hands the loan to a collection agency (案件移交), which collects
   overdue debt for a commission, before and after charge-off, and gives back an account
   that cures (or at the end of a placement term);
-- :class:`LegalAction` files a claim: a fee, months to judgment, and then a recovery with a
+- ``LegalAction`` files a claim: a fee, months to judgment, and then a recovery with a
   probability that depends on the borrower's type.
 
-Effects on the transition odds are per behaviour type (:class:`Effect`): multipliers on the
+Effects on the transition odds are per behaviour type (``Effect``): multipliers on the
 odds of a delinquent loan's *cure* (to a state not past due, or paid off), *roll back* (to
 a state fewer months past due) and *roll forward* (more months past due, or charge-off),
 the row renormalised (see docs/strategies.md).  The figures of the presets are assumptions,
@@ -123,7 +123,7 @@ class Action:
     complaint
         Probability that a use draws a regulator complaint, in [0, 1], default 0.
     effect
-        :class:`Effect` (or mapping) by behaviour type name, ``"*"`` for the rest; a single
+        ``Effect`` (or mapping) by behaviour type name, ``"*"`` for the rest; a single
         Effect applies to every type.  Default no effect.
     """
 
@@ -236,7 +236,7 @@ class AgencyPlacement(Action):
     current account.  It contacts (``contacts`` a month, with their ``complaint``
     probability) only accounts past due.
 
-    Parameters (besides :class:`Action`'s)
+    Parameters (besides ``Action``'s)
     ----------
     commission
         Share of what the agency collects that it keeps, in [0, 1]; default 0.3 (domain
@@ -567,7 +567,7 @@ def _preset(name: str) -> Strategy:
     return Strategy(name, tuple(acts), tuple(rules))
 
 
-#: The preset strategies by name (see :func:`strategy`).
+#: The preset strategies by name (see ``strategy``).
 STRATEGIES: dict[str, str] = {
     "in_house": "reminders from 1 day past due, calls from 31: no placement",
     "agency_at_90": "in-house, and transfer to an agency from 91 days past due",

@@ -26,7 +26,7 @@ _RULE_FIELDS = {f.name for f in dataclasses.fields(Rule)} - {"action"}
 
 def _set(strat: Strategy, key: str, value) -> Strategy:
     """``strat`` with ``"<action>.<field>"`` set: a field of every rule that uses the
-    action (:class:`creditsim.Rule`), else a field of the action itself."""
+    action (``creditsim.Rule``), else a field of the action itself."""
     if not isinstance(key, str) or key.count(".") != 1:
         raise ValueError(f"sweep: parameter {key!r} must read '<action>.<field>', e.g. 'agency.min_days'")
     name, fld = key.split(".")
@@ -61,10 +61,10 @@ def sweep(model, book, strategy, grid: Mapping[str, Sequence], *, horizon: int, 
     Parameters
     ----------
     model, book, horizon, scenarios, seed
-        As :func:`creditsim.simulate` (the book needs loan terms); extra keyword arguments
+        As ``creditsim.simulate`` (the book needs loan terms); extra keyword arguments
         go to it too.
     strategy
-        The strategy tuned (a :class:`creditsim.Strategy` or a preset name).
+        The strategy tuned (a ``creditsim.Strategy`` or a preset name).
     grid
         ``{"<action>.<field>": values}``: a field of every rule using the action (e.g.
         ``"agency.min_days": [31, 61, 91, 121, 151]``, ``"legal.min_balance": [5e3, 1e4,
@@ -81,7 +81,7 @@ def sweep(model, book, strategy, grid: Mapping[str, Sequence], *, horizon: int, 
     Returns
     -------
     xarray.Dataset with one dimension per grid parameter (named as its key) and ``bound``
-    (estimate, lower, upper): each measure of :data:`creditsim.compare.COMPARED` (mean
+    (estimate, lower, upper): each measure of ``creditsim.compare.COMPARED`` (mean
     over scenarios of the horizon's total, with its interval), ``feasible`` (within the
     complaint budget), and ``margin`` (bound): the best setting's objective minus the
     runner-up's, paired over scenarios, with its interval (positive means better).  The

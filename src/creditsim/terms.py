@@ -47,7 +47,7 @@ def is_number(v) -> bool:
 
 def _numbers(field: str, values, dtype=np.float64, owner: str | None = None) -> np.ndarray:
     """``values`` as an array of ``dtype``, any shape; a ValueError names the first entry
-    that is not a number (a string, a bool, None).  ``owner``: as :func:`_first_bad`."""
+    that is not a number (a string, a bool, None).  ``owner``: as ``_first_bad``."""
     try:  # a list as objects, so that a bool or a string among numbers is not converted
         raw = np.asarray(values, dtype=object) if isinstance(values, (list, tuple)) else np.asarray(values)
     except (TypeError, ValueError):  # ragged nested lists
@@ -83,7 +83,7 @@ def _first_bad(field: str, values: np.ndarray, bad: np.ndarray, rule: str, owner
 
 def _methods(values, n: int | None, owner: str | None = None) -> np.ndarray:
     """Repayment method codes (int8): one per loan, ``n`` of them (a single value is every
-    loan's); with ``owner`` (see :func:`_first_bad`), of the shape of ``values``."""
+    loan's); with ``owner`` (see ``_first_bad``), of the shape of ``values``."""
     listed = isinstance(values, (list, tuple))
     if owner is None and (isinstance(values, (str, RepaymentMethod)) or np.ndim(values) == 0):
         values = [values] * n
@@ -140,7 +140,7 @@ class LoanTerms:
     term
         Months, a whole number >= 1 (3, 6 and 12 are Jiebei's usual terms; any works).
     method
-        Repayment method per loan or one for all: a :class:`~creditsim.schedule.RepaymentMethod`,
+        Repayment method per loan or one for all: a ``creditsim.schedule.RepaymentMethod``,
         its code 0/1/2, or a name in ``METHOD_NAMES`` (``"equal_instalment"`` 等额本息,
         ``"equal_principal"`` 等额本金, ``"interest_first"`` 先息后本).  Default equal
         instalments.
