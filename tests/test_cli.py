@@ -1,5 +1,6 @@
 """The ``creditsim`` command, end to end on a small scenario file in a temporary folder."""
 
+import signal
 import subprocess
 import sys
 
@@ -146,3 +147,29 @@ def test_the_package_names_stay_functions_when_their_modules_are_imported():
             "from creditsim import simulate\n"
             "assert callable(simulate)\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_a_run_killed_mid_way_leaves_no_result(small, tmp_path, sig):
+    """A real process, stopped after its first block of work: nothing at the output path
+    (SIGTERM: exit 130 with its message and no partial file either)."""
+    out = tmp_path / "killed.nc"
+    proc = subprocess.Popen([sys.executable, "-m", "creditsim", "run", str(small), "--no-cache",
+                             "--scenarios", "50000", "--out", str(out)],
+                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        for line in proc.stderr:  # one log line per block of work (stderr is not a terminal)
+            if "loan-months (" in line:
+                break
+        assert proc.poll() is None, "the run ended before it could be stopped"
+        proc.send_signal(sig)
+        rest = proc.stderr.read()
+        code = proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    assert not out.exists()
+    if sig == signal.SIGTERM:
+        assert code == 130 and f"interrupted: no result written to {out}" in rest
+        assert list(tmp_path.glob("killed.nc*")) == []
+    else:
+        assert code == -signal.SIGKILL

@@ -3,13 +3,15 @@
 ``creditsim --help`` lists the commands; each has ``--help``.  JAX is imported only by the
 commands that simulate (``run``, ``info``), so the others answer at once.  Exit status 0 on
 success, 1 on bad input or a failed run (with a one-line message, or one line per problem
-of a scenario file), 2 on a bad command line.
+of a scenario file), 2 on a bad command line, 130 when a run is interrupted (Ctrl-C or
+SIGTERM: no result is left at the output path).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -99,22 +101,33 @@ def run(file, out, horizon, scenarios, seed, chunk_size, device, force, quiet, n
     kw = sc.simulate_kwargs()
     bar = _Progress(quiet)
     t0 = time.perf_counter()
+    # a batch scheduler stops a job with SIGTERM: stop as on Ctrl-C, so that a result being
+    # written is removed (it is written beside the output and renamed only when whole)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         with jax.default_device(jax.devices(device)[0]) if device else contextlib.nullcontext():
             ds = simulate(model, book, progress=bar, **kw)
+        bar.close()
+        seconds = time.perf_counter() - t0
+        ds.attrs["scenario"] = sc.to_toml()
+        save_result(ds, path)
     except ValueError as e:
         bar.close()
         _fail(str(e).splitlines()[0])
-    bar.close()
-    seconds = time.perf_counter() - t0
-    ds.attrs["scenario"] = sc.to_toml()
-    save_result(ds, path)
+    except KeyboardInterrupt:
+        bar.close()
+        click.echo(f"creditsim: interrupted: no result written to {path}", err=True)
+        sys.exit(130)
     if not quiet:
         click.echo(f"creditsim: {bar.total:,} loan-months in {seconds:.1f} s; result: {path}", err=True)
     if report_dir is None and sc.report.get("dir"):
         report_dir = os.path.join(sc.base_dir, sc.report["dir"])
     if report_dir is not None:
         _report(ds, report_dir, force, f"creditsim run {file}" + (f" --out {out}" if out else ""))
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _report(ds, out_dir, force, command):
