@@ -67,6 +67,16 @@ def test_run_then_summary_then_compare(small, tmp_path):
         expo = float(summ.attrs["total_exposure"])
         for v in (summ["expected_loss"], summ["var"].sel(level=0.99), summ["es"].sel(level=0.99)):
             assert f"<td>{100 * float(v.sel(bound='estimate')) / expo:.2f}%</td>" in html
+    # the loss's parts: each item's mean from risk_summary of that item, in the tables' money scale
+    from creditsim.risk import money_scale
+
+    scale, _ = money_scale(cs.risk_summary(ds.sel(strategy="in_house")))
+    for s in ("in_house", "agency_at_90"):
+        for item in ("credit_charge_offs", "recoveries", "npv"):
+            est = float(cs.risk_summary(ds.sel(strategy=s), variable=item)["expected_loss"].sel(bound="estimate"))
+            shown = f"{est / scale:,.1f}"
+            assert f"<td>{'0.0' if shown == '-0.0' else shown}</td>" in html
+    assert "roll_rates.png" in html and "state_fan.png" in html and "cost_and_recovery.png" in html
     assert r.invoke(main, ["report", str(out), "--out", str(tmp_path / "rep")]).exit_code == 1  # exists
     # the overwrite guard, then --force; options override the file
     res = r.invoke(main, ["run", str(small), "--no-cache", "-q"])

@@ -103,7 +103,7 @@ def run(file, out, horizon, scenarios, seed, chunk_size, device, force, quiet, n
     t0 = time.perf_counter()
     # a batch scheduler stops a job with SIGTERM: stop as on Ctrl-C, so that a result being
     # written is removed (it is written beside the output and renamed only when whole)
-    signal.signal(signal.SIGTERM, _interrupt)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         with jax.default_device(jax.devices(device)[0]) if device else contextlib.nullcontext():
             ds = simulate(model, book, progress=bar, **kw)
@@ -118,6 +118,8 @@ def run(file, out, horizon, scenarios, seed, chunk_size, device, force, quiet, n
         bar.close()
         click.echo(f"creditsim: interrupted: no result written to {path}", err=True)
         sys.exit(130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if not quiet:
         click.echo(f"creditsim: {bar.total:,} loan-months in {seconds:.1f} s; result: {path}", err=True)
     if report_dir is None and sc.report.get("dir"):

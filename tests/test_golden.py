@@ -1,0 +1,125 @@
+"""Golden outputs: hashes of every variable of the results of fixed runs covering each
+feature alone and together.  They pin today's numbers while the engine is reshaped into
+parts: a change that moves any number of any run fails here.
+
+After a change that is meant to change results, regenerate the file deliberately with
+``CREDITSIM_UPDATE_GOLDEN=1 pytest tests/test_golden.py`` and say why in the commit.
+"""
+
+import hashlib
+import importlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import creditsim as cs
+from creditsim import presets
+
+sim = importlib.import_module("creditsim.simulate")  # the module (the package's name is the function)
+
+GOLDEN = Path(__file__).parent / "golden" / "hashes.json"
+
+
+def digest(ds) -> dict:
+    """sha256 of each variable's and coordinate's values (dtype, shape and bytes), and of
+    the attributes that hold numbers or the model."""
+    out = {}
+    for name in sorted(ds.variables):
+        v = ds[name].values
+        if v.dtype.kind in "OU":
+            data = json.dumps([str(x) for x in v.ravel()]).encode()
+        else:
+            data = np.ascontiguousarray(v).tobytes()
+        h = hashlib.sha256(f"{v.dtype.str}{v.shape}".encode() + data)
+        out[name] = h.hexdigest()[:16]
+    for key in ("seed", "horizon", "scenarios", "n_loans", "total_exposure", "book_fingerprint", "model"):
+        out[f"attrs.{key}"] = hashlib.sha256(repr(ds.attrs[key]).encode()).hexdigest()[:16]
+    return out
+
+
+def _exposure_only(book):
+    return cs.LoanBook(segment=np.asarray(book.segment_names)[book.segment_codes],
+                       state=np.asarray(book.state_names)[book.state_codes], exposure=book.exposure)
+
+
+def _chain(dpd):
+    p = presets.band_matrix(**presets.BANDS["C"])
+    model = cs.CreditModel(segments=[cs.Segment("C", p, rho=0.1)], charge_off_dpd=dpd)
+    rng = np.random.default_rng(3)
+    states = rng.choice(list(cs.DEFAULT_STATES)[1:7], size=2000)
+    return model, cs.LoanBook(segment=np.full(2000, "C"), state=states, exposure=rng.uniform(500, 5000, 2000))
+
+
+def _jiebei_book(n=3000):
+    return presets.jiebei_book(n, seed=2, states=presets.JIEBEI_START)
+
+
+#: name -> (model, book, simulate options): each feature alone, then together
+RUNS = {
+    "chain": lambda: (*_chain(None), dict(horizon=7, scenarios=8, seed=1)),
+    "chain_dpd": lambda: (*_chain(180), dict(horizon=7, scenarios=8, seed=1)),
+    "demo": lambda: (presets.demo_model(), presets.demo_book(3000, seed=1), dict(horizon=12, scenarios=8, seed=2)),
+    "types": lambda: (presets.jiebei_model(shocks=False, fraud=False), _exposure_only(_jiebei_book()),
+                      dict(horizon=9, scenarios=8, seed=3)),
+    "shocks": lambda: (presets.jiebei_model(fraud=False), _exposure_only(_jiebei_book()),
+                       dict(horizon=9, scenarios=8, seed=4)),
+    "fraud": lambda: (presets.jiebei_model(shocks=False), _exposure_only(_jiebei_book()),
+                      dict(horizon=9, scenarios=8, seed=5)),
+    "money": lambda: (presets.jiebei_model(shocks=False, fraud=False), _jiebei_book(),
+                      dict(horizon=13, scenarios=8, seed=6)),
+    "all": lambda: (presets.jiebei_model(), _jiebei_book(), dict(horizon=13, scenarios=8, seed=7)),
+    "recession": lambda: (cs.apply_stress(presets.jiebei_model(), "recession"), _jiebei_book(),
+                          dict(horizon=13, scenarios=8, seed=7)),
+    "all_dropping": lambda: (presets.jiebei_model(), _jiebei_book(), dict(horizon=13, scenarios=4, seed=8)),
+    "one_strategy": lambda: (presets.jiebei_model(), _jiebei_book(2000),
+                             dict(horizon=12, scenarios=4, seed=9, strategies=["agency_at_90"])),
+    "six_strategies": lambda: (presets.jiebei_model(), _jiebei_book(2000),
+                               dict(horizon=12, scenarios=4, seed=9, strategies=list(cs.STRATEGIES))),
+}
+
+
+def _run(name, monkeypatch):
+    model, book, kw = RUNS[name]()
+    if name == "all_dropping":  # a small book that drops finished loans between 4-month spans
+        monkeypatch.setattr(sim, "MIN_DROP_SIZE", 256)
+        monkeypatch.setattr(sim, "SEGMENT_MONTHS", 4)
+    return cs.simulate(model, book, **kw)
+
+
+@pytest.fixture(scope="module")
+def golden():
+    if os.environ.get("CREDITSIM_UPDATE_GOLDEN"):
+        return {}
+    return json.loads(GOLDEN.read_text())
+
+
+@pytest.fixture(scope="module")
+def updated():
+    new = {}
+    yield new
+    if os.environ.get("CREDITSIM_UPDATE_GOLDEN") and new:
+        old = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
+        GOLDEN.write_text(json.dumps({**old, **new}, indent=1, sort_keys=True) + "\n")
+
+
+@pytest.mark.parametrize("name", list(RUNS))
+def test_golden_hashes(name, golden, updated, monkeypatch):
+    got = digest(_run(name, monkeypatch))
+    if os.environ.get("CREDITSIM_UPDATE_GOLDEN"):
+        updated[name] = got
+        return
+    want = golden[name]
+    changed = sorted(k for k in set(want) | set(got) if want.get(k) != got.get(k))
+    assert not changed, f"{name}: these outputs changed: {changed}"
+
+
+def test_golden_run_is_the_same_in_chunks_and_batches(golden):
+    """The "all" run in chunks of 1,000 loans and batches of 3 scenarios: the same hashes."""
+    if os.environ.get("CREDITSIM_UPDATE_GOLDEN"):
+        pytest.skip("regenerating")
+    model, book, kw = RUNS["all"]()
+    got = digest(cs.simulate(model, book, chunk_size=1000, scenario_batch=3, **kw))
+    assert got == golden["all"]
