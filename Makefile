@@ -33,8 +33,9 @@ demo: $(VENV)/.installed
 	$(BIN)/creditsim compare results/demo.nc --baseline in_house
 	@echo "The report: $(CURDIR)/results/report/report.html"
 
+# two worker processes: the suite is mostly compilation, which runs on one core at a time
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 # the documentation site (mkdocs, material theme, API from the docstrings) into site/;
 # any warning fails the build
