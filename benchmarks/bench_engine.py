@@ -404,7 +404,7 @@ def main(argv=None) -> int:
                      f"and money (schedules, arrears, payments) on presets.jiebei_book(N): "
                      f"{live:,} of the {n * t_ * s_:,} loan-months are of loans not yet paid off or charged off "
                      f"({live / (n * t_ * s_):.0%}; 3-12-month loans); loans finished in every scenario of a "
-                     f"batch are dropped between 6-month segments, so the rate per live loan-month is "
+                     f"batch are dropped between 6-month spans, so the rate per live loan-month is "
                      f"{live / m['median_s'] / 1e6:,.1f} M/s. A first call compiles one kernel per chunk size "
                      f"reached (the compile column).")
         del model_j, book_j

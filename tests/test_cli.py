@@ -68,7 +68,7 @@ def test_run_then_summary_then_compare(small, tmp_path):
         for v in (summ["expected_loss"], summ["var"].sel(level=0.99), summ["es"].sel(level=0.99)):
             assert f"<td>{100 * float(v.sel(bound='estimate')) / expo:.2f}%</td>" in html
     # the loss's parts: each item's mean from risk_summary of that item, in the tables' money scale
-    from creditsim.risk import money_scale
+    from creditsim.report.text import money_scale
 
     scale, _ = money_scale(cs.risk_summary(ds.sel(strategy="in_house")))
     for s in ("in_house", "agency_at_90"):
@@ -107,9 +107,7 @@ def test_bad_input_exits_1_with_its_message(small, tmp_path):
 
 
 def test_a_failed_run_leaves_no_result(small, tmp_path, monkeypatch):
-    import importlib
-
-    sim = importlib.import_module("creditsim.simulate")
+    from creditsim.run import simulation as sim
 
     def broken(*a, progress=None, **k):
         progress(1, 10)
@@ -141,7 +139,7 @@ def test_help_everywhere_and_fast_start():
         res = r.invoke(main, [*cmd, "--help"])
         assert res.exit_code == 0 and "Usage:" in res.output
     # the command's module and the package import no JAX, matplotlib or xarray
-    code = ("import sys, creditsim, creditsim.cli, creditsim.scenario; "
+    code = ("import sys, creditsim, creditsim.cli, creditsim.spec.scenario; "
             "print(sorted(m for m in ('jax', 'matplotlib', 'xarray') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
@@ -149,13 +147,16 @@ def test_help_everywhere_and_fast_start():
     assert out.returncode == 0 and "validate" in out.stdout
 
 
-def test_the_package_names_stay_functions_when_their_modules_are_imported():
-    code = ("import importlib, creditsim as cs\n"
-            "for m in ('simulate', 'compare', 'sweep'):\n"
-            "    importlib.import_module('creditsim.' + m)\n"
-            "    assert callable(getattr(cs, m)) and not isinstance(getattr(cs, m), type(cs)), m\n"
-            "from creditsim import simulate\n"
-            "assert callable(simulate)\n")
+def test_the_package_names_stay_functions_when_every_module_is_imported():
+    """No module of the package shadows a public function of the same name."""
+    code = ("import importlib, pkgutil, creditsim as cs\n"
+            "for m in pkgutil.walk_packages(cs.__path__, 'creditsim.'):\n"
+            "    if not m.name.endswith('__main__'):\n"
+            "        importlib.import_module(m.name)\n"
+            "for name in ('simulate', 'compare', 'sweep', 'write_report'):\n"
+            "    assert callable(getattr(cs, name)) and not isinstance(getattr(cs, name), type(cs)), name\n"
+            "from creditsim import simulate, compare, sweep\n"
+            "assert all(map(callable, (simulate, compare, sweep)))\n")
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -7,8 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import creditsim as cs
-from creditsim import _engine, presets
-from creditsim.macro import conditional_matrix
+from creditsim import presets
+from creditsim.engine.tracing import trace_count
+from creditsim.spec.macro import conditional_matrix
 from helpers import family_z, random_chain
 
 
@@ -67,11 +68,11 @@ def test_loan_draws_do_not_depend_on_other_loans(small):
 def test_no_recompilation_on_repeated_call(small):
     model, book = small
     _run(model, book)
-    before = _engine.trace_count("chunk_kernel"), _engine.trace_count("macro_paths")
+    before = trace_count("chunk_kernel"), trace_count("macro_paths")
     _run(model, presets.demo_book(3000, seed=6), seed=7)  # same size, other values
     _run(presets.demo_model(phi=0.5), book, seed=8)  # other parameter values
     _run(model, presets.demo_book(2950, seed=6))  # a similar size shares the padded shape
-    after = _engine.trace_count("chunk_kernel"), _engine.trace_count("macro_paths")
+    after = trace_count("chunk_kernel"), trace_count("macro_paths")
     assert before == after
 
 
@@ -80,10 +81,10 @@ def test_few_compiled_shapes_for_any_scenario_count(small):
     model, book = small
     for s in range(1, 12):
         _run(model, book, scenarios=s)
-    before = _engine.trace_count("chunk_kernel")
+    before = trace_count("chunk_kernel")
     for s in range(12, 20):
         _run(model, book, scenarios=s)
-    assert _engine.trace_count("chunk_kernel") == before
+    assert trace_count("chunk_kernel") == before
 
 
 @given(seed=st.integers(0, 2**31 - 1), k=st.integers(2, 7), rho=st.sampled_from([0.0, 0.2, 0.7]),

@@ -131,7 +131,7 @@ def test_a_rejected_claim_keeps_its_days_past_due_and_its_charge_off_month():
 
 
 def test_returning_states_cover_every_month_past_due():
-    from creditsim._engine import returning_states
+    from creditsim.compile.model import returning_states
 
     model = _model(FraudTransfer())
     names = [model.states.names[i] for i in returning_states(model)]

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import creditsim as cs
 from creditsim import FraudTransfer, IncomeShock, presets
-from creditsim.schedule import payment, round_half_away
+from creditsim.spec.schedule import payment, round_half_away
 from helpers import no_fraud_rows, random_chain, sure_chain
 
 FEN = 0.01
@@ -217,36 +217,33 @@ def test_money_does_not_depend_on_chunks_and_repeats_exactly(full):
 def test_no_recompilation_with_money(full):
     """A repeated call compiles nothing; other seeds reuse the sizes a chunk is halved to
     (the chunk's length over powers of two), so they compile little if anything."""
-    from creditsim import _engine
+    from creditsim.engine.tracing import trace_count
 
     model, book, _ = full
     cs.simulate(model, book, horizon=12, scenarios=6, seed=3)
-    before = _engine.trace_count()
+    before = trace_count()
     cs.simulate(model, book, horizon=12, scenarios=6, seed=3)
-    assert _engine.trace_count() == before
+    assert trace_count() == before
     for seed in range(4, 10):
         cs.simulate(model, book, horizon=12, scenarios=6, seed=seed)
-    assert _engine.trace_count() - before <= 2
+    assert trace_count() - before <= 2
 
 
 def test_dropping_finished_loans_changes_nothing(full, monkeypatch):
     """Loans paid off or charged off in every scenario of a batch are dropped between
-    segments: the result is identical to simulating them to the end."""
-    import importlib
+    spans of months: the result is identical to simulating them to the end."""
+    from creditsim.engine import compaction
 
-    sim = importlib.import_module("creditsim.simulate")
     model, book, ds = full
-    monkeypatch.setattr(sim, "MIN_DROP_SIZE", 256)  # so that a small book drops loans
-    monkeypatch.setattr(sim, "SEGMENT_MONTHS", 1000)
-    whole = cs.simulate(model, book, horizon=10, scenarios=6, seed=2)
+    # a small book drops loans from 256 on; one call for the whole horizon drops nothing
+    whole = cs.simulate(model, book, horizon=10, scenarios=6, seed=2, min_drop_size=256, month_span=1000)
     xr.testing.assert_identical(ds, whole)
-    from creditsim import _engine
-
     calls = []
-    real = _engine.frozen_bins
-    monkeypatch.setattr(_engine, "frozen_bins", lambda *a, **k: calls.append(1) or real(*a, **k))
-    monkeypatch.setattr(sim, "SEGMENT_MONTHS", 4)  # segments of 4, 4 and 2 months
-    xr.testing.assert_identical(ds, cs.simulate(model, book, horizon=10, scenarios=6, seed=2))
+    real = compaction.frozen_bins
+    monkeypatch.setattr(compaction, "frozen_bins", lambda *a, **k: calls.append(1) or real(*a, **k))
+    # spans of 4, 4 and 2 months
+    xr.testing.assert_identical(ds, cs.simulate(model, book, horizon=10, scenarios=6, seed=2, min_drop_size=256,
+                                                month_span=4))
     assert len(calls) >= 2  # loans were dropped (in both scenario batches)
 
 
@@ -328,15 +325,15 @@ def test_one_rounding_convention_halves_away_from_zero():
     """Half a fen rounds up everywhere: ``round_cents``, the book's opening balances and
     the engine's interest (10 yuan at 6.25% a month owe 62.5 fen: 63, where rounding
     halves to even would give 62)."""
-    from creditsim.schedule import round_cents, round_half_away, to_fen
+    from creditsim.spec.schedule import round_cents, round_half_away, to_fen
 
     assert list(round_half_away([0.5, 1.5, 2.5, -0.5, -2.5, 2.4999])) == [1, 2, 3, -1, -3, 2]
     assert to_fen(1234.565) == 123457 and to_fen(0.125) == 13 and to_fen(-0.125) == -13
     assert round_cents(2.675) == 2.68 and round_cents(0.005) == 0.01
     assert np.isnan(round_cents(np.nan)) and round_cents(-np.inf) == -np.inf
     # an action's cost takes the same way to the fen: 0.145 yuan is 15 fen
-    from creditsim._collect import compile_strategies
-    from creditsim._engine import base_matrices
+    from creditsim.compile.model import base_matrices
+    from creditsim.compile.strategies import compile_strategies
 
     sms = cs.Strategy("s", (cs.Contact(name="sms", cost=0.145),), (cs.Rule("sms"),))
     assert compile_strategies(_model(sure_chain()), [sms], base_matrices(_model(sure_chain())), FEN).cost[0, 1] == 15

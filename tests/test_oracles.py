@@ -7,8 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import creditsim as cs
-from creditsim import _engine, _rng, oracles
-from creditsim.macro import conditional_matrix
+from creditsim import oracles
+from creditsim.compile.model import compile_model
+from creditsim.engine import rng as _rng
+from creditsim.engine.tilt import thresholds
+from creditsim.spec.macro import conditional_matrix
 from helpers import family_z, random_chain, two_state_model
 
 
@@ -208,11 +211,11 @@ def test_kernel_thresholds_average_to_base(rng, rho):
     p = random_chain(rng, 6, 2)
     model = cs.CreditModel(states=cs.StateSpace([f"s{i}" for i in range(6)], absorbing=["s4", "s5"]),
                            segments=[cs.Segment("g", p, rho=rho)])
-    cm, _ = _engine.compile_model(model)
+    cm, _ = compile_model(model)
     x, w = np.polynomial.hermite_e.hermegauss(120)
     w = w / w.sum()
     with _rng.x64():
-        thr = np.asarray(_engine.thresholds(cm.q, cm.sqrt_rho, x)).astype(np.float64)  # (nodes, G+1, K, K-1)
+        thr = np.asarray(thresholds(cm.q, cm.sqrt_rho, x)).astype(np.float64)  # (nodes, G+1, K, K-1)
     cum = np.einsum("n,nikj->ikj", w, thr[:, :1]) / 2.0**31
     base = np.cumsum(p, axis=1)[:, :-1]
     # each node's threshold is rounded to the 2**-31 grid

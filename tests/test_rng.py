@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
-from creditsim import _rng
+from creditsim.engine import rng as _rng
 
 
 def test_threefry_matches_jax():

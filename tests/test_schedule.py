@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from creditsim.schedule import RepaymentMethod as RM
-from creditsim.schedule import balance, instalment, payment, round_cents, schedule
+from creditsim.spec.schedule import RepaymentMethod as RM
+from creditsim.spec.schedule import balance, instalment, payment, round_cents, schedule
 
 getcontext().prec = 50
 

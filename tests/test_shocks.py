@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import creditsim as cs
 from creditsim import IncomeShock, oracles, presets
-from creditsim.macro import conditional_matrix
+from creditsim.spec.macro import conditional_matrix
 from helpers import family_z, raises
 
 

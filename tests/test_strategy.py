@@ -7,8 +7,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import creditsim as cs
-from creditsim import _engine, presets
-from creditsim.strategy import strategy as get_strategy
+from creditsim import presets
+from creditsim.engine import agent, compaction
+from creditsim.engine.tracing import trace_count
+from creditsim.spec.strategy import strategy as get_strategy
 from helpers import raises, sure_chain
 
 H = 12  # months
@@ -159,9 +161,9 @@ def test_no_recompilation_across_strategies_and_calls():
     b = book()
     names = ["in_house", "agency_at_90", "aggressive"]
     cs.simulate(model, b, horizon=H, scenarios=8, seed=1, strategies=names)
-    before = _engine.trace_count()
+    before = trace_count()
     cs.simulate(model, b, horizon=H, scenarios=8, seed=1, strategies=names[::-1])
-    assert _engine.trace_count() == before
+    assert trace_count() == before
 
 
 def test_all_strategies_run_in_one_kernel_call_whatever_the_batch(monkeypatch):
@@ -174,8 +176,8 @@ def test_all_strategies_run_in_one_kernel_call_whatever_the_batch(monkeypatch):
     model = presets.jiebei_model(shocks=False, fraud=False)  # a smaller kernel: four compilations
     b = book()
     calls = []
-    real = _engine.chunk_kernel
-    monkeypatch.setattr(_engine, "chunk_kernel", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = agent.chunk_kernel
+    monkeypatch.setattr(agent, "chunk_kernel", lambda *a, **k: calls.append(1) or real(*a, **k))
     names = ["agency_at_90", "in_house", "hardship_restructure"]
     alone = cs.simulate(model, b, horizon=6, scenarios=4, seed=3, strategies=names[:1])
     n_alone = len(calls)
@@ -223,13 +225,10 @@ def test_caps_hold_for_every_loan_and_month(strat):
     engine's bar), the most contacts in a month, contacts in months that began under a
     fraud review or as a confirmed victim, and actions of the lender's own on a placed
     loan."""
-    import importlib
-
-    sim = importlib.import_module("creditsim.simulate")
     model = presets.jiebei_model()
     model = model.replace(fraud=cs.FraudTransfer(hazard=0.02, review_months=2, confirm_probability=0.5))
     final = []
-    real = _engine.chunk_kernel
+    real = agent.chunk_kernel
 
     def audited(*args, keep, **kw):
         res, carry = real(*args, keep=True, audit=True, **kw)
@@ -238,9 +237,10 @@ def test_caps_hold_for_every_loan_and_month(strat):
         return res, (carry if keep else None)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(_engine, "chunk_kernel", audited)
-        mp.setattr(sim, "MIN_DROP_SIZE", 1 << 30)  # no loan dropped: every loan's counters to the end
-        ds = cs.simulate(model, book(seed=9), horizon=H, scenarios=8, seed=3, strategies=[strat])
+        mp.setattr(agent, "chunk_kernel", audited)
+        # no loan dropped (min_drop_size above the chunk): every loan's counters to the end
+        ds = cs.simulate(model, book(seed=9), horizon=H, scenarios=8, seed=3, strategies=[strat],
+                         min_drop_size=1 << 30)
     assert int(ds.max_contacts.max()) <= strat.max_contacts
     assert int(ds.contacts_barred.sum()) == 0
     (carry,) = final
@@ -410,7 +410,7 @@ def test_sweep_finds_the_known_optimum_of_a_lawsuit_threshold():
     F = 10,000 the best threshold of {0, 10,000, 50,000} is 10,000."""
     import dataclasses
 
-    from creditsim.terms import LoanTerms
+    from creditsim.spec.terms import LoanTerms
 
     model = cs.CreditModel(segments=[cs.Segment("A", np.eye(len(cs.DEFAULT_STATES)))])
     n = 200
@@ -480,7 +480,7 @@ def test_a_lawsuit_contacts_nobody_and_draws_its_complaint_once():
 
 
 def test_a_matured_loan_restructured_without_extension_still_repays():
-    from creditsim.terms import LoanTerms
+    from creditsim.spec.terms import LoanTerms
 
     model = presets.jiebei_model(shocks=False, fraud=False)
     n = 600
@@ -504,29 +504,24 @@ def test_no_deferral_on_a_loan_whose_fraud_claim_came_that_month():
 
 
 def test_dropping_finished_loans_changes_nothing_with_strategies(monkeypatch):
-    """All strategies of a run keep the same loans between segments; loans still to be
+    """All strategies of a run keep the same loans between spans of months; loans still to be
     recovered after charge-off (placed, or placeable by a rule) are kept: the result is
     identical to simulating every loan to the end."""
-    import importlib
-
     import xarray as xr
 
-    sim = importlib.import_module("creditsim.simulate")
-    monkeypatch.setattr(sim, "MIN_DROP_SIZE", 256)  # so that a small book drops loans
     model = presets.jiebei_model()
     b = book(600, seed=12)
     after = cs.Strategy("after", (cs.AgencyPlacement(name="agency", hazard=0.3),),
                         (cs.Rule("agency", states=("charged_off",), min_days=0),))
     strats = ["legal_over_10k", after]
     calls = []
-    real = _engine.compact
-    monkeypatch.setattr(_engine, "compact", lambda *a, **k: calls.append(1) or real(*a, **k))
-    ds = cs.simulate(model, b, horizon=14, scenarios=4, seed=8, strategies=strats)
-    assert calls  # loans were dropped
-    monkeypatch.setattr(sim, "SEGMENT_MONTHS", 1000)
-    # (and stepping the two strategies together, with fraud claims on, changes nothing)
+    real = compaction.compact
+    monkeypatch.setattr(compaction, "compact", lambda *a, **k: calls.append(1) or real(*a, **k))
+    ds = cs.simulate(model, b, horizon=14, scenarios=4, seed=8, strategies=strats, min_drop_size=256)
+    assert calls  # loans were dropped (a small book, from 256 loans on)
+    # against the horizon in one call (nothing dropped), stepping the two strategies together
     xr.testing.assert_identical(ds, cs.simulate(model, b, horizon=14, scenarios=4, seed=8, strategies=strats,
-                                                strategy_batch=2))
+                                                strategy_batch=2, month_span=1000))
 
 
 def test_rules_see_a_rejected_fraud_claim():
@@ -558,7 +553,7 @@ def test_a_contact_every_month_is_the_chain_with_the_effect_applied_to_its_rows(
     """Oracle: a contact made on every delinquent loan every month moves loans exactly as
     the model whose delinquent rows carry the effect (renormalised odds): same draws, same
     thresholds, identical results."""
-    from creditsim._collect import _classes, apply_effect
+    from creditsim.compile.strategies import _classes, apply_effect
 
     model = presets.jiebei_model()
     effect = cs.Effect(cure=2.0, back=0.5, forward=1.5)

@@ -7,9 +7,9 @@ import pytest
 
 import creditsim as cs
 from creditsim import presets
-from creditsim.schedule import RepaymentMethod as RM
-from creditsim.schedule import balance
-from creditsim.terms import LoanTerms
+from creditsim.spec.schedule import RepaymentMethod as RM
+from creditsim.spec.schedule import balance
+from creditsim.spec.terms import LoanTerms
 from helpers import raises
 
 

@@ -7,57 +7,50 @@ The public names are loaded on first use (``creditsim.simulate`` imports JAX the
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
 from ._version import __version__
 
 #: Each public name and the module that defines it.
 _NAMES = {
-    "LoanBook": "book",
-    "compare": "compare", "recovery_curves": "compare",
-    "load_result": "io", "save_result": "io",
-    "conditional_matrix": "macro",
-    "BehaviourType": "model", "CreditModel": "model", "FraudTransfer": "model", "IncomeShock": "model",
-    "MacroFactor": "model", "Segment": "model",
-    "delinquency_ratios": "risk", "format_summary": "risk", "risk_summary": "risk", "roll_rates": "risk",
-    "Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
-    "RepaymentMethod": "schedule",
-    "model_from_result": "simulate", "simulate": "simulate",
-    "DEFAULT_STATES": "states", "StateSpace": "states",
-    "STRATEGIES": "strategy", "AgencyPlacement": "strategy", "BureauReport": "strategy", "Contact": "strategy",
-    "Effect": "strategy", "LegalAction": "strategy", "Restructure": "strategy", "Rule": "strategy",
-    "Settlement": "strategy", "Strategy": "strategy",
-    "STRESS_SCENARIOS": "stress", "apply_stress": "stress",
-    "sweep": "sweep",
-    "LoanTerms": "terms",
+    "LoanBook": "spec.book",
+    "compare": "results.compare", "recovery_curves": "results.compare",
+    "load_result": "results.io", "save_result": "results.io",
+    "conditional_matrix": "spec.macro",
+    "BehaviourType": "spec.model", "CreditModel": "spec.model", "FraudTransfer": "spec.model",
+    "IncomeShock": "spec.model", "MacroFactor": "spec.model", "Segment": "spec.model",
+    "delinquency_ratios": "results.risk", "risk_summary": "results.risk", "roll_rates": "results.risk",
+    "format_summary": "report.text",
+    "write_report": "report.html",
+    "Scenario": "spec.scenario", "ScenarioError": "spec.scenario", "load_scenario": "spec.scenario",
+    "RepaymentMethod": "spec.schedule",
+    "model_from_result": "results.dataset", "simulate": "run.simulation",
+    "RunPlan": "run.plan", "LocalExecutor": "run.executors", "DeviceExecutor": "run.executors",
+    "DEFAULT_STATES": "spec.states", "StateSpace": "spec.states",
+    "STRATEGIES": "spec.strategy", "AgencyPlacement": "spec.strategy", "BureauReport": "spec.strategy",
+    "Contact": "spec.strategy", "Effect": "spec.strategy", "LegalAction": "spec.strategy",
+    "Restructure": "spec.strategy", "Rule": "spec.strategy", "Settlement": "spec.strategy",
+    "Strategy": "spec.strategy",
+    "STRESS_SCENARIOS": "spec.stress", "apply_stress": "spec.stress",
+    "sweep": "run.sweep",
+    "LoanTerms": "spec.terms",
 }
+#: Modules scripts use by their short name (``from creditsim import presets``).
+_MODULES = {"presets": "spec.presets", "plot": "report.plot", "oracles": "testing.oracles",
+            "schedule": "spec.schedule"}
 
-__all__ = ["__version__", *_NAMES]
+__all__ = ["__version__", *_NAMES, *_MODULES]
 
 
 def __getattr__(name: str):
-    module = _NAMES.get(name)
-    if module is None:
+    if name in _MODULES:
+        value = importlib.import_module(f".{_MODULES[name]}", __name__)
+    elif name in _NAMES:
+        value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
+    else:
         raise AttributeError(f"module 'creditsim' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value  # loaded once
     return value
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_NAMES))
-
-
-class _Package(types.ModuleType):
-    """The package's module type: importing the submodules ``simulate``, ``compare`` and
-    ``sweep`` does not hide the functions of those names (``creditsim.simulate`` stays the
-    function; the module is ``sys.modules["creditsim.simulate"]``)."""
-
-    def __setattr__(self, name, value):
-        if isinstance(value, types.ModuleType) and _NAMES.get(name) == name:
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+    return sorted(set(globals()) | set(_NAMES) | set(_MODULES))

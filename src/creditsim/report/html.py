@@ -101,7 +101,7 @@ def _risk_tables(summaries: dict, unit: str) -> list[dict]:
     """The risk tables of ``creditsim.risk_summary`` results ``{column: summary}``:
     one in % of exposure, one in money (the first summary's scale), a column pair
     (estimate, interval) per summary."""
-    from .risk import money_scale
+    from .text import money_scale
 
     first = next(iter(summaries.values()))
     expo = float(first.attrs.get("total_exposure", np.nan))
@@ -135,7 +135,8 @@ _PARTS = {"credit_charge_offs": "credit charge-offs", "fraud_losses": "fraud los
 def _parts(ds: xr.Dataset, strategies: list, levels) -> dict | None:
     """The loss table's rows: each item's mean over scenarios with its interval, from
     ``creditsim.risk_summary`` of that item (its expected value), per strategy."""
-    from .risk import money_scale, risk_summary
+    from ..results.risk import risk_summary
+    from .text import money_scale
 
     names = [n for n in _PARTS if n in ds]
     if not names:
@@ -171,10 +172,10 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
     matplotlib.use("Agg")
     from jinja2 import Environment
 
+    from .._version import __version__
+    from ..results.compare import COMPARED, compare
+    from ..results.risk import risk_summary
     from . import plot
-    from ._version import __version__
-    from .compare import COMPARED, compare
-    from .risk import risk_summary
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -219,7 +220,7 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
                         plot.recovery_curves(c)))
         figures.append(("placement_curves", "Collections on placed accounts by months since placement",
                         plot.recovery_curves(c, by="placement")))
-        from .risk import money_scale
+        from .text import money_scale
 
         scale, word = money_scale(summ)
         cols, rows = ["strategy"], []

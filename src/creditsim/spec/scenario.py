@@ -265,7 +265,7 @@ class Scenario:
 
     def run(self):
         """Simulate the run: ``creditsim.simulate(model, book, **simulate_kwargs())``."""
-        from .simulate import simulate
+        from ..run.simulation import simulate
 
         return simulate(self.credit_model(), self.loan_book(), **self.simulate_kwargs())
 

@@ -11,10 +11,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .macro import cumulative_quantiles
-from .model import CreditModel
-from .schedule import to_units
-from .strategy import PLACEMENTS, Strategy
+from ..spec.macro import cumulative_quantiles
+from ..spec.model import CreditModel
+from ..spec.schedule import to_units
+from ..spec.strategy import PLACEMENTS, Strategy
 
 KINDS = {"none": 0, "contact": 1, "bureau": 2, "restructure": 3, "settlement": 4, "agency": 5, "legal": 6}
 BUREAU, RESTRUCTURE, SETTLEMENT, AGENCY, LEGAL = (KINDS[k] for k in ("bureau", "restructure", "settlement",

@@ -29,7 +29,7 @@ def _fail(message: str) -> None:
 
 
 def _scenario(path: str):
-    from .scenario import ScenarioError, load_scenario
+    from ..spec.scenario import ScenarioError, load_scenario
 
     try:
         return load_scenario(path)
@@ -78,7 +78,7 @@ def run(file, out, horizon, scenarios, seed, chunk_size, device, force, quiet, n
     if chunk_size is not None:
         changes["engine"] = {**sc.engine, "chunk_size": chunk_size}
     if changes:
-        from .scenario import ScenarioError
+        from ..spec.scenario import ScenarioError
 
         try:
             sc = sc.replace(**changes)
@@ -94,8 +94,8 @@ def run(file, out, horizon, scenarios, seed, chunk_size, device, force, quiet, n
     if os.path.exists(path) and not force:
         _fail(f"{path} exists: give --force to overwrite it")
     jax = _jax(device, None if no_cache else (cache_dir or os.environ.get("CREDITSIM_CACHE_DIR") or DEFAULT_CACHE))
-    from .io import save_result
-    from .simulate import simulate
+    from ..results.io import save_result
+    from ..run.simulation import simulate
 
     model, book = sc.credit_model(), sc.loan_book()
     kw = sc.simulate_kwargs()
@@ -133,7 +133,7 @@ def _interrupt(signum, frame):
 
 
 def _report(ds, out_dir, force, command):
-    from .report import write_report
+    from ..report.html import write_report
 
     target = Path(out_dir) / "report.html"
     if target.exists() and not force:
@@ -149,7 +149,7 @@ def _report(ds, out_dir, force, command):
 def report(result, out_dir, force):
     """Write the HTML risk report of a RESULT file (one self-contained file, figures embedded)
     and its figures as PNG files into a folder."""
-    from .io import load_result
+    from ..results.io import load_result
 
     try:
         _report(load_result(result), out_dir, force, None)
@@ -163,8 +163,9 @@ def report(result, out_dir, force):
 def summary(result, levels):
     """Print the risk table (expected loss, VaR, expected shortfall with their intervals) of
     a RESULT file."""
-    from .io import load_result
-    from .risk import format_summary, risk_summary
+    from ..report.text import format_summary
+    from ..results.io import load_result
+    from ..results.risk import risk_summary
 
     ds = load_result(result)
     try:
@@ -185,9 +186,9 @@ def summary(result, levels):
 def compare(result, baseline):
     """Print the strategy comparison of a RESULT file: each strategy's mean and its paired
     difference from the baseline, with 95% intervals."""
-    from .compare import COMPARED
-    from .compare import compare as _compare
-    from .io import load_result
+    from ..results.compare import COMPARED
+    from ..results.compare import compare as _compare
+    from ..results.io import load_result
 
     try:
         c = _compare(load_result(result), baseline=baseline)
@@ -226,7 +227,7 @@ def init(preset, file, force):
 @main.command()
 def info():
     """Print the version, the JAX backend and its devices."""
-    from ._version import __version__
+    from .._version import __version__
 
     jax = _jax(None, None)
     click.echo(f"creditsim {__version__}")
@@ -308,7 +309,7 @@ _COMMENTS = {
 
 def starter(preset: str) -> str:
     """The text of a commented starter scenario file (``creditsim init``)."""
-    from .scenario import Scenario
+    from ..spec.scenario import Scenario
 
     d = dict(_STARTERS[preset])
     n = 50_000 if preset == "strategies" else 200_000

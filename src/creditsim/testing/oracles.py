@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import special
 
-from .macro import conditional_matrix
+from ..spec.macro import conditional_matrix
 
 __all__ = [
     "past_due_chain",

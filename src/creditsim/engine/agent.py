@@ -1,69 +1,29 @@
 """The agent engine: every loan a Markov chain, stepped month by month in JAX.
 
-Layers: ``compile_model`` turns a validated spec into an array pytree once;
 ``chunk_kernel`` is the pure, jitted kernel over one chunk of loans and one batch of
-scenarios; the driver in ``creditsim.simulate`` streams chunks through it and sums the
-per-chunk totals exactly (integers), so results do not depend on the chunk size.
-
-Sampling.  A loan in state i of segment g draws 31 uniform bits u and moves to
-``next = #{k < K-1 : u >= T[g, i, k]}`` where ``T[g, i, k] = round(2**31 · P(next <= k))``
-for the macro-tilted row.  ``next`` is a count of thresholds, so it is always a valid state
-(the rounding case that sends inverse-CDF samplers past the last state cannot happen), and a
-probability of exactly 0 or 1 stays exact, so absorbing states never leak.
+scenarios, from the arrays ``creditsim.compile`` makes once per run; the run layer
+(``creditsim.run``) streams chunks through it and sums the per-chunk totals exactly
+(integers), so results do not depend on the chunk size.  How a row is sampled is in
+``creditsim.engine.tilt``.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from functools import partial
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.scipy.special import ndtr
-from scipy.special import ndtri as ndtri_np
 
-from . import _rng
-from ._collect import AGENCY, BUREAU, LEGAL, RESTRUCTURE, SETTLEMENT
-from .macro import conditional_cumulative, cumulative_quantiles
-from .model import CreditModel
+from ..compile.model import ONE, CompiledModel, LoanMoney, TypeDraw
+from ..compile.strategies import AGENCY, BUREAU, LEGAL, RESTRUCTURE, SETTLEMENT
+from . import rng as _rng
+from .tilt import thresholds
+from .tracing import _TRACES
 
-__all__ = ["CompiledModel", "TypeDraw", "LoanMoney", "needs_aging", "compile_model", "draw_groups", "chunk_kernel", "macro_paths",
-           "trace_count"]
+__all__ = ["AUDIT", "STRATEGY_FLOWS", "CURVES", "draw_groups", "initial_carry", "chunk_kernel"]
 
-ONE = 2**31  # probability 1 on the threshold grid
 LANES = 16  # independent occupancy counters per bin
-
-_TRACES: Counter = Counter()
-
-
-def trace_count(name: str = "chunk_kernel") -> int:
-    """How many times a jitted kernel has been traced (compiled) in this process."""
-    return _TRACES[name]
-
-
-class CompiledModel(NamedTuple):
-    """Array form of a ``CreditModel``.
-
-    Rows are grouped by (segment, behaviour type): a segment without types is one group.
-    Group ``g1 - 1`` is padding (identity rows, segment ``G``).  Groups ``g1 .. 2·g1 - 1``
-    repeat them with each segment's distressed rows (used under an income shock).
-    """
-
-    q: np.ndarray  # (2·g1, K, K-1) float64: Φ⁻¹ of cumulative row probabilities
-    sqrt_rho: np.ndarray  # (2·g1,) float64: the group's segment's √rho
-    charge_off: np.ndarray  # (K,) bool: the charge-off state
-    group_segment: np.ndarray  # (g1,) int32: segment of each group (G for padding)
-    performing: np.ndarray  # (K,) bool: states where an income shock can start
-    shock: np.ndarray  # (4,) float64: Φ⁻¹(hazard), √rho, 1/mean duration, report probability
-    absorbing: np.ndarray  # (K,) bool
-    fraud_states: np.ndarray  # (3,) int32: review, rejected and charge-off states (0 if unused)
-    fraud: np.ndarray  # (3,) float64: review months, confirm probability, police recovery
-    past_first: np.ndarray  # (K,) int32: months past due on entering each state
-    past_ages: np.ndarray  # (K,) bool: staying one more month adds a month past due
-    rules: np.ndarray  # (5,) int32: charge-off state, paid-off state, has paid-off, charge-off dpd, restructured state
-    returning: np.ndarray  # (M+1,) int32: the delinquent state of each number of months past due 0..M (M+: M's)
 
 
 #: Per-loan counters an audited kernel keeps in its carry (``audit=True``): the most
@@ -71,112 +31,16 @@ class CompiledModel(NamedTuple):
 #: victim, months the lender acted on a loan placed before, months that began barred.
 AUDIT = ("audit_max", "audit_barred", "audit_placed", "audit_seen")
 
+
 #: The columns a strategy adds to the kernel's ``flows`` (after the four money columns).
 STRATEGY_FLOWS = ("action_costs", "complaints_ppm", "contacts", "recoveries", "agency_collected",
                   "interest_forgone", "debt_forgiven", "placements", "placed_owed", "delinquent_owed")
+
+
 #: The recovery curves a strategy run tallies (``recovered_by_age``'s rows): recoveries by
 #: months since charge-off; what placed accounts paid by months since their placement;
 #: what loans past due paid by months since they first fell past due in the run.
 CURVES = ("charge_off", "placement", "delinquency")
-
-
-class TypeDraw(NamedTuple):
-    """How a loan's group is drawn from its segment: ``offset[g] + #{u >= thr[g, j]}``."""
-
-    offset: np.ndarray  # (G+1,) int32: first group of each segment (padding last)
-    thr: np.ndarray  # (G+1, max types - 1) uint32: cumulative type shares on the 2**31 grid
-
-
-def needs_aging(model: CreditModel) -> bool:
-    """Whether the charge-off rule can act: some loan can get past ``charge_off_dpd``."""
-    if model.charge_off_dpd is None or model.states.charge_off is None:
-        return False
-    st = model.states
-    return any(last > first or 30 * first > model.charge_off_dpd for first, last in st.past_due)
-
-
-def base_matrices(model: CreditModel) -> list[np.ndarray]:
-    """The ``2·g1`` matrices of the row groups: each group's, padding (identity), then the
-    same with each segment's distressed rows."""
-    k = len(model.states)
-    mats, hard = [], []
-    for seg in model.segments:
-        for _, _, m in seg.groups:
-            mats.append(m)
-            hard.append(seg.distressed if seg.distressed is not None else m)
-    return mats + [np.eye(k)] + hard + [np.eye(k)]
-
-
-def compile_model(model: CreditModel) -> tuple[CompiledModel, TypeDraw]:
-    """Turn a validated model into arrays the kernel takes (float64, NumPy)."""
-    k = len(model.states)
-    rho, seg_of, offset, shares = [], [], [], []
-    for g, seg in enumerate(model.segments):
-        offset.append(len(rho))
-        shares.append([share for _, share, _ in seg.groups])
-        for _ in seg.groups:
-            rho.append(seg.rho)
-            seg_of.append(g)
-    offset.append(len(rho))
-    rho.append(0.0)
-    seg_of.append(len(model.segments))
-    co = np.zeros(k, dtype=bool)
-    if model.states.charge_off is not None:
-        co[model.states.index(model.states.charge_off)] = True
-    perf = np.array([n in model.states.performing for n in model.states.names])
-    width = max(max(len(s) for s in shares) - 1, 1)
-    thr = np.full((len(shares) + 1, width), ONE, dtype=np.int64)
-    for g, sh in enumerate(shares):
-        cum = np.cumsum(sh)[:-1]
-        thr[g, : cum.size] = np.round(np.clip(cum, 0, 1) * ONE)
-    sh = model.income_shock
-    if sh is None:
-        shock = np.array([-np.inf, 0.0, 1.0, 0.0])
-    else:
-        with np.errstate(divide="ignore"):
-            shock = np.array([ndtri_np(sh.hazard), np.sqrt(sh.rho), 1.0 / sh.mean_months,
-                              sh.report_probability])
-    fr = model.fraud
-    st = model.states
-    if fr is None:
-        fraud_states, fraud = np.zeros(3, np.int32), np.array([1.0, 0.0, 0.0])
-    else:
-        fraud_states = np.array([st.index(fr.review_state), st.index(fr.rejected_state),
-                                 st.index(st.charge_off)], dtype=np.int32)
-        fraud = np.array([fr.review_months, fr.confirm_probability, fr.police_recovery])
-    absorbing = np.array([n in st.absorbing for n in st.names])
-    past = np.array(st.past_due, dtype=np.int32).reshape(k, 2)
-    limit = model.charge_off_dpd if model.charge_off_dpd is not None else 2**30
-    rules = np.array([st.index(st.charge_off) if st.charge_off else 0,
-                      st.index(st.paid_off) if st.paid_off else 0, st.paid_off is not None, limit,
-                      st.index("restructured") if "restructured" in st.names else 0], dtype=np.int32)
-    cm = CompiledModel(cumulative_quantiles(np.stack(base_matrices(model))), np.sqrt(np.array(rho + rho)), co,
-                       np.array(seg_of, dtype=np.int32), perf, shock, absorbing, fraud_states, fraud,
-                       past[:, 0].copy(), past[:, 1] > past[:, 0], rules, returning_states(model))
-    return cm, TypeDraw(np.array(offset, dtype=np.int32), thr.astype(np.uint32))
-
-
-def returning_states(model: CreditModel) -> np.ndarray:
-    """For m = 0..M months past due (M the most any delinquent state spans), the state a loan
-    m months past due is in: the first delinquent state (not absorbing, not the fraud
-    review, not ``restructured``) whose months past due cover m, else the worst one below m;
-    m = 0 and state spaces without delinquent states give the fraud claim's rejected state
-    (0 without fraud).  Used to send a rejected fraud claim back to its delinquency."""
-    st = model.states
-    review = model.fraud.review_state if model.fraud is not None else None
-    fallback = st.index(model.fraud.rejected_state) if model.fraud is not None else 0
-    cands = [(i, f, last) for i, (n, (f, last)) in enumerate(zip(st.names, st.past_due, strict=True))
-             if f > 0 and n not in st.absorbing and n != review and n != "restructured"]
-    top = max((last for _, _, last in cands), default=0)
-    out = np.full(top + 1, fallback, np.int32)
-    for m in range(1, top + 1):
-        cover = [i for i, f, last in cands if f <= m <= last]
-        below = sorted((f, i) for i, f, _ in cands if f <= m)
-        if cover:
-            out[m] = cover[0]
-        elif below:
-            out[m] = below[-1][1]
-    return out
 
 
 @jax.jit
@@ -187,31 +51,6 @@ def draw_groups(key, loan_id, seg, draw: TypeDraw):
     u = bits >> jnp.uint32(1)
     t = jnp.sum(u[:, None] >= draw.thr[seg], axis=1, dtype=jnp.int32)
     return draw.offset[seg] + t
-
-
-def thresholds(q, sqrt_rho, z):
-    """Integer thresholds ``(..., G+1, K, K-1)`` uint32 of the rows tilted by ``z``.
-
-    ``z`` has any leading shape; the result has that shape followed by ``q``'s.
-    """
-    z = jnp.asarray(z)[..., None, None, None]
-    lower, upper = conditional_cumulative(q, sqrt_rho[:, None, None], z, xp=jnp, ndtr=ndtr)
-    lo = jnp.round(lower * ONE)
-    hi = ONE - jnp.round(upper * ONE)
-    t = jnp.where(lower <= 0.5, lo, hi)
-    t = jax.lax.cummax(t, axis=t.ndim - 1)  # monotone even where the two sides meet
-    return jnp.clip(t, 0, ONE).astype(jnp.uint32)
-
-
-class LoanMoney(NamedTuple):
-    """Per-loan money inputs of the kernel (one entry per loan of a chunk)."""
-
-    balance: np.ndarray  # int32: principal not yet due, in money units
-    rate: np.ndarray  # float32: monthly contract rate
-    log_growth: np.ndarray  # float32: log(1 + monthly rate)
-    penalty: np.ndarray  # float32: monthly penalty rate on overdue amounts
-    method: np.ndarray  # int32: repayment method code
-    remaining: np.ndarray  # int32: instalments still to fall due
 
 
 def _principal_share(rate, log_growth, method, rem):
@@ -814,84 +653,3 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
         return jax.lax.map(lambda a: scenario(*a), (z, keys, start))
     return jax.lax.map(lambda a: scenario(*a, None), (z, keys))
 
-
-@jax.jit
-def live_anywhere(cm: CompiledModel, carry, group, after_charge_off=None):
-    """``(N,)`` bool: loans (not padding) still to simulate in some scenario (and strategy):
-    in a non-absorbing state or, with strategies, charged off with exposure still to recover
-    through a placement (or through one a rule may yet make: ``after_charge_off``, ``(S,)``
-    bool, the carry being ``(B, S, N)``)."""
-    pad = cm.group_segment.shape[0] - 1
-    live = ~cm.absorbing[carry["state"]]
-    if "recoverable" in carry:
-        live = live | ((carry["recoverable"] > 0) & ((carry["place"] > 0) | after_charge_off[:, None]))
-    return jnp.any(live.reshape(-1, live.shape[-1]), axis=0) & (group != pad)
-
-
-@partial(jax.jit, static_argnames=("pad_group",))
-def compact(loans: dict, carry: dict, idx, valid, *, pad_group: int):
-    """Keep the loans ``idx`` (``(M,)`` int32) of a chunk, in that order, where ``valid``;
-    the other places become padding (group ``pad_group``, zeros elsewhere).  ``loans``
-    holds ``(N,)`` per-loan arrays, ``carry`` the kernel's ``(..., N)`` carry."""
-    loans = {name: jnp.where(valid, a[idx], jnp.asarray(pad_group if name == "group" else 0, a.dtype))
-             for name, a in loans.items()}
-    carry = {name: jnp.where(valid, a[..., idx], jnp.zeros((), a.dtype)) for name, a in carry.items()}
-    return loans, carry
-
-
-@partial(jax.jit, static_argnames=("n_out", "shocks"))
-def frozen_bins(cm: CompiledModel, carry, group, mask, *, n_out: int, shocks: bool):
-    """Occupancy bins ``(..., n_out)`` int64 of the loans ``mask`` selects (as the kernel
-    counts them), from their carry ``(..., N)``; padding loans count nowhere."""
-    k = cm.q.shape[1]
-    f = 4 if shocks else 1
-    seg = cm.group_segment[group]
-    flags = 0
-    if shocks:
-        flags = 2 * carry["shocked"].astype(jnp.int32) + carry["reported"].astype(jnp.int32)
-    bins = seg * (k * f) + carry["state"] * f + flags
-    w = (mask & (group != cm.group_segment.shape[0] - 1)).astype(jnp.int64)  # not padding
-    bins = jnp.where(w > 0, bins, n_out)
-    lead = bins.shape[:-1]
-    bins = bins.reshape(-1, bins.shape[-1])
-    out = jax.vmap(lambda b: jnp.zeros(n_out + 1, jnp.int64).at[b].add(w))(bins)[:, :n_out]
-    return out.reshape(lead + (n_out,))
-
-
-@jax.jit
-def _ar1_paths(keys, phi, fixed, is_fixed):
-    _TRACES["macro_paths"] += 1
-    n_months = fixed.shape[0]
-    scale = jnp.sqrt(1.0 - phi * phi)
-    # month 1 starts from the stationary N(0, 1); later months follow the AR(1)
-    a = jnp.where(jnp.arange(n_months) == 0, 0.0, phi)
-    b = jnp.where(jnp.arange(n_months) == 0, 1.0, scale)
-
-    def one(key):
-        eps = jax.random.normal(_rng.macro_key(key), (n_months,), dtype=jnp.float64)
-
-        def step(prev, inputs):
-            e, at, bt, fx, isf = inputs
-            z = jnp.where(isf, fx, at * prev + bt * e)
-            return z, z
-
-        _, z = jax.lax.scan(step, jnp.float64(0.0), (eps, a, b, fixed, is_fixed))
-        return z
-
-    return jax.vmap(one)(keys)
-
-
-def macro_paths(keys: np.ndarray, phi: float, n_months: int, path: np.ndarray | None = None) -> np.ndarray:
-    """Macro factor paths ``(S, n_months)`` float64 for raw scenario keys ``(S, 2)``.
-
-    Z_1 ~ N(0, 1), Z_t = phi·Z_{t−1} + √(1−phi²)·ε_t; each scenario's path depends only on
-    (seed, scenario).  The first ``len(path)`` months, if a path is given, take its values
-    in every scenario, and the AR(1) goes on from the last of them.
-    """
-    fixed = np.zeros(n_months)
-    is_fixed = np.zeros(n_months, dtype=bool)
-    if path is not None:
-        fixed[: path.size] = path
-        is_fixed[: path.size] = True
-    with _rng.x64():
-        return np.asarray(_ar1_paths(jnp.asarray(keys), jnp.float64(phi), jnp.asarray(fixed), jnp.asarray(is_fixed)))

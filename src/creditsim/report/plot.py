@@ -34,7 +34,7 @@ def loss_distribution(ds: xr.Dataset, summary: xr.Dataset | None = None, *, ax=N
     ``variable`` is the loss plotted; default the summary's variable, else as
     ``creditsim.risk_summary`` chooses (``net_credit_loss`` for a book with terms).
     """
-    from .risk import loss_per_scenario
+    from ..results.risk import loss_per_scenario
 
     if variable is None and summary is not None:
         variable = summary.attrs.get("variable")
@@ -84,7 +84,7 @@ def delinquency_ratios(results, days=(30, 90), *, ax=None, quantiles=(0.05, 0.95
     all) is the last month shown: in a book that takes no new loans the ratios climb towards
     100% as the good loans repay, so the first months are the ones to read.
     """
-    from .risk import delinquency_ratios as ratios
+    from ..results.risk import delinquency_ratios as ratios
 
     fig, ax = _axes(ax)
     results = _labelled(results)
@@ -262,7 +262,7 @@ def recovery_curves(comparison: xr.Dataset, *, by: str = "charge_off", ax=None):
     one curve of ``creditsim.recovery_curves``: % recovered (cumulative) by months
     since charge-off (``by="charge_off"``, the default), since placement
     (``"placement"``) or since first delinquency (``"delinquency"``)."""
-    from .compare import CURVES
+    from ..results.compare import CURVES
 
     if isinstance(comparison, xr.DataArray):  # one curve: its age dimension says which
         by = next((b for b, c in CURVES.items() if c[2] in comparison.dims), by)
@@ -375,7 +375,7 @@ def roll_rates(ds: xr.Dataset, segment: str | None = None, *, ax=None, strategy:
     """
     from matplotlib.colors import LogNorm
 
-    from .risk import roll_rates as rates
+    from ..results.risk import roll_rates as rates
 
     rr = rates(ds, segment)
     if "strategy" in rr.dims:

@@ -11,10 +11,10 @@ import numpy as np
 import xarray as xr
 from scipy import special
 
-from .compare import COMPARED
-from .model import _plain
-from .strategy import Rule, Strategy
-from .strategy import strategy as _as_strategy
+from ..results.compare import COMPARED
+from ..spec.model import _plain
+from ..spec.strategy import Rule, Strategy
+from ..spec.strategy import strategy as _as_strategy
 
 __all__ = ["sweep", "OBJECTIVES"]
 
@@ -88,7 +88,7 @@ def sweep(model, book, strategy, grid: Mapping[str, Sequence], *, horizon: int, 
     best setting is in ``attrs["best"]`` (JSON) and ``best_<key>`` attributes, its
     objective in ``attrs["best_objective"]`` (estimate, lower, upper).
     """
-    from .simulate import simulate
+    from .simulation import simulate
 
     base = _as_strategy(strategy)
     if objective not in OBJECTIVES:

@@ -1,0 +1,79 @@
+"""A loan book in array form for one run (NumPy): each loan's segment and state as the
+model's indices, its exposure in integer units of the run's money quantum, and with loan
+terms its balance, rates, repayment method and instalments left (``LoanMoney``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..spec.book import LoanBook
+from ..spec.model import CreditModel
+from ..spec.schedule import to_units
+from .model import LoanMoney
+
+__all__ = ["FEN", "resolve", "money_quantum", "loan_money", "exposure_units"]
+
+#: The smallest amount paid or charged on a loan with terms (one fen, 0.01 yuan).
+FEN = 0.01
+
+
+def resolve(book: LoanBook, model: CreditModel) -> tuple[np.ndarray, np.ndarray]:
+    """Map the book's segment and state names to the model's indices (vectorised).
+
+    A name no loan uses (an unused category of a pandas column) is not looked up; a name
+    some loan uses and the model lacks is an error naming the first such loan.
+    """
+    seg_lut = _lookup("segment", book.segment_names, book.segment_codes, model.segment_index,
+                      list(model.segment_names))
+    st_lut = _lookup("state", book.state_names, book.state_codes, model.states.index,
+                     list(model.states.names))
+    return seg_lut[book.segment_codes], st_lut[book.state_codes]
+
+
+def _lookup(field: str, names, codes: np.ndarray, find, known: list) -> np.ndarray:
+    used = np.bincount(codes, minlength=len(names)) > 0
+    lut = np.zeros(len(names), dtype=np.int32)
+    for c, name in enumerate(names):
+        if not used[c]:
+            continue
+        try:
+            lut[c] = find(name)
+        except ValueError:
+            i = int(np.flatnonzero(codes == c)[0])
+            raise ValueError(
+                f"LoanBook.{field}: loan {i} has unknown {field} {name!r}; "
+                f"the model's {field}s are {known!r}"
+            ) from None
+    return lut
+
+
+def money_quantum(book: LoanBook) -> float:
+    """The run's money unit (yuan): a power of two such that every exposure is at most
+    2**30 units, and with loan terms at least one fen.
+
+    Exposures are summed as exact integers of this quantum, so totals do not depend on the
+    order of summation (chunking); the quantum is at most 2**-29 of the largest exposure in
+    the book, so the rounding of one exposure is at most 2**-30 of it.  With loan terms,
+    balances and payments are in whole fen where they fit.
+    """
+    exposure = book.exposure
+    top = float(exposure.max()) if exposure.size else 0.0
+    quantum = 1.0 if top <= 0 else math.ldexp(1.0, math.ceil(math.log2(top)) - 30)
+    return max(quantum, FEN) if book.terms is not None else quantum
+
+
+def exposure_units(book: LoanBook, quantum: float) -> np.ndarray:
+    """Each loan's exposure in whole units of ``quantum`` (int32), halves away from zero
+    (the package's one rounding convention)."""
+    return to_units(book.exposure, quantum).astype(np.int32)
+
+
+def loan_money(book: LoanBook, model: CreditModel, units: np.ndarray) -> LoanMoney:
+    """The kernel's per-loan money inputs for a book with loan terms."""
+    t = book.terms
+    r = t.annual_rate / 12.0
+    return LoanMoney(units, r.astype(np.float32), np.log1p(r).astype(np.float32),
+                     (r * model.penalty_multiple).astype(np.float32), t.method.astype(np.int32),
+                     (t.term - t.months_on_book).astype(np.int32))

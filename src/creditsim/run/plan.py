@@ -1,0 +1,225 @@
+"""The run plan: ``simulate``'s arguments checked once into how the run is cut into work.
+
+A run is a grid of work units: a chunk of loans (padded to one of a few standard lengths)
+under a block of scenarios.  Each unit's result is a set of exact integer totals for its
+scenarios, so units can be run in any order, on any device or machine, and merged into
+the same numbers (``creditsim.run.totals``).  Within a unit the horizon runs in month spans
+between which finished loans may be dropped (``creditsim.run.unit``).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from ..spec.strategy import Strategy
+from ..spec.strategy import strategy as _as_strategy
+
+__all__ = ["RunPlan", "WorkUnit", "DEFAULT_CHUNK_SIZE", "WORK_PER_CALL", "MAX_SCENARIO_BATCH",
+           "DEFAULT_MONTH_SPAN", "DEFAULT_MIN_DROP_SIZE", "make_plan"]
+
+#: Loans per chunk when ``chunk_size`` is not given: memory is O(chunk), not O(book).
+DEFAULT_CHUNK_SIZE = 1 << 18
+#: Loan-scenarios one kernel call aims at when ``scenario_batch`` is not given: the batch is
+#: this over the chunk length, as a power of two in [``MIN_SCENARIO_BATCH``,
+#: ``MAX_SCENARIO_BATCH``] (8 scenarios for a full chunk of 2**18 loans; more for smaller
+#: books, whose calls would otherwise cost more in overhead than in work).
+WORK_PER_CALL = 1 << 21
+MIN_SCENARIO_BATCH = 8
+MAX_SCENARIO_BATCH = 256
+#: Months per kernel call: between calls, loans finished (paid off or charged off, with
+#: nothing left to recover) in every scenario of a block are dropped from the chunk.
+DEFAULT_MONTH_SPAN = 6
+#: The smallest chunk that dropping finished loans halves down to: below it a kernel call
+#: costs next to nothing, and each smaller size would be one more compilation.
+DEFAULT_MIN_DROP_SIZE = 4096
+#: Dropping halves the chunk while at most this share of the new size would be live.
+DROP_BELOW = 0.4
+_MAX_LOANS = 2**32  # loan indices are 32-bit randomness counters
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """One piece of a run: the loans ``loans`` (a slice of the book, padded to the plan's
+    chunk length) under the scenarios ``scenarios``; ``chunk`` numbers the loan slice."""
+
+    chunk: int
+    loans: slice
+    scenarios: slice
+
+    @property
+    def n_loans(self) -> int:
+        return self.loans.stop - self.loans.start
+
+    @property
+    def n_scenarios(self) -> int:
+        return self.scenarios.stop - self.scenarios.start
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """How a run is cut into work units and month spans.
+
+    Attributes
+    ----------
+    n_loans, horizon, scenarios, seed
+        The book's size, months, Monte Carlo scenarios and the seed.
+    chunk
+        Loans per kernel call (the padded chunk length).
+    scenario_batch
+        Scenarios per kernel call (full blocks; see ``scenario_blocks``).
+    n_strategies, strategy_batch
+        Strategies of the run (0: none) and how many the kernel steps together.
+    month_span
+        Months per kernel call (even) where finished loans can be dropped; the horizon
+        otherwise.
+    min_drop_size
+        Dropping halves a chunk down to this many loans, not below.
+    """
+
+    n_loans: int
+    horizon: int
+    scenarios: int
+    seed: int
+    chunk: int
+    scenario_batch: int
+    n_strategies: int
+    strategy_batch: int
+    month_span: int
+    min_drop_size: int
+
+    def chunks(self) -> list[slice]:
+        """The book's loans, chunk by chunk."""
+        return [slice(a, min(a + self.chunk, self.n_loans)) for a in range(0, self.n_loans, self.chunk)]
+
+    def scenario_blocks(self) -> list[slice]:
+        """Scenario slices for the kernel calls: full batches, then the remainder in blocks
+        of ``MIN_SCENARIO_BATCH``, then in powers of two below it, so that any number of
+        scenarios uses at most a few compiled batch sizes and no scenario is simulated only
+        to be thrown away."""
+        blocks, start = [], 0
+        while start < self.scenarios:
+            left = self.scenarios - start
+            size = self.scenario_batch if left >= self.scenario_batch else \
+                MIN_SCENARIO_BATCH if left >= MIN_SCENARIO_BATCH else 1 << (left.bit_length() - 1)
+            blocks.append(slice(start, start + size))
+            start += size
+        return blocks
+
+    def units(self) -> list[WorkUnit]:
+        """Every work unit, chunk by chunk (each chunk's scenario blocks in order)."""
+        return [WorkUnit(i, loans, sl) for i, loans in enumerate(self.chunks()) for sl in self.scenario_blocks()]
+
+    def spans(self) -> list[tuple[int, int]]:
+        """The month spans ``(t0, t1)`` of a unit: months t0+1..t1 in one kernel call."""
+        return [(t, min(t + self.month_span, self.horizon)) for t in range(0, self.horizon, self.month_span)]
+
+    def loan_months(self, unit: WorkUnit | None = None) -> int:
+        """Loan-months simulated by ``unit`` (or the whole run), strategies counted apart."""
+        n_strat = max(self.n_strategies, 1)
+        if unit is None:
+            return self.n_loans * self.horizon * self.scenarios * n_strat
+        return unit.n_loans * self.horizon * unit.n_scenarios * n_strat
+
+
+def positive_int(field: str, value, upper: int | None = None) -> int:
+    """``value`` as an int >= 1 (and <= ``upper``), else a ``ValueError`` naming ``field``."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        v = operator.index(value)
+    except TypeError:
+        raise ValueError(f"simulate: {field} must be a whole number, got {value!r}") from None
+    if v < 1:
+        raise ValueError(f"simulate: {field} must be >= 1, got {value!r}")
+    if upper is not None and v > upper:
+        raise ValueError(f"simulate: {field} must be <= {upper}, got {value!r}")
+    return v
+
+
+def check_seed(seed) -> int:
+    try:
+        if isinstance(seed, bool):
+            raise TypeError
+        seed = operator.index(seed)
+    except TypeError:
+        raise ValueError(f"simulate: seed must be a whole number, got {seed!r}") from None
+    if not 0 <= seed < 2**63:
+        raise ValueError(f"simulate: seed must be in [0, 2**63), got {seed!r}")
+    return seed
+
+
+def padded_length(n: int, cap: int) -> int:
+    """Chunk length for ``n`` loans: ``n`` rounded up to an eighth of its power of two (at
+    least 256), at most ``cap``.  Books of similar size share one compiled shape, and the
+    padding is at most 12.5%."""
+    step = max(1 << max(n.bit_length() - 4, 0), 256)
+    return min(cap, -(-n // step) * step)
+
+
+def default_scenario_batch(chunk: int) -> int:
+    """Scenarios per kernel call for a chunk of ``chunk`` loans: ``WORK_PER_CALL / chunk``
+    as a power of two (rounded down), in [``MIN_SCENARIO_BATCH``, ``MAX_SCENARIO_BATCH``]."""
+    b = max(WORK_PER_CALL // max(chunk, 1), 1)
+    return min(max(1 << (b.bit_length() - 1), MIN_SCENARIO_BATCH), MAX_SCENARIO_BATCH)
+
+
+def default_strategy_batch(value, n: int) -> int:
+    """Strategies stepped together in the kernel: ``value`` (at most ``n``), or by default
+    one at a time on a CPU (together measured no faster there, with ``n`` times the month's
+    temporary arrays) and all together on an accelerator."""
+    if value is None:
+        import jax
+
+        return 1 if jax.default_backend() == "cpu" else n
+    return min(value, n)
+
+
+def strategies(value) -> list[Strategy]:
+    """``simulate``'s ``strategies`` argument as a list of ``Strategy`` (empty for none)."""
+    if value is None:
+        return []
+    if isinstance(value, (str, Strategy, Mapping)):
+        value = [value]
+    if not isinstance(value, Iterable):
+        raise ValueError(f"simulate: strategies must be a Strategy, a preset name, a dict or a list of them, "
+                         f"got {value!r}")
+    out = []
+    for i, s in enumerate(value):
+        if not isinstance(s, (str, Strategy, Mapping)):
+            raise ValueError(f"simulate: strategies[{i}] must be a Strategy, a preset name or a dict, got {s!r}")
+        out.append(_as_strategy(s))
+    if not out:
+        raise ValueError("simulate: strategies is empty; give None for no strategy")
+    names = [s.name for s in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"simulate: strategy names must be unique, {dup!r} repeat")
+    return out
+
+
+def make_plan(*, n_loans: int, horizon, scenarios, seed, chunk_size=None, scenario_batch=None, n_strategies=0,
+              strategy_batch=None, month_span=None, min_drop_size=None, spans: bool = True) -> RunPlan:
+    """Check ``simulate``'s sizing arguments into a ``RunPlan`` (errors name the argument).
+
+    ``spans`` False runs the horizon in one kernel call (nothing can be dropped)."""
+    horizon = positive_int("horizon", horizon, upper=2**24 - 1)
+    scenarios = positive_int("scenarios", scenarios, upper=2**32)
+    seed = check_seed(seed)
+    if n_loans > _MAX_LOANS:
+        raise ValueError(f"simulate: the book has {n_loans} loans, more than {_MAX_LOANS}")
+    cap = positive_int("chunk_size", chunk_size) if chunk_size is not None else DEFAULT_CHUNK_SIZE
+    chunk = padded_length(min(n_loans, cap), cap)
+    batch = positive_int("scenario_batch", scenario_batch) if scenario_batch is not None \
+        else default_scenario_batch(chunk)
+    if strategy_batch is not None:
+        strategy_batch = positive_int("strategy_batch", strategy_batch)
+    span = positive_int("month_span", month_span) if month_span is not None else DEFAULT_MONTH_SPAN
+    if span % 2:  # a call starts on an even month (the kernel's random words come in pairs)
+        raise ValueError(f"simulate: month_span must be even, got {month_span!r}")
+    drop = positive_int("min_drop_size", min_drop_size) if min_drop_size is not None else DEFAULT_MIN_DROP_SIZE
+    return RunPlan(n_loans=n_loans, horizon=horizon, scenarios=scenarios, seed=seed, chunk=chunk,
+                   scenario_batch=batch, n_strategies=n_strategies,
+                   strategy_batch=default_strategy_batch(strategy_batch, n_strategies) if n_strategies else 1,
+                   month_span=span if spans else horizon, min_drop_size=drop)

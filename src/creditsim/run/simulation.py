@@ -1,0 +1,184 @@
+"""``simulate``: run a credit model over a loan book and return a labelled Dataset.
+
+The arguments are checked into a ``RunPlan`` (``creditsim.run.plan``), the model, book and
+strategies compiled once into a ``Job`` (``creditsim.compile``), the plan's work units run
+by an executor (``creditsim.run.executors``) and their exact integer totals merged, and the
+Dataset assembled (``creditsim.results.dataset``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from ..compile.loans import exposure_units, loan_money, money_quantum, resolve
+from ..compile.model import base_matrices, compile_model, needs_aging
+from ..compile.strategies import compile_strategies
+from ..engine import rng as _rng
+from ..engine.macro import macro_paths
+from ..results.dataset import assemble
+from ..spec.book import LoanBook
+from ..spec.model import CreditModel
+from . import executors as _executors
+from . import plan as _plan
+from . import unit as _unit
+from .plan import RunPlan
+
+__all__ = ["simulate"]
+
+
+def simulate(
+    model: CreditModel,
+    book,
+    *,
+    horizon: int,
+    scenarios: int,
+    seed: int,
+    chunk_size: int | None = None,
+    engine: str = "agent",
+    scenario_batch: int | None = None,
+    strategies=None,
+    strategy_batch: int | None = None,
+    progress=None,
+    month_span: int | None = None,
+    min_drop_size: int | None = None,
+    executor=None,
+) -> xr.Dataset:
+    """Simulate ``book`` under ``model`` for ``horizon`` months in ``scenarios`` scenarios.
+
+    Parameters
+    ----------
+    model
+        A validated ``CreditModel``.
+    book
+        A ``LoanBook``, or a pandas DataFrame with columns ``segment``, ``state`` and
+        ``exposure`` (yuan).
+    horizon
+        Months to simulate, >= 1.
+    scenarios
+        Independent Monte Carlo scenarios (macro paths with their loan-level draws), >= 1.
+    seed
+        Integer seed, 0 <= seed < 2**63.  A loan's draws depend only on (seed, scenario,
+        loan index, month): the same seed gives the same result for any ``chunk_size``,
+        ``scenario_batch`` or device.
+    chunk_size
+        Most loans per kernel call; default 2**18 (262,144: on the 2-core reference CPU
+        larger chunks were slower, the per-loan arrays of a chunk then spilling out of the
+        caches; see benchmarks/README.md).  Chunks are padded to a
+        few standard lengths (a book of n loans to n rounded up to an eighth of its power
+        of two), so books of similar size and repeated runs reuse one compilation.
+    engine
+        ``"agent"`` (loan level, the default and for now the only engine).
+    scenario_batch
+        Most scenarios per kernel call.  Default: about 2**21 loan-scenarios a call, the
+        chunk length over that as a power of two between 8 and 256 (8 for a full chunk of
+        2**18 loans, 256 for a book of 8,192 loans or fewer), so that a small book's calls
+        are not mostly overhead.  A remainder runs in batches of 8, then of powers of two
+        below 8, so at most a few batch shapes are compiled.
+    strategies
+        Collection strategies (``creditsim.Strategy``, a preset name of
+        ``creditsim.STRATEGIES``, or a dict), one or a list; needs a book with loan terms.
+        Every strategy runs on common random numbers (the same draws for everything it
+        does not change) and the result gains a ``strategy`` dimension.  Default none: no
+        collection actions.  All strategies run in one compiled kernel call per chunk and
+        span of months.
+    strategy_batch
+        With strategies: how many the kernel steps together, vectorised and sharing each
+        month's random words, where the others run one after another.  Default: one at a
+        time on a CPU (together measured no faster there, and one at a time keeps one
+        strategy's temporary arrays of a month, not all of them), all together on a GPU.
+        Results do not depend on it (tested).
+    progress
+        Optional callable ``progress(done, total)``, called after each block of work (a
+        chunk of loans under a batch of scenarios) with the loan-months simulated so far
+        and in all (loans × months × scenarios × strategies); default none.  The
+        ``creditsim`` command draws its progress bar with it.
+    month_span
+        Months per kernel call, an even number; default 6.  Between calls, loans finished
+        in every scenario of a block (paid off or charged off, with nothing left to
+        recover) are dropped and the chunk is halved while at most 40% of it would be
+        live.  Results do not depend on it (tested).
+    min_drop_size
+        Dropping halves a chunk down to this many loans, not below; default 4,096 (a call
+        on fewer costs next to nothing, and each smaller size is one more compilation).
+        A value above the chunk length turns dropping off.
+    executor
+        Who runs the work units (a chunk of loans under a block of scenarios): ``"local"``
+        (default: one after another on JAX's default device), ``"devices"`` (spread over
+        every local device, one thread each: several GPUs, or CPU devices made with
+        ``XLA_FLAGS=--xla_force_host_platform_device_count=N``), or a
+        ``creditsim.run.Executor``.  Results are identical whatever the executor.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``occupancy`` (scenario, month, segment, state) loan counts with month 0 the start;
+        ``loss`` and ``loss_by_segment`` (yuan of exposure charged off over the horizon);
+        ``charged_off`` and ``charged_off_by_segment`` (loans); ``macro_z`` (scenario,
+        month); ``initial_exposure`` (segment, state).  The model (JSON), run settings,
+        book fingerprint and package version are in ``attrs``.
+    """
+    if not isinstance(model, CreditModel):
+        raise ValueError(f"simulate: model must be a CreditModel, got {type(model).__name__}")
+    if not isinstance(book, LoanBook):
+        if hasattr(book, "columns"):
+            book = LoanBook.from_dataframe(book)
+        else:
+            raise ValueError(f"simulate: book must be a LoanBook or a DataFrame, got {type(book).__name__}")
+    if engine != "agent":
+        raise ValueError(f"simulate: unknown engine {engine!r}; available: ['agent']")
+    strats = _plan.strategies(strategies)
+    money = book.terms is not None
+    plan = _plan.make_plan(n_loans=len(book), horizon=horizon, scenarios=scenarios, seed=seed, chunk_size=chunk_size,
+                           scenario_batch=scenario_batch, n_strategies=len(strats), strategy_batch=strategy_batch,
+                           month_span=month_span, min_drop_size=min_drop_size, spans=money)
+    if strats and not money:
+        raise ValueError("simulate: strategies need a book with loan terms (balances to collect); this book "
+                         "has only exposures")
+    if progress is not None and not callable(progress):
+        raise ValueError(f"simulate: progress must be a callable progress(done, total) or None, got {progress!r}")
+    runner = _executors.executor(executor)
+    job, common = compile_job(model, book, plan, strats)
+    totals = _unit.zeros(job, plan.scenarios)
+    done, total = 0, plan.loan_months()
+    for unit, part in runner.map(job, plan.units()):
+        _unit.merge(totals, part, unit.scenarios)
+        if progress is not None:
+            done += plan.loan_months(unit)
+            progress(done, total)
+    return assemble(totals, strats, **common)
+
+
+def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list) -> tuple[_unit.Job, dict]:
+    """Everything the run's work units need (``Job``), and what the Dataset assembly
+    needs besides the totals."""
+    seg, st0 = resolve(book, model)
+    cm, types = compile_model(model)
+    g, k = len(model.segments), len(model.states)
+    typed = any(s.types for s in model.segments)
+    shocks = model.income_shock is not None
+    fraud = model.fraud is not None
+    money = book.terms is not None
+    f = 4 if shocks else 1
+    quantum = money_quantum(book)
+    units = exposure_units(book, quantum)
+    money_in = loan_money(book, model, units) if money else None
+    horizon, scenarios, seed = plan.horizon, plan.scenarios, plan.seed
+    keys = _rng.scenario_keys(seed, np.arange(scenarios, dtype=np.int64))
+    path = model.macro.path[:horizon] if model.macro.path is not None else None
+    z = macro_paths(keys, model.macro.phi, horizon, path)
+    fraud_hazard = model.fraud.hazards(horizon) if fraud else np.zeros(horizon)
+    # the strategies, stacked: every kernel call runs them all
+    arrs = compile_strategies(model, strats, base_matrices(model), quantum) if strats else None
+    flags = dict(n_segments=g, shocks=shocks, fraud=fraud, aging=needs_aging(model), money=money)
+    if strats:
+        flags.update(n_age=horizon, strategy_batch=plan.strategy_batch)
+    group = _unit.draw_groups(seed, plan, seg, cm, types, typed)
+    n_groups = cm.group_segment.shape[0] - 1
+    by_group = np.bincount(group, minlength=n_groups + 1)[:n_groups].astype(np.int64)
+    job = _unit.Job(plan=plan, cm=cm, strat=arrs, flags=flags, n_out=g * k * f, z=z, keys=keys,
+                    fraud_hazard=fraud_hazard, seg=seg, state0=st0, units=units, group=group, money=money_in,
+                    n_segments=g, n_moves=g * k * k)
+    common = dict(model=model, book=book, seg=seg, st0=st0, z=z, by_group=by_group, units=units, quantum=quantum,
+                  horizon=horizon, scenarios=scenarios, seed=seed, engine="agent", f=f)
+    return job, common

@@ -1,0 +1,1 @@
+"""Analytic oracles the tests (and users) check simulations against."""
