@@ -1,0 +1,295 @@
+"""The result Dataset of a run, assembled from its exact integer totals: occupancy, losses,
+transition counts, cash flows and, with strategies, each strategy's collection figures,
+labelled and with units; the model and run settings in ``attrs``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import xarray as xr
+
+from .._version import __version__
+from ..engine.agent import STRATEGY_FLOWS
+from ..spec.model import CreditModel
+
+__all__ = ["CURRENCY", "assemble", "model_from_result"]
+
+#: Currency of every money figure.
+CURRENCY = "CNY"
+
+
+#: Variables that no strategy changes (kept once, without a strategy dimension).
+_COMMON_VARIABLES = ("macro_z", "initial_exposure", "loans_by_type")
+
+
+def assemble(totals: list[dict], strategies: list, **common) -> xr.Dataset:
+    """The run's Dataset from its totals (one dict of integer arrays per strategy, or the
+    one of a run without strategies, ``strategies`` then empty); ``common`` as ``_result``'s
+    keywords (model, book, loans' segment and state indices, macro paths, loans by row
+    group, exposure units, quantum, horizon, scenarios, seed, engine, flag count)."""
+    if not strategies:
+        return _result(totals[0], None, **common)
+    parts = [_result(t, st, **common) for t, st in zip(totals, strategies, strict=True)]
+    per_strategy = [name for name in parts[0].data_vars if name not in _COMMON_VARIABLES]
+    ds = xr.concat(parts, dim="strategy", data_vars=per_strategy, coords="minimal", compat="override",
+                   combine_attrs="override")
+    ds = ds.assign_coords(strategy=("strategy", [st.name for st in strategies],
+                                    {"description": "collection strategy (common random numbers)"}))
+    ds.attrs["strategies"] = json.dumps([st.to_dict() for st in strategies])
+    return ds
+
+
+def _result(totals, strat, *, model, book, seg, st0, z, by_group, units, quantum, horizon, scenarios, seed,
+            engine, f) -> xr.Dataset:
+    """The Dataset of one run (one strategy) from its integer totals."""
+    g, k = len(model.segments), len(model.states)
+    money = book.terms is not None
+    shocks = model.income_shock is not None
+    fraud = model.fraud is not None
+    occ = totals["counts"].reshape(scenarios, horizon, g, k, f)
+    extra = {}
+    if shocks:  # flag bit 2: under a shock during the month; bit 1: hardship reported
+        extra = {"in_shock": occ[..., 2:].sum(axis=(3, 4)), "hardship_reported": occ[..., 1::2].sum(axis=(3, 4))}
+    occ = occ.sum(axis=4).reshape(scenarios, horizon, g * k)
+    loss_units, charged = totals["loss"], totals["charged"]
+    extra["transitions"] = totals["moves"].reshape(scenarios, g, k, k)
+    police = model.fraud.police_recovery if fraud else 0.0
+    if fraud:
+        extra["fraud_loss"] = loss_units[:, 1] * quantum * (1.0 - police)
+        extra["fraud_charged_off"] = charged[:, 1]
+    if money:
+        extra["balance"] = totals["balance"].reshape(scenarios, horizon, g, k, f).sum(axis=4) * quantum
+        extra["flows"] = totals["flows"][..., :4] * quantum
+        extra["sflows"] = totals["flows"][..., 4:]  # strategy columns, in their own units
+        extra["quantum"] = quantum
+        extra["written"] = totals["written"] * quantum
+        extra["end"] = totals["end"] * quantum
+        extra["police"] = police
+        extra["opening"] = units * quantum  # the book's balances on the money grid
+    if strat is not None:
+        extra["strategy"] = strat
+        extra["recovered_by_age"] = totals["recovered_by_age"] * quantum
+        extra["max_contacts"] = totals["max_contacts"]
+        extra["contacts_barred"] = totals["contacts_barred"]
+    return _dataset(model, book, seg, st0, occ, loss_units[:, 0] * quantum, charged[:, 0], z, by_group, extra,
+                    horizon=horizon, scenarios=scenarios, seed=seed, engine=engine)
+
+
+def _money_variables(model, seg, st0, extra, s, horizon, money) -> dict:
+    """The cash-flow variables of a run with loan terms."""
+    g, k = len(model.segments), len(model.states)
+    live = ~np.isin(np.arange(k), [model.states.index(a) for a in model.states.absorbing])
+    w = np.where(live[st0], extra["opening"], 0.0)
+    start = np.bincount(seg * k + st0, weights=w, minlength=g * k).reshape(g, k)
+    balance = np.concatenate([np.broadcast_to(start, (s, 1, g, k)), extra["balance"]], axis=1)
+    flows = np.concatenate([np.zeros((s, 1, 4)), extra["flows"]], axis=1)
+    interest, principal, credit, fraud_gross = (flows[..., i] for i in range(4))
+    fraud = fraud_gross * (1.0 - extra["police"])
+    costs = np.zeros_like(interest)
+    recoveries = np.zeros_like(interest)
+    forgone = forgiven = np.zeros_like(interest)
+    strat = extra.get("strategy")
+    extra_vars = {}
+    if strat is not None:
+        sf = np.concatenate([np.zeros((s, 1, extra["sflows"].shape[2]), np.int64), extra["sflows"]], axis=1)
+        col = {name: sf[..., i] for i, name in enumerate(STRATEGY_FLOWS)}
+        q = extra["quantum"]
+        agency = next((a for a in strat.actions if a.kind == "agency"), None)
+        commission = (agency.commission if agency is not None else 0.0) * col["agency_collected"] * q
+        complaints = col["complaints_ppm"] / 1e6
+        recoveries = col["recoveries"] * q
+        costs = col["action_costs"] * q + commission + strat.complaint_cost * complaints
+        forgone = col["interest_forgone"] * q
+        forgiven = col["debt_forgiven"] * q
+        extra_vars = {
+            "action_costs": (col["action_costs"] * q, "cost of the collection actions used in the month (fees "
+                             "included)"),
+            "agency_commission": (commission, "commission kept by the agency on what it collected in the month"),
+            "agency_collections": (col["agency_collected"] * q, "what the agency collected in the month (the "
+                                   "commission's base): payments on placed accounts in months that began "
+                                   "past due, and recoveries after charge-off"),
+            "placed_owed": (col["placed_owed"] * q, "what the accounts placed with an agency or for legal "
+                            "action in the month owed when placed"),
+            "delinquent_owed": (col["delinquent_owed"] * q, "what the loans that fell past due for the first "
+                                "time in the run in the month owed then"),
+            "complaint_costs": (strat.complaint_cost * complaints, "expected regulator complaints of the month "
+                                "times the strategy's complaint_cost"),
+            "interest_forgone": (forgone, "overdue interest and penalty waived by restructures, and interest "
+                                 "not charged during deferrals, in the month"),
+            "debt_forgiven": (forgiven, "what settlements and judgments left unpaid of the debts they closed "
+                              "in the month"),
+        }
+    net = credit + fraud + costs + forgone + forgiven - recoveries
+    # NPV at the cost of funds: cash in (payments and recoveries) less costs by month, the
+    # principal still owed at the horizon at par, less what the book is worth at month 0
+    v = (1.0 + model.cost_of_funds / 12.0) ** -np.arange(horizon + 1)
+    cash = interest + principal + recoveries - costs
+    npv = (cash * v).sum(axis=1) + v[-1] * balance[:, -1].sum(axis=(1, 2)) - start.sum()
+    by_month = ("scenario", "month")
+    desc = {
+        "interest_received": (interest, "interest and penalty interest received in the month"),
+        "principal_repaid": (principal, "principal received in the month (instalments, cures, prepayments)"),
+        "credit_charge_offs": (credit, "exposure (principal plus arrears) charged off as credit losses in the "
+                               "month, confirmed frauds apart"),
+        "fraud_losses": (fraud, "exposure charged off as confirmed fraud in the month, less police recovery"),
+        "collection_costs": (costs, "cost of collection actions in the month (none without a strategy)"),
+        "recoveries": (recoveries, "amounts recovered on charged-off loans in the month (none without a strategy)"),
+        "net_credit_loss": (net, "credit charge-offs + fraud losses + collection costs - recoveries"),
+    }
+    if strat is not None:
+        desc["net_credit_loss"] = (net, "credit charge-offs + fraud losses + collection costs + interest "
+                                   "forgone + debt forgiven - recoveries")
+        desc["collection_costs"] = (costs, "action costs + agency commission + complaint costs in the month")
+        desc.update(extra_vars)
+    out = {name: (by_month, val, {**money, "description": d}) for name, (val, d) in desc.items()}
+    if strat is not None:
+        out["complaints"] = (by_month, complaints, {"units": "complaints", "description": "expected regulator "
+                             "complaints in the month (the sum of each contact's complaint probability)"})
+        out["contacts"] = (by_month, col["contacts"], {"units": "contacts", "description": "contacts with "
+                           "borrowers in the month (the lender's and its agency's)"})
+        out["placements"] = (by_month, col["placements"], {"units": "loans", "description": "accounts placed "
+                             "with an agency or for legal action in the month"})
+        curves = extra["recovered_by_age"]
+        out["recovered_by_age"] = (("scenario", "months_since_charge_off"), curves[:, 0],
+                                   {**money, "description": "recoveries on charged-off loans by months since "
+                                    "their charge-off (1 = the month after)"})
+        out["collected_since_placement"] = (
+            ("scenario", "months_since_placement"), curves[:, 1],
+            {**money, "description": "what accounts placed with an agency or for legal action paid while "
+             "placed (payments in months that began past due, recoveries after charge-off), by months since "
+             "the placement (0 = the month of the placement)"})
+        out["collected_since_delinquency"] = (
+            ("scenario", "months_since_delinquency"), curves[:, 2],
+            {**money, "description": "what loans that fell past due for the first time in the run paid in "
+             "months that began past due, and recoveries after their charge-off, by months since they fell "
+             "past due (1 = the month after)"})
+        out["max_contacts"] = (("scenario",), extra["max_contacts"],
+                               {"units": "contacts", "description": "most contacts with one borrower in one "
+                                "month (the cap is the strategy's max_contacts)"})
+        out["contacts_barred"] = (("scenario",), extra["contacts_barred"],
+                                  {"units": "contacts", "description": "contacts with borrowers under fraud "
+                                   "review or confirmed fraud victims (none, by the engine)"})
+    written, end = extra["written"], extra["end"]
+    out.update({
+        "balance": (("scenario", "month", "segment", "state"), balance,
+                    {**money, "description": "principal owed (not yet due plus overdue) by loans in each "
+                     "state at the end of each month; charged-off and paid-off loans owe none"}),
+        "charged_off_principal": (("scenario",), written[:, :, 0].sum(axis=1),
+                                  {**money, "description": "principal charged off over the horizon, credit and fraud"}),
+        "charged_off_interest": (("scenario",), written[:, :, 1].sum(axis=1),
+                                 {**money, "description": "interest and penalty interest owed by loans when "
+                                  "charged off over the horizon, credit and fraud"}),
+        "interest_charged": (("scenario",), end[:, 0],
+                             {**money, "description": "contract and penalty interest that fell due over the horizon"}),
+        "interest_outstanding": (("scenario",), end[:, 1],
+                                 {**money, "description": "interest and penalty interest overdue at the horizon "
+                                  "on loans not charged off"}),
+        "npv": (("scenario",), npv,
+                {**money, "description": "net present value at the cost of funds of the book's cash flows over "
+                 "the horizon, with the principal still owed at the horizon at par, less the principal owed "
+                 "at month 0"}),
+    })
+    return out
+
+
+def _type_table(model: CreditModel, by_group: np.ndarray):
+    """Loans by (segment, behaviour type) from counts by row group; type names in order of
+    first appearance ("all" for a segment without types)."""
+    names: list[str] = []
+    for s in model.segments:
+        for t, _, _ in s.groups:
+            if t not in names:
+                names.append(t)
+    table = np.zeros((len(model.segments), len(names)), dtype=np.int64)
+    i = 0
+    for g, s in enumerate(model.segments):
+        for t, _, _ in s.groups:
+            table[g, names.index(t)] = by_group[i]
+            i += 1
+    return names, table
+
+
+def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flags, **run) -> xr.Dataset:  # noqa: C901
+    g, k = len(model.segments), len(model.states)
+    s, horizon = run["scenarios"], run["horizon"]
+    start = np.bincount(seg * k + st0, minlength=g * k).astype(np.int64)
+    occupancy = np.concatenate([np.broadcast_to(start, (s, 1, g * k)), occ], axis=1)
+    occupancy = occupancy.reshape(s, horizon + 1, g, k)
+    init_exp = np.bincount(seg * k + st0, weights=book.exposure, minlength=g * k).reshape(g, k)
+    z_full = np.concatenate([np.full((s, 1), np.nan), z], axis=1)
+    money = {"units": CURRENCY, "currency": CURRENCY}
+    type_names, type_table = _type_table(model, by_group)
+    coords = {
+        "behaviour_type": ("behaviour_type", type_names, {"description": "latent borrower types"}),
+        "scenario": ("scenario", np.arange(s), {"description": "Monte Carlo scenario index"}),
+        "month": ("month", np.arange(horizon + 1), {"units": "months", "description": "months since the start; 0 is the book as given"}),
+        "segment": ("segment", list(model.segment_names)),
+        "state": ("state", list(model.states.names), {"description": "loan states, best to worst"}),
+        "to_state": ("to_state", list(model.states.names), {"description": "loan state at the end of a month"}),
+    }
+    data = {
+        "occupancy": (("scenario", "month", "segment", "state"), occupancy,
+                      {"units": "loans", "description": "number of loans in each state at the end of each month"}),
+        "loss": (("scenario",), loss_by_seg.sum(axis=1),
+                 {**money, "description": "credit loss: exposure of loans charged off over the horizon, "
+                  "confirmed frauds apart (loss given default 100%)"}),
+        "loss_by_segment": (("scenario", "segment"), loss_by_seg,
+                            {**money, "description": "loss by segment"}),
+        "charged_off": (("scenario",), charged.sum(axis=1),
+                        {"units": "loans", "description": "loans charged off over the horizon"}),
+        "charged_off_by_segment": (("scenario", "segment"), charged,
+                                   {"units": "loans", "description": "loans charged off over the horizon, by segment"}),
+        "transitions": (("scenario", "segment", "state", "to_state"), flags["transitions"],
+                        {"units": "loan-months", "description": "moves of open loans over the horizon: "
+                         "loans in each state at the start of a month (not paid off or charged off) by their "
+                         "state at its end, summed over the months (the simulated roll rates' counts)"}),
+        "macro_z": (("scenario", "month"), z_full,
+                    {"units": "1", "description": "macro factor Z driving the transition into each month (N(0,1); negative is bad); month 0 has none"}),
+        "initial_exposure": (("segment", "state"), init_exp,
+                             {**money, "description": "exposure of the book at month 0"}),
+        "loans_by_type": (("segment", "behaviour_type"), type_table,
+                          {"units": "loans", "description": "loans of each latent behaviour type "
+                           "(drawn once per loan from the seed; 'all' for a segment without types)"}),
+    }
+    flags = flags or {}
+    if "fraud_loss" in flags:
+        data["fraud_loss"] = (("scenario", "segment"), flags["fraud_loss"],
+                              {**money, "description": "exposure of loans charged off as confirmed fraud, "
+                               "less police recovery: borne by the platform, apart from the credit loss"})
+        data["fraud_charged_off"] = (("scenario", "segment"), flags["fraud_charged_off"],
+                                     {"units": "loans", "description": "loans charged off as confirmed fraud"})
+    if "flows" in flags:
+        data.update(_money_variables(model, seg, st0, flags, s, horizon, money))
+    if "in_shock" in flags:
+        zero = np.zeros((s, 1, g), dtype=np.int64)
+        data["in_shock"] = (("scenario", "month", "segment"), np.concatenate([zero, flags["in_shock"]], axis=1),
+                            {"units": "loans", "description": "loans under an income shock during the month "
+                             "(moving by distressed rows)"})
+        data["hardship_reported"] = (("scenario", "month", "segment"),
+                                     np.concatenate([zero, flags["hardship_reported"]], axis=1),
+                                     {"units": "loans", "description": "loans whose borrower has reported "
+                                      "hardship by the end of the month (what the lender can see)"})
+    attrs = {
+        "title": "creditsim simulation",
+        "creditsim_version": __version__,
+        "engine": run["engine"],
+        "seed": run["seed"],
+        "horizon": horizon,
+        "scenarios": s,
+        "n_loans": len(book),
+        "total_exposure": book.total_exposure,
+        "currency": CURRENCY,
+        "book_fingerprint": book.fingerprint(),
+        "model": json.dumps(model.to_dict()),
+    }
+    if "recovered_by_age" in data:
+        for dim in ("months_since_charge_off", "months_since_placement", "months_since_delinquency"):
+            coords[dim] = (dim, np.arange(horizon), {"units": "months"})
+    return xr.Dataset(data, coords=coords, attrs=attrs)
+
+
+def model_from_result(ds: xr.Dataset) -> CreditModel:
+    """The ``CreditModel`` a result was simulated with (from its ``attrs``)."""
+    return CreditModel.from_dict(json.loads(ds.attrs["model"]))
+
