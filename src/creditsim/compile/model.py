@@ -16,10 +16,40 @@ from scipy.special import ndtri as ndtri_np
 from ..spec.macro import cumulative_quantiles
 from ..spec.model import CreditModel
 
-__all__ = ["ONE", "CompiledModel", "TypeDraw", "LoanMoney", "needs_aging", "base_matrices", "compile_model",
+__all__ = ["ONE", "CompiledModel", "ShockParams", "FraudParams", "StateRules", "TypeDraw", "LoanMoney", "needs_aging", "base_matrices", "compile_model",
            "returning_states"]
 
 ONE = 2**31  # probability 1 on the threshold grid
+
+
+class ShockParams(NamedTuple):
+    """The income shock's parameters (a shock that never starts without one)."""
+
+    probit_hazard: np.ndarray  # float64: Φ⁻¹(monthly hazard), tilted by the macro factor
+    sqrt_rho: np.ndarray  # float64: √rho of the hazard's tilt
+    end_probability: np.ndarray  # float64: 1 / mean duration in months
+    report_probability: np.ndarray  # float64: hardship reported in a month under a shock
+
+
+class FraudParams(NamedTuple):
+    """Fraud claims' parameters and states (0 where unused)."""
+
+    review_state: np.ndarray  # int32
+    rejected_state: np.ndarray  # int32
+    charge_off_state: np.ndarray  # int32
+    review_months: np.ndarray  # float64 (whole months)
+    confirm_probability: np.ndarray  # float64
+    police_recovery: np.ndarray  # float64
+
+
+class StateRules(NamedTuple):
+    """The state space's special states and the charge-off rule."""
+
+    charge_off_state: np.ndarray  # int32 (0 without one)
+    paid_off_state: np.ndarray  # int32 (0 without one)
+    has_paid_off: np.ndarray  # int32: 1 if the state space has a paid-off state
+    charge_off_dpd: np.ndarray  # int32: days past due beyond which a loan is charged off (2**30: never)
+    restructured_state: np.ndarray  # int32 (0 without one)
 
 
 class CompiledModel(NamedTuple):
@@ -35,13 +65,12 @@ class CompiledModel(NamedTuple):
     charge_off: np.ndarray  # (K,) bool: the charge-off state
     group_segment: np.ndarray  # (g1,) int32: segment of each group (G for padding)
     performing: np.ndarray  # (K,) bool: states where an income shock can start
-    shock: np.ndarray  # (4,) float64: Φ⁻¹(hazard), √rho, 1/mean duration, report probability
+    shock: ShockParams
     absorbing: np.ndarray  # (K,) bool
-    fraud_states: np.ndarray  # (3,) int32: review, rejected and charge-off states (0 if unused)
-    fraud: np.ndarray  # (3,) float64: review months, confirm probability, police recovery
+    fraud: FraudParams
     past_first: np.ndarray  # (K,) int32: months past due on entering each state
     past_ages: np.ndarray  # (K,) bool: staying one more month adds a month past due
-    rules: np.ndarray  # (5,) int32: charge-off state, paid-off state, has paid-off, charge-off dpd, restructured state
+    rules: StateRules
     returning: np.ndarray  # (M+1,) int32: the delinquent state of each number of months past due 0..M (M+: M's)
 
 
@@ -96,27 +125,27 @@ def compile_model(model: CreditModel) -> tuple[CompiledModel, TypeDraw]:
         thr[g, : cum.size] = np.round(np.clip(cum, 0, 1) * ONE)
     sh = model.income_shock
     if sh is None:
-        shock = np.array([-np.inf, 0.0, 1.0, 0.0])
+        shock = ShockParams(*np.array([-np.inf, 0.0, 1.0, 0.0]))
     else:
         with np.errstate(divide="ignore"):
-            shock = np.array([ndtri_np(sh.hazard), np.sqrt(sh.rho), 1.0 / sh.mean_months,
-                              sh.report_probability])
+            shock = ShockParams(*np.array([ndtri_np(sh.hazard), np.sqrt(sh.rho), 1.0 / sh.mean_months,
+                                           sh.report_probability]))
     fr = model.fraud
     st = model.states
     if fr is None:
-        fraud_states, fraud = np.zeros(3, np.int32), np.array([1.0, 0.0, 0.0])
+        fraud = FraudParams(*np.zeros(3, np.int32), *np.array([1.0, 0.0, 0.0]))
     else:
-        fraud_states = np.array([st.index(fr.review_state), st.index(fr.rejected_state),
-                                 st.index(st.charge_off)], dtype=np.int32)
-        fraud = np.array([fr.review_months, fr.confirm_probability, fr.police_recovery])
+        fraud = FraudParams(*np.array([st.index(fr.review_state), st.index(fr.rejected_state),
+                                       st.index(st.charge_off)], dtype=np.int32),
+                            *np.array([fr.review_months, fr.confirm_probability, fr.police_recovery]))
     absorbing = np.array([n in st.absorbing for n in st.names])
     past = np.array(st.past_due, dtype=np.int32).reshape(k, 2)
     limit = model.charge_off_dpd if model.charge_off_dpd is not None else 2**30
-    rules = np.array([st.index(st.charge_off) if st.charge_off else 0,
+    rules = StateRules(*np.array([st.index(st.charge_off) if st.charge_off else 0,
                       st.index(st.paid_off) if st.paid_off else 0, st.paid_off is not None, limit,
-                      st.index("restructured") if "restructured" in st.names else 0], dtype=np.int32)
+                      st.index("restructured") if "restructured" in st.names else 0], dtype=np.int32))
     cm = CompiledModel(cumulative_quantiles(np.stack(base_matrices(model))), np.sqrt(np.array(rho + rho)), co,
-                       np.array(seg_of, dtype=np.int32), perf, shock, absorbing, fraud_states, fraud,
+                       np.array(seg_of, dtype=np.int32), perf, shock, absorbing, fraud,
                        past[:, 0].copy(), past[:, 1] > past[:, 0], rules, returning_states(model))
     return cm, TypeDraw(np.array(offset, dtype=np.int32), thr.astype(np.uint32))
 

@@ -108,8 +108,8 @@ class DeviceInputs:
     def of(cls, job: Job, device=None) -> DeviceInputs:
         put = (lambda a: jax.device_put(a, device)) if device is not None else jnp.asarray
         with _rng.x64():
-            cm = CompiledModel(*(put(a) for a in job.cm))
-            strat = None if job.strat is None else StrategyArrays(*(put(a) for a in job.strat))
+            cm = jax.tree.map(put, job.cm)
+            strat = None if job.strat is None else jax.tree.map(put, job.strat)
         return cls(cm, strat, device)
 
     def put(self, a):

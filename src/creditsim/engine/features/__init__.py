@@ -1,0 +1,44 @@
+"""The model's features as components of the engine (``creditsim.engine.features.base``).
+
+``ORDER`` is the order features act in within a phase; ``features_for`` picks a run's
+features from what its model and book use.  A new feature is one module here with its
+class, plus its place in ``ORDER`` and its condition in ``features_for``.
+"""
+
+from __future__ import annotations
+
+from .aging import Aging
+from .base import PHASES, STORES, Feature, Kernel, Month
+from .fraud import Fraud
+from .money import Money
+from .shocks import IncomeShocks
+from .strategy import AUDIT, CURVES, STRATEGY_FLOWS, Audit, Collections
+from .transition import Transition
+
+__all__ = ["PHASES", "STORES", "Feature", "Kernel", "Month", "ORDER", "features_for", "Transition", "IncomeShocks",
+           "Fraud", "Aging", "Money", "Collections", "Audit", "AUDIT", "CURVES", "STRATEGY_FLOWS"]
+
+#: Features in the order they act within a phase.
+ORDER = (Transition, IncomeShocks, Fraud, Aging, Money, Collections, Audit)
+
+
+def features_for(*, shocks: bool = False, fraud: bool = False, aging: bool = False, money: bool = False,
+                 strategy: bool = False, n_age: int = 0, audit: bool = False) -> tuple[Feature, ...]:
+    """A run's features, in ``ORDER``: the base transition always; months past due where
+    the charge-off rule can act, and whenever money or fraud claims are simulated (a
+    payment depends on them, a rejected claim returns to them); collections (and the
+    test-only audit) with strategies."""
+    out = [Transition()]
+    if shocks:
+        out.append(IncomeShocks())
+    if fraud:
+        out.append(Fraud())
+    if aging or money or fraud:
+        out.append(Aging())
+    if money:
+        out.append(Money())
+    if strategy:
+        out.append(Collections(n_age=n_age, fraud=fraud))
+        if audit:
+            out.append(Audit(fraud=fraud))
+    return tuple(out)

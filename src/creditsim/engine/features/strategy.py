@@ -1,0 +1,271 @@
+"""Collection strategies: each month a loan's first matching rule picks an action
+(contact, bureau report, agency placement, legal action, restructure, settlement); the
+action's effect is a row table of its own, placements run their term, and recoveries after
+charge-off, settlements and judgments close debts for their fraction.  The action kinds'
+parameters are arrays of ``creditsim.compile.strategies``; the row tables' bureau and effect
+axes are added here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax.numpy as jnp
+
+from ...compile.strategies import AGENCY, BUREAU, LEGAL, RESTRUCTURE, SETTLEMENT
+from .. import rng as _rng
+from .base import Feature
+from .money import half_away, take
+
+#: The columns a strategy adds to the kernel's ``flows`` (after the four money columns).
+STRATEGY_FLOWS = ("action_costs", "complaints_ppm", "contacts", "recoveries", "agency_collected",
+                  "interest_forgone", "debt_forgiven", "placements", "placed_owed", "delinquent_owed")
+
+#: The recovery curves a strategy run tallies (``recovered_by_age``'s rows): recoveries by
+#: months since charge-off; what placed accounts paid by months since their placement;
+#: what loans past due paid by months since they first fell past due in the run.
+CURVES = ("charge_off", "placement", "delinquency")
+
+
+@dataclass(frozen=True)
+class Collections(Feature):
+    """``n_age``: months of the recovery curves; ``fraud``: whether fraud claims are
+    simulated (rules see a rejected claim, and no contact is made under review)."""
+
+    n_age: int = 0
+    fraud: bool = False
+    name = "strategy"
+    streams = (_rng.STREAM_ACTION,)
+    stores = {"store_move": ("a", "ka", "restr", "placed", "kp", "judge", "timer0", "u_act", "p_act", "contacts",
+                             "complaint", "cost", "barred0", "deferring"),
+              "store_pay": ("inflow", "b", "dp", "di", "pay_i", "pay_p", "paid_b", "forgone", "forgiven",
+                            "judged_open")}
+    totals = {"recovered_by_age": "sum", "max_contacts": "max", "contacts_barred": "sum"}
+
+    def setup(self, k):
+        strat = k.strat
+        # rows: (distressed, group, bureau flag, effect) -> index ((dg·nb + bureau)·ne + effect)·K,
+        # each group's rows under every (bureau flag, effect) pair, all with the group's rho
+        k.nb, k.ne = 2, strat.kind.shape[0]
+        k.rows = strat.rows
+        k.row_sqrt_rho = jnp.repeat(k.cm.sqrt_rho, k.nb * k.ne)
+
+    def init(self, k, carry, state0):
+        zero = jnp.zeros(state0.shape, jnp.int32)
+        false = jnp.zeros(state0.shape, bool)
+        # bureau flag, placement (action index), months to judgment, deferral left, month of
+        # the last action, exposure still to recover after charge-off, its month
+        carry.update(bureau=false, place=zero, timer=zero, defer=zero, last=jnp.full(state0.shape, -2**20, jnp.int32),
+                     recoverable=zero, co_month=zero)
+        # the month a loan first fell past due in the run (0: past due at the start, -1: not yet)
+        carry["late_at"] = jnp.where(k.cm.past_first[state0] > 0, 0, -1).astype(jnp.int32)
+        if self.fraud:  # a fraud claim was made (rules see a rejected one)
+            carry["claimed"] = false
+
+    def choose(self, k, m):
+        """The month's action of each loan: the first rule it matches, where the engine lets
+        the lender act (open to collection, no fraud claim, not placed, not deferring)."""
+        cm, strat, c, state = k.cm, k.strat, m.c, m.state
+        d0 = c["dpd"]
+        owed = (c["balance"] + c["due_principal"] + c["due_interest"]).astype(jnp.int64)
+        is_co = cm.charge_off[state]
+        days = jnp.where(is_co, cm.rules.charge_off_dpd + 1, jnp.where(d0 > 0, 30 * (d0 - 1) + 1, 0))
+        hard = c["reported"] if "reported" in c else jnp.zeros(state.shape, bool)
+        claimed = c["claimed"] if self.fraud else jnp.zeros(state.shape, bool)
+        a = jnp.zeros(state.shape, jnp.int32)
+        for r in reversed(range(strat.rule_action.shape[0])):
+            act = strat.rule_action[r]
+            hit = (strat.rule_states[r][state] & (days >= strat.rule_days[r, 0]) & (days <= strat.rule_days[r, 1])
+                   & (owed >= strat.rule_owed[r, 0]) & (owed <= strat.rule_owed[r, 1]) & strat.rule_segments[r][k.seg]
+                   & ((strat.rule_hardship[r] < 0) | (hard == (strat.rule_hardship[r] == 1)))
+                   & ((strat.rule_claim[r] < 0) | (claimed == (strat.rule_claim[r] == 1)))
+                   & (m.t_abs - c["last"] >= strat.rule_gap[r]))
+            hit = hit & ~((strat.kind[act] == BUREAU) & c["bureau"])  # a bureau report is made once
+            a = jnp.where(hit, act, a)
+        ok = (c["place"] == 0) & (c["defer"] == 0) & (~cm.absorbing[state] | (is_co & (c["recoverable"] > 0)))
+        if self.fraud:
+            ok = ok & (c["review"] == 0) & ~c["by_fraud"]
+        return jnp.where(ok, a, 0)
+
+    def decide(self, k, m):
+        cm, strat, c, state = k.cm, k.strat, m.c, m.state
+        m.a = a = self.choose(k, m)
+        m.ka = ka = strat.kind[a]
+        m.is_place = (ka == AGENCY) | (ka == LEGAL)
+        c["bureau"] = c["bureau"] | (ka == BUREAU)
+        m.timer0 = timer0 = c["timer"]
+        m.judge = (strat.kind[c["place"]] == LEGAL) & (timer0 == 1)  # a judgment falls due this month
+        # months to judgment (legal), or left of an agency placement's term (0: none)
+        c["timer"] = jnp.where(m.is_place, strat.months[a], jnp.maximum(timer0 - 1, 0))
+        # what the loan owes as the month begins (what a placement takes on)
+        owed0 = jnp.where(cm.charge_off[state], c["recoverable"], c["balance"] + c["due_principal"] + c["due_interest"])
+        m.placed_owed = jnp.where(m.is_place, owed0, 0)
+        c["place"] = jnp.where(m.is_place, a, c["place"])
+        m.placed = placed = c["place"]
+        m.kp = kp = strat.kind[placed]
+        placed_open = (placed > 0) & ~cm.absorbing[state]
+        m.bureau = c["bureau"].astype(jnp.int32)
+        m.eff = jnp.where(placed_open, placed, jnp.where(ka == BUREAU, 0, a))
+        m.u_act = m.words[_rng.STREAM_ACTION] >> jnp.uint32(1)
+        m.p_act = strat.prob[jnp.where(placed > 0, placed, a), k.group]
+        c["last"] = jnp.where(a > 0, m.t_abs, c["last"])
+        # no contact (the lender's or its agency's) with a borrower whose fraud claim is
+        # under review or confirmed
+        m.barred0 = ((c["review"] > 0) | c["by_fraud"]) if self.fraud else jnp.zeros(state.shape, bool)
+        # the month's action makes its contacts (and may draw a complaint); an agency
+        # holding an open loan past due goes on contacting it every month
+        agency_on = placed_open & (kp == AGENCY) & ~m.barred0 & (c["dpd"] > 0)
+        m.contacts = jnp.where(a > 0, strat.contacts[a], jnp.where(agency_on, strat.contacts[placed], 0))
+        m.complaint = jnp.where(a > 0, strat.complaint[a], jnp.where(agency_on, strat.complaint[placed], 0))
+        m.cost = strat.cost[a]
+        m.is_restr = ka == RESTRUCTURE
+
+    def defer(self, k, m):
+        # a loan in a deferral does not move
+        m.new = jnp.where(m.c["defer"] > 0, m.state, m.new)
+
+    def restructure(self, k, m):
+        c = m.c
+        if self.fraud:
+            c["claimed"] = c["claimed"] | m.claim  # what a rule's fraud_claim sees
+        # a restructure (not on a loan whose fraud claim came this month); with a deferral
+        # nothing falls due and no interest accrues while it lasts
+        m.restr = m.is_restr & ~m.frozen
+        m.new = jnp.where(m.restr, k.cm.rules.restructured_state, m.new)
+        c["defer"] = jnp.where(m.restr, k.strat.defer[m.a], c["defer"])
+        m.deferring = (c["defer"] > 0) & ~k.cm.absorbing[m.state] & ~m.frozen  # not frozen by a review
+        m.frozen = m.frozen | m.deferring
+
+    def charge_off_rule(self, k, m):
+        m.force = m.force & ~m.restr
+        m.d_new = jnp.where(m.restr, 0, m.d_new)
+
+    def restructure_money(self, k, m):
+        # a restructure: overdue principal joins the schedule, overdue interest and penalty
+        # are waived, the term grows
+        restr, b, dp, di = m.restr, m.b, m.dp, m.di
+        waived = jnp.where(restr, di, 0)
+        m.b = b = jnp.where(restr, b + dp, b)
+        m.dp = jnp.where(restr, 0, dp)
+        m.di = di - waived
+        # a matured loan restructured without extension gets one instalment
+        m.rem = rem = jnp.where(restr, jnp.maximum(m.rem + k.strat.extend[m.a], (b > 0).astype(jnp.int32)), m.rem)
+        m.forgone = waived + jnp.where(m.deferring & (rem > 0), half_away(b.astype(jnp.float32) * k.loans.rate), 0)
+
+    def settle(self, k, m):
+        cm, strat, live = k.cm, k.strat, m.live
+        # a settlement accepted, or a judgment won, on an open loan: it pays the fraction of
+        # what it owes and the rest is forgiven
+        m.judged_open = m.judge & live & ~cm.absorbing[m.new]
+        # (an accepted settlement is paid whatever the month's move would have been)
+        close = live & (((m.ka == SETTLEMENT) & (m.u_act < m.p_act)) | (m.judged_open & (m.u_act < m.p_act)))
+        close_frac = jnp.where(m.ka == SETTLEMENT, strat.fraction[m.a], strat.fraction[m.placed])
+        owed = m.b + m.dp + m.di
+        m.got = take(owed, jnp.where(close, close_frac, 0.0))
+        m.got_p = jnp.minimum(m.got, m.b + m.dp)
+        m.forgiven = jnp.where(close, owed - m.got, 0)
+        m.b, m.dp, m.di = (jnp.where(close, 0, x) for x in (m.b, m.dp, m.di))
+        m.new = jnp.where(close, cm.rules.paid_off_state, m.new)
+        m.to_paid = m.to_paid & ~close
+
+    def pay(self, k, m):
+        m.pay_p = m.pay_p + m.got_p
+        m.pay_i = m.pay_i + (m.got - m.got_p)
+
+    def after_pay(self, k, m):
+        cm, strat, c, state, new = k.cm, k.strat, m.c, m.state, m.new
+        placed, kp, judge, timer0, t_abs = m.placed, m.kp, m.judge, m.timer0, m.t_abs
+        b, dp, di = m.b, m.dp, m.di
+        # after charge-off: the agency recovers once with its monthly hazard, a judgment
+        # with its success probability; either takes the fraction of the exposure
+        rec0 = c["recoverable"]
+        after = cm.charge_off[state] & (rec0 > 0)
+        hit = after & (((kp == AGENCY) & (m.u_act < m.p_act)) | (judge & (m.u_act < m.p_act)))
+        recovered = take(rec0, jnp.where(hit, strat.fraction[placed], 0.0))
+        # a legal case over (judged, or lost) has nothing more to recover
+        over = (kp == LEGAL) & (timer0 == 0) & (m.a == 0)
+        rec_left = jnp.where(hit | (after & (judge | over)), 0, rec0)
+        # a judgment that could not be given this month (the loan frozen by a fraud review,
+        # or charged off this month) is given the next
+        c["timer"] = jnp.where(judge & ~m.judged_open & ~after, 1, c["timer"])
+        newly = cm.charge_off[new] & ~cm.charge_off[state]
+        if self.fraud:
+            newly = newly & ~c["by_fraud"]
+        c["recoverable"] = jnp.where(newly, b + dp + di, rec_left)
+        c["co_month"] = jnp.where(newly, t_abs, c["co_month"])
+        # what collections is paid on: the loan's payments in a month that began past due
+        # (arrears, the month's instalment, a payoff in full; settlements and judgments
+        # included), and recoveries after charge-off; nothing from a current loan
+        on_overdue = jnp.where(m.d > 0, m.pay_i + m.pay_p + m.paid_b, 0) + recovered
+        collected = jnp.where(kp == AGENCY, on_overdue, 0)
+        m.barred = (m.contacts > 0) & m.barred0
+        late = c["late_at"]
+        # a loan past due for the first time in the run: what it owes then
+        first_late = (late < 0) & (c["dpd"] > 0) & ~cm.absorbing[new]
+        late_owed = jnp.where(first_late, b + dp + di, 0)
+        c["late_at"] = jnp.where(first_late, t_abs, late)
+        m.sflows = jnp.stack([jnp.sum(x, dtype=jnp.int64) for x in (
+            m.cost, m.complaint, m.contacts, recovered, collected, m.forgone, m.forgiven, m.is_place, m.placed_owed,
+            late_owed)])
+        n_age = self.n_age
+
+        def tally(amount, age):
+            idx = jnp.where(amount > 0, jnp.clip(age, 0, n_age - 1), n_age)
+            return jnp.zeros(n_age + 1, jnp.int64).at[idx].add(amount.astype(jnp.int64))[:n_age]
+
+        # the curves (CURVES): recoveries by months since charge-off (1: the month after);
+        # what placed accounts paid by months since placement (0: its month); what loans
+        # first past due in the run paid by months since (1: the month after)
+        m.by_age = jnp.stack([tally(recovered, t_abs - c["co_month"]),
+                              tally(jnp.where(placed > 0, on_overdue, 0), t_abs - c["last"]),
+                              tally(jnp.where(late > 0, on_overdue, 0), t_abs - late)])
+        # the agency gives back an account no longer past due (recall_on_cure), and any
+        # account in the last month of its placement term (a term of m months: the month of
+        # the placement, with the timer at m, and m - 1 more)
+        cured = strat.recall[placed] & ~cm.absorbing[new] & (c["dpd"] == 0)
+        if self.fraud:
+            cured = cured & (new != cm.fraud.review_state)
+        give_back = (kp == AGENCY) & (cured | (c["timer"] == 1))
+        c["place"] = jnp.where(give_back, 0, c["place"])
+        c["timer"] = jnp.where(give_back, 0, c["timer"])
+        c["defer"] = jnp.maximum(c["defer"] - 1, 0)
+
+    def count(self, k, m):
+        m.out.update(sflows=m.sflows, by_age=m.by_age, max_contacts=jnp.max(m.contacts),
+                     barred=jnp.sum(m.barred, dtype=jnp.int32))
+
+    def finish(self, k, r):
+        outs, res = r.outs, r.res
+        res["flows"] = jnp.concatenate([res["flows"], outs["sflows"]], axis=1)
+        res["recovered_by_age"] = outs["by_age"].sum(axis=0)
+        res["max_contacts"] = jnp.max(outs["max_contacts"])
+        res["contacts_barred"] = jnp.sum(outs["barred"])
+
+
+@dataclass(frozen=True)
+class Audit(Feature):
+    """Test-only: per loan over the run, the most contacts in a month, contacts in months
+    that began under a fraud review or as a confirmed victim, months in which the lender
+    acted on a loan placed before, and months that began barred (``AUDIT``)."""
+
+    fraud: bool = False
+    name = "audit"
+
+    def init(self, k, carry, state0):
+        carry.update({name: jnp.zeros_like(carry["state"]) for name in AUDIT})
+
+    def start(self, k, m):
+        # the loan's state at the start of the month, as the audit sees it
+        c = m.c
+        m.was_placed = c["place"] > 0
+        m.was_barred = ((c["review"] > 0) | c["by_fraud"]) if self.fraud else jnp.zeros(m.state.shape, bool)
+
+    def decide(self, k, m):
+        c, contacts = m.c, m.contacts
+        c["audit_max"] = jnp.maximum(c["audit_max"], contacts)
+        c["audit_barred"] = c["audit_barred"] + jnp.where(m.was_barred, contacts, 0)
+        c["audit_placed"] = c["audit_placed"] + (m.was_placed & (m.a > 0)).astype(jnp.int32)
+        c["audit_seen"] = c["audit_seen"] + m.was_barred.astype(jnp.int32)
+
+
+#: The per-loan counters an audited kernel keeps in its carry.
+AUDIT = ("audit_max", "audit_barred", "audit_placed", "audit_seen")
