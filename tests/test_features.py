@@ -96,13 +96,14 @@ class OneMonth:
             x.update(f.inputs(ctx, jnp.full(1, self.z)))
         return month_step(ctx, c, jnp.int32(0), words, {k: v[0] for k, v in x.items()})
 
-    def step(self, c, **words):
+    def step(self, c, streams=None, **words):
+        """``streams``: words by stream number, for streams not in ``STREAMS``."""
         n = c["state"].shape[0]
         top = np.full(n, 2**32 - 1, np.uint32)
+        by_number = {STREAMS[name]: w for name, w in words.items()} | (streams or {})
         with _rng.x64():
             ctx = self.ctx(n)
-            w = {s: jnp.asarray(words.get(name, top), jnp.uint32) for name, s in STREAMS.items()
-                 if s in ctx.streams}
+            w = {s: jnp.asarray(by_number.get(s, top), jnp.uint32) for s in ctx.streams}
             c, out = self._step(c, w)
         return {k: np.asarray(v) for k, v in c.items()}, jax.tree.map(np.asarray, out)
 
@@ -379,3 +380,32 @@ def test_every_feature_names_phases_that_exist_and_is_hashable():
     assert features_for() == (Transition(),)
     assert [type(f) for f in features_for(money=True, shocks=True, fraud=True, strategy=True)] == [
         Transition, IncomeShocks, Fraud, Aging, Money, Collections]
+
+
+def test_the_worked_example_of_the_architecture_docs():
+    """The prepayment feature of docs/architecture.md, run as written there: composed with
+    the base transition, a month prepays the share of open loans its probability says."""
+    import pathlib
+    import re
+    from types import SimpleNamespace
+
+    doc = (pathlib.Path(__file__).parents[1] / "docs" / "architecture.md").read_text()
+    code = re.search(r"```python\n(.*?)```", doc, re.S).group(1)
+    ns = {"__name__": "creditsim.engine.features.prepayment", "__package__": "creditsim.engine.features"}
+    exec(compile(code, "docs/architecture.md", "exec"), ns)
+    prepayment = ns["Prepayment"]()
+    names = ["paid_off", "current", "dpd_1_30", "charged_off"]
+    p = np.array([[1.0, 0, 0, 0], [0, 0.9, 0.1, 0], [0, 0.5, 0.3, 0.2], [0, 0, 0, 1.0]])
+    model = cs.CreditModel(states=cs.StateSpace(names), segments=[cs.Segment("s", p)], charge_off_dpd=None)
+    month = OneMonth(model, [Transition(), prepayment])
+    # the model's arrays with the feature's parameter (in the package: a CompiledModel field)
+    month.cm = SimpleNamespace(**month.cm._asdict(), prepay=np.float64(0.04))
+    month._step = jax.jit(month._month)
+    n, stream = 4096, ns["STREAM_PREPAY"]
+    c, out = month.step(month.carry("current", n), transition=at(0.5, n), streams={stream: even(n)})
+    prepaid = month.name(c["state"]) == "paid_off"
+    assert abs(prepaid.mean() - 0.04) <= 1 / n + 1e-6
+    assert out["prepaid"] == prepaid.sum()
+    assert set(month.name(c["state"][~prepaid])) == {"current"}
+    c, out = month.step(month.carry("charged_off", 16), streams={stream: even(16)})  # closed: nothing prepays
+    assert out["prepaid"] == 0

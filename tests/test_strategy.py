@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 import creditsim as cs
 from creditsim import presets
 from creditsim.engine import agent, compaction
+from creditsim.engine.features import Audit
 from creditsim.engine.tracing import trace_count
 from creditsim.spec.strategy import strategy as get_strategy
 from helpers import raises, sure_chain
@@ -157,20 +158,24 @@ def test_paired_differences_are_tighter_than_unpaired(presets_run):
 
 
 def test_no_recompilation_across_strategies_and_calls():
+    """One strategy a kernel call (the CPU's default): a run of three after a run of one,
+    and the same three in another order, compile nothing more."""
     model = presets.jiebei_model()
     b = book()
     names = ["in_house", "agency_at_90", "aggressive"]
-    cs.simulate(model, b, horizon=H, scenarios=8, seed=1, strategies=names)
+    cs.simulate(model, b, horizon=H, scenarios=8, seed=1, strategies=names[:1], strategy_batch=1)
     before = trace_count()
-    cs.simulate(model, b, horizon=H, scenarios=8, seed=1, strategies=names[::-1])
+    cs.simulate(model, b, horizon=H, scenarios=8, seed=1, strategies=names, strategy_batch=1)
+    cs.simulate(model, b, horizon=H, scenarios=8, seed=1, strategies=names[::-1], strategy_batch=1)
     assert trace_count() == before
 
 
-def test_all_strategies_run_in_one_kernel_call_whatever_the_batch(monkeypatch):
-    """Each kernel call runs every strategy of a run: three strategies make as many calls as
-    one.  Stepping them together (vectorised, sharing each month's random words), in
-    batches with a remainder, or one after another gives the same result, and a strategy
-    run among others gives what it gives alone."""
+def test_strategies_give_the_same_results_whatever_their_grouping(monkeypatch):
+    """A kernel call runs a group of ``strategy_batch`` strategies (the rest in groups of
+    powers of two): three strategies in groups of 3 make as many calls as one, in groups of
+    2 and 1 twice as many, one at a time three times.  Stepping them together (vectorised,
+    sharing each month's random words) or one after another gives the same result, and a
+    strategy run among others gives what it gives alone."""
     import xarray as xr
 
     model = presets.jiebei_model(shocks=False, fraud=False)  # a smaller kernel: four compilations
@@ -181,9 +186,12 @@ def test_all_strategies_run_in_one_kernel_call_whatever_the_batch(monkeypatch):
     names = ["agency_at_90", "in_house", "hardship_restructure"]
     alone = cs.simulate(model, b, horizon=6, scenarios=4, seed=3, strategies=names[:1])
     n_alone = len(calls)
-    runs = [cs.simulate(model, b, horizon=6, scenarios=4, seed=3, strategies=names, strategy_batch=sb)
-            for sb in (1, 2, 3)]
-    assert n_alone > 0 and len(calls) == 4 * n_alone
+    runs = []
+    for sb, groups in ((1, 3), (2, 2), (3, 1)):
+        before = len(calls)
+        runs.append(cs.simulate(model, b, horizon=6, scenarios=4, seed=3, strategies=names, strategy_batch=sb))
+        assert len(calls) - before == groups * n_alone
+    assert n_alone > 0
     for ds in runs[1:]:
         xr.testing.assert_identical(ds, runs[0])
     xr.testing.assert_equal(runs[0].isel(strategy=[0]), alone)
@@ -230,8 +238,9 @@ def test_caps_hold_for_every_loan_and_month(strat):
     final = []
     real = agent.chunk_kernel
 
-    def audited(*args, keep, **kw):
-        res, carry = real(*args, keep=True, audit=True, **kw)
+    def audited(*args, keep, features, **kw):
+        # the test-only audit switched on: one more feature
+        res, carry = real(*args, keep=True, features=features + (Audit(fraud=True),), **kw)
         if not keep:
             final.append(jax.device_get(carry))
         return res, (carry if keep else None)

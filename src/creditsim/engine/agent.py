@@ -18,7 +18,7 @@ import jax.numpy as jnp
 from ..compile.model import CompiledModel, LoanMoney, TypeDraw
 from . import rng as _rng
 from .compose import kernel_context, run_scenario
-from .features import AUDIT, CURVES, STRATEGY_FLOWS, features_for
+from .features import AUDIT, CURVES, STRATEGY_FLOWS, Feature
 from .tracing import _TRACES
 
 __all__ = ["AUDIT", "STRATEGY_FLOWS", "CURVES", "draw_groups", "chunk_kernel"]
@@ -34,12 +34,10 @@ def draw_groups(key, loan_id, seg, draw: TypeDraw):
     return draw.offset[seg] + t
 
 
-@partial(jax.jit, static_argnames=("n_segments", "shocks", "fraud", "aging", "money", "keep", "n_age",
-                                   "strategy_batch", "audit"))
+@partial(jax.jit, static_argnames=("features", "n_segments", "keep", "strategy_batch"))
 def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard,
-                 loans: LoanMoney | None, start, t0, strat=None, *, n_segments: int, shocks: bool = False,
-                 fraud: bool = False, aging: bool = False, money: bool = False, keep: bool = False,
-                 n_age: int = 0, strategy_batch: int = 1, audit: bool = False):
+                 loans: LoanMoney | None, start, t0, strat=None, *, features: tuple[Feature, ...], n_segments: int,
+                 keep: bool = False, strategy_batch: int = 1):
     """Simulate one chunk of loans under a batch of scenarios, for months ``t0 + 1 ..
     t0 + T``, from the loans' states at month 0 or from the carry this function returned
     for the months before (``start``).
@@ -62,7 +60,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     fraud_hazard
         ``(T,)`` float64 fraud-claim hazard by month (the same in every scenario).
     loans
-        With ``money``: the loans' terms (``LoanMoney``), else None.
+        With the ``Money`` feature: the loans' terms (``LoanMoney``), else None.
     start
         ``(N,)`` int32 the loans' states at month 0 (then ``t0`` is 0), or the dict of
         ``(B, N)`` arrays (``(B, S, N)`` with strategies) of each loan's simulated state in
@@ -71,26 +69,24 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
         int32 scalar, an even number: months already simulated (the randomness counter of
         month t0 + j is that of month pair (t0 + j) // 2).
     strat
-        S strategies' arrays stacked on a leading axis (``creditsim._collect.
-        StrategyArrays``, needs ``money``), each with its row table; None for no strategy.
-        All S run in this one call on common random numbers: every draw depends only on
-        (scenario, loan, month, stream), never on the strategy.
-    n_segments, shocks, fraud, aging, money, keep, n_age, strategy_batch, audit
-        Static: the number of segments G; whether income shocks and fraud claims are
-        simulated; whether months past due are counted (for the charge-off rule); whether
-        balances, instalments and payments are simulated; whether to return the carry
-        (to go on from it); with strategies, the months since charge-off of the recovery
-        curve, and how many strategies are stepped together (vectorised, sharing each
-        month's random words) where the others run one after another (1: one at a time,
-        each strategy's working set that of a run without; S: all together); with
-        strategies and ``audit``, the carry also holds, per loan over the run, the checks
-        of ``AUDIT`` (for tests of the caps loan by loan, from each month's starting
-        state rather than the engine's own bar).
+        S strategies' arrays stacked on a leading axis (``creditsim.compile.strategies.
+        StrategyArrays``, with the ``Collections`` feature), each with its row table; None
+        for no strategy.  All S run in this one call on common random numbers: every draw
+        depends only on (scenario, loan, month, stream), never on the strategy.
+    features, n_segments, keep, strategy_batch
+        Static: the run's features (``creditsim.engine.features.features_for``: frozen and
+        hashable, so each set compiles once); the number of segments G; whether to return
+        the carry (to go on from it); with strategies, how many are stepped together
+        (vectorised, sharing each month's random words) where the others run one after
+        another (1: one at a time, each strategy's working set that of a run without; S:
+        all together).  With the test-only ``Audit`` feature the carry also holds, per loan
+        over the run, the checks of ``AUDIT``.
 
     Returns
     -------
     ``(outputs, carry)``: the carry at month t0 + T (None unless ``keep``), and a dict of
-    outputs: ``counts (B, T, G*K*F)`` int32 loans by segment, state and
+    outputs, the features' totals (``Feature.totals`` says how each is merged):
+    ``counts (B, T, G*K*F)`` int32 loans by segment, state and
     flags for months 1..T (F = 4 with shocks: flag 2 = under a shock this month, flag 1 =
     hardship reported; else 1); ``loss (B, 2, G)`` int64 units charged off over the
     months for credit (0) and confirmed fraud (1) by loans charged off in these months;
@@ -99,8 +95,8 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     With ``money`` also ``balance (B, T, G*K*F)`` int64 principal of live loans by bin,
     ``flows (B, T, 4)`` int64 interest received, principal repaid, credit and fraud
     charge-offs by month, ``written (B, 2, 2)`` int64 principal and interest charged off by
-    cause, and ``end (B, 2)`` int64 interest and penalty that fell due in these months and
-    interest still owed at their end.
+    cause, ``accrued (B,)`` int64 interest and penalty that fell due in these months and
+    ``owed_at_end (B,)`` int64 interest still owed at their end.
     With a strategy ``flows`` has 10 more columns (``STRATEGY_FLOWS``), and there are
     ``recovered_by_age (B, 3, n_age)`` int64 the recovery curves' amounts by age (``CURVES``:
     recoveries by months since charge-off, what placed accounts paid by months since
@@ -112,8 +108,6 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     """
     _TRACES["chunk_kernel"] += 1
     strategy = strat is not None
-    features = features_for(shocks=shocks, fraud=fraud, aging=aging, money=money, strategy=strategy, n_age=n_age,
-                            audit=audit)
 
     def one_scenario(zs, key, init0, strat_i):
         ctx = kernel_context(features, cm, group=group, units=units, loans=loans, fraud_hazard=fraud_hazard, t0=t0,

@@ -30,10 +30,11 @@ def live_anywhere(cm: CompiledModel, carry, group, after_charge_off=None):
 def compact(loans: dict, carry: dict, idx, valid, *, pad_group: int):
     """Keep the loans ``idx`` (``(M,)`` int32) of a chunk, in that order, where ``valid``;
     the other places become padding (group ``pad_group``, zeros elsewhere).  ``loans``
-    holds ``(N,)`` per-loan arrays, ``carry`` the kernel's ``(..., N)`` carry."""
+    holds ``(N,)`` per-loan arrays, ``carry`` any pytree of the kernel's ``(..., N)``
+    carries (one per strategy group)."""
     loans = {name: jnp.where(valid, a[idx], jnp.asarray(pad_group if name == "group" else 0, a.dtype))
              for name, a in loans.items()}
-    carry = {name: jnp.where(valid, a[..., idx], jnp.zeros((), a.dtype)) for name, a in carry.items()}
+    carry = jax.tree.map(lambda a: jnp.where(valid, a[..., idx], jnp.zeros((), a.dtype)), carry)
     return loans, carry
 
 

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from . import rng as _rng
-from .features import PHASES, STORES, IncomeShocks, Kernel, Money, Month
+from .features import PHASES, STORES, IncomeShocks, Kernel, Money, Month, has
 
 __all__ = ["LANES", "kernel_context", "initial_carry", "month_step", "run_scenario"]
 
@@ -59,8 +59,8 @@ def kernel_context(features, cm, *, group, units=None, loans=None, fraud_hazard=
     ``store``); each feature's ``setup`` adds its constants."""
     k = cm.q.shape[1]
     s1 = n_segments + 1  # segments, padding included
-    f = 4 if any(isinstance(x, IncomeShocks) for x in features) else 1
-    money = any(isinstance(x, Money) for x in features)
+    f = 4 if has(features, IncomeShocks) else 1
+    money = has(features, Money)
     t0 = jnp.asarray(t0, jnp.int32)
     ctx = Kernel(cm=cm, strat=strat, features=tuple(features), k=k, g1=cm.group_segment.shape[0], s1=s1, f=f,
                  nb=1, ne=1, group=group, seg=cm.group_segment[group], units=units, loans=loans,

@@ -64,7 +64,7 @@ def _result(totals, strat, *, model, book, seg, st0, z, by_group, units, quantum
         extra["sflows"] = totals["flows"][..., 4:]  # strategy columns, in their own units
         extra["quantum"] = quantum
         extra["written"] = totals["written"] * quantum
-        extra["end"] = totals["end"] * quantum
+        extra["end"] = np.stack([totals["accrued"], totals["owed_at_end"]], axis=-1) * quantum
         extra["police"] = police
         extra["opening"] = units * quantum  # the book's balances on the money grid
     if strat is not None:

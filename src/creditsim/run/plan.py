@@ -70,7 +70,8 @@ class RunPlan:
     scenario_batch
         Scenarios per kernel call (full blocks; see ``scenario_blocks``).
     n_strategies, strategy_batch
-        Strategies of the run (0: none) and how many the kernel steps together.
+        Strategies of the run (0: none) and how many one kernel call steps together
+        (``strategy_groups``).
     month_span
         Months per kernel call (even) where finished loans can be dropped; the horizon
         otherwise.
@@ -106,6 +107,18 @@ class RunPlan:
             blocks.append(slice(start, start + size))
             start += size
         return blocks
+
+    def strategy_groups(self) -> list[slice]:
+        """The strategies of each kernel call: groups of ``strategy_batch``, then the
+        remainder in powers of two, so that any number of strategies compiles at most a
+        few kernels (one, with ``strategy_batch`` 1)."""
+        groups, start = [], 0
+        while start < self.n_strategies:
+            left = self.n_strategies - start
+            size = self.strategy_batch if left >= self.strategy_batch else 1 << (left.bit_length() - 1)
+            groups.append(slice(start, start + size))
+            start += size
+        return groups
 
     def units(self) -> list[WorkUnit]:
         """Every work unit, chunk by chunk (each chunk's scenario blocks in order)."""
@@ -166,13 +179,15 @@ def default_scenario_batch(chunk: int) -> int:
 
 
 def default_strategy_batch(value, n: int) -> int:
-    """Strategies stepped together in the kernel: ``value`` (at most ``n``), or by default
-    one at a time on a CPU (together measured no faster there, with ``n`` times the month's
-    temporary arrays) and all together on an accelerator."""
+    """Strategies stepped together in one kernel call: ``value`` (at most ``n``), or by
+    default one on a CPU (together measured no faster there, with ``n`` times the month's
+    temporary arrays; and one compiled kernel serves any number of strategies) and on an
+    accelerator the largest power of two up to ``n`` (vectorised; the rest in smaller
+    powers of two, so that few kernels are compiled whatever ``n``)."""
     if value is None:
         import jax
 
-        return 1 if jax.default_backend() == "cpu" else n
+        return 1 if jax.default_backend() == "cpu" else 1 << (n.bit_length() - 1)
     return min(value, n)
 
 

@@ -15,6 +15,7 @@ from ..compile.loans import exposure_units, loan_money, money_quantum, resolve
 from ..compile.model import base_matrices, compile_model, needs_aging
 from ..compile.strategies import compile_strategies
 from ..engine import rng as _rng
+from ..engine.features import features_for, totals_of
 from ..engine.macro import macro_paths
 from ..results.dataset import assemble
 from ..spec.book import LoanBook
@@ -80,24 +81,25 @@ def simulate(
         ``creditsim.STRATEGIES``, or a dict), one or a list; needs a book with loan terms.
         Every strategy runs on common random numbers (the same draws for everything it
         does not change) and the result gains a ``strategy`` dimension.  Default none: no
-        collection actions.  All strategies run in one compiled kernel call per chunk and
-        span of months.
+        collection actions.  All strategies share one compiled kernel per chunk size.
     strategy_batch
-        With strategies: how many the kernel steps together, vectorised and sharing each
-        month's random words, where the others run one after another.  Default: one at a
-        time on a CPU (together measured no faster there, and one at a time keeps one
-        strategy's temporary arrays of a month, not all of them), all together on a GPU.
-        Results do not depend on it (tested).
+        With strategies: how many one kernel call steps together, vectorised and sharing
+        each month's random words (the others in further calls).  Default: one on a CPU
+        (together measured no faster there, it keeps one strategy's temporary arrays of a
+        month, and one compiled kernel serves any number of strategies), the largest power
+        of two up to the number of strategies on a GPU.  Results do not depend on it
+        (tested).
     progress
         Optional callable ``progress(done, total)``, called after each block of work (a
         chunk of loans under a batch of scenarios) with the loan-months simulated so far
         and in all (loans × months × scenarios × strategies); default none.  The
         ``creditsim`` command draws its progress bar with it.
     month_span
-        Months per kernel call, an even number; default 6.  Between calls, loans finished
-        in every scenario of a block (paid off or charged off, with nothing left to
-        recover) are dropped and the chunk is halved while at most 40% of it would be
-        live.  Results do not depend on it (tested).
+        Months per kernel call, an even number; default 6 for a book with loan terms and
+        the whole horizon for a book without (given, it applies to either).  Between
+        calls, loans finished in every scenario of a block (paid off or charged off, with
+        nothing left to recover) are dropped and the chunk is halved while at most 40% of
+        it would be live.  Results do not depend on it (tested).
     min_drop_size
         Dropping halves a chunk down to this many loans, not below; default 4,096 (a call
         on fewer costs next to nothing, and each smaller size is one more compilation).
@@ -131,7 +133,8 @@ def simulate(
     money = book.terms is not None
     plan = _plan.make_plan(n_loans=len(book), horizon=horizon, scenarios=scenarios, seed=seed, chunk_size=chunk_size,
                            scenario_batch=scenario_batch, n_strategies=len(strats), strategy_batch=strategy_batch,
-                           month_span=month_span, min_drop_size=min_drop_size, spans=money)
+                           month_span=month_span, min_drop_size=min_drop_size,
+                           spans=money or month_span is not None)
     if strats and not money:
         raise ValueError("simulate: strategies need a book with loan terms (balances to collect); this book "
                          "has only exposures")
@@ -170,15 +173,14 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list)
     fraud_hazard = model.fraud.hazards(horizon) if fraud else np.zeros(horizon)
     # the strategies, stacked: every kernel call runs them all
     arrs = compile_strategies(model, strats, base_matrices(model), quantum) if strats else None
-    flags = dict(n_segments=g, shocks=shocks, fraud=fraud, aging=needs_aging(model), money=money)
-    if strats:
-        flags.update(n_age=horizon, strategy_batch=plan.strategy_batch)
+    features = features_for(shocks=shocks, fraud=fraud, aging=needs_aging(model), money=money,
+                            strategy=bool(strats), n_age=horizon)
     group = _unit.draw_groups(seed, plan, seg, cm, types, typed)
     n_groups = cm.group_segment.shape[0] - 1
     by_group = np.bincount(group, minlength=n_groups + 1)[:n_groups].astype(np.int64)
-    job = _unit.Job(plan=plan, cm=cm, strat=arrs, flags=flags, n_out=g * k * f, z=z, keys=keys,
-                    fraud_hazard=fraud_hazard, seg=seg, state0=st0, units=units, group=group, money=money_in,
-                    n_segments=g, n_moves=g * k * k)
+    job = _unit.Job(plan=plan, cm=cm, strat=arrs, features=features, totals=totals_of(features),
+                    n_out=g * k * f, z=z, keys=keys, fraud_hazard=fraud_hazard, seg=seg, state0=st0, units=units,
+                    group=group, money=money_in, n_segments=g, n_moves=g * k * k)
     common = dict(model=model, book=book, seg=seg, st0=st0, z=z, by_group=by_group, units=units, quantum=quantum,
                   horizon=horizon, scenarios=scenarios, seed=seed, engine="agent", f=f)
     return job, common

@@ -19,13 +19,10 @@ from ..compile.model import CompiledModel, LoanMoney, TypeDraw
 from ..compile.strategies import StrategyArrays
 from ..engine import agent, compaction
 from ..engine import rng as _rng
+from ..engine.features import Feature, IncomeShocks, has
 from .plan import DROP_BELOW, RunPlan, WorkUnit
 
-__all__ = ["Job", "DeviceInputs", "run_unit", "zeros", "merge", "REDUCTIONS"]
-
-#: How a total is merged across work units (chunks of loans): every total is added except
-#: these.
-REDUCTIONS = {"max_contacts": np.maximum}
+__all__ = ["Job", "DeviceInputs", "Totals", "run_unit", "zeros", "merge"]
 
 
 @dataclass
@@ -36,7 +33,8 @@ class Job:
     plan: RunPlan
     cm: CompiledModel
     strat: StrategyArrays | None  # the strategies stacked, or None
-    flags: dict  # the kernel's static flags
+    features: tuple[Feature, ...]  # the run's features (the kernel's static argument)
+    totals: dict  # the totals they produce, with their kinds (``creditsim.engine.features.totals_of``)
     n_out: int  # occupancy bins per month (segments x states x flags)
     z: np.ndarray  # (S, T) float64 macro paths
     keys: np.ndarray  # (S, 2) uint32 scenario keys
@@ -103,6 +101,7 @@ class DeviceInputs:
     cm: CompiledModel
     strat: StrategyArrays | None
     device: object = None
+    _groups: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, job: Job, device=None) -> DeviceInputs:
@@ -115,75 +114,118 @@ class DeviceInputs:
     def put(self, a):
         return jax.device_put(a, self.device) if self.device is not None else jnp.asarray(a)
 
-
-def zeros(job: Job, n_scenarios: int) -> list[dict]:
-    """Empty totals for ``n_scenarios`` scenarios (one dict per strategy): integer arrays
-    ``(scenarios, ...)``."""
-    p, s = job.plan, n_scenarios
-    t = {"counts": np.zeros((s, p.horizon, job.n_out), np.int64),
-         "loss": np.zeros((s, 2, job.n_segments), np.int64), "charged": np.zeros((s, 2, job.n_segments), np.int64),
-         "moves": np.zeros((s, job.n_moves), np.int64)}
-    if job.flags["money"]:
-        n_flows = 4 + (len(agent.STRATEGY_FLOWS) if job.strat is not None else 0)
-        t.update(balance=np.zeros((s, p.horizon, job.n_out), np.int64),
-                 flows=np.zeros((s, p.horizon, n_flows), np.int64),
-                 written=np.zeros((s, 2, 2), np.int64), end=np.zeros((s, 2), np.int64))
-    if job.strat is not None:
-        t.update(recovered_by_age=np.zeros((s, len(agent.CURVES), p.horizon), np.int64),
-                 max_contacts=np.zeros(s, np.int64), contacts_barred=np.zeros(s, np.int64))
-    return [{name: a.copy() for name, a in t.items()} for _ in range(job.n_totals)]
+    def strategies(self, group: slice) -> StrategyArrays:
+        """The strategies ``group`` of the stacked arrays (on this device, made once)."""
+        key = (group.start, group.stop)
+        if key not in self._groups:
+            with _rng.x64():
+                self._groups[key] = jax.tree.map(lambda a: a[group.start:group.stop], self.strat)
+        return self._groups[key]
 
 
-def merge(into: list[dict], part: list[dict], scenarios: slice) -> None:
-    """Merge a unit's totals ``part`` into the run's ``into`` at ``scenarios`` (in place)."""
-    for run, unit in zip(into, part, strict=True):
-        for name, a in unit.items():
-            view = run[name][scenarios]
-            op = REDUCTIONS.get(name)
-            if op is None:
+class Totals(dict):
+    """Named integer totals of ``n`` scenarios (int64 arrays ``(n, ...)``), each made when
+    the first part of it is added; ``kinds`` says how each is put together
+    (``creditsim.engine.features.TOTAL_KINDS``), ``horizon`` the months of the run."""
+
+    def __init__(self, n: int, kinds: dict, horizon: int):
+        super().__init__()
+        self.n, self.kinds, self.horizon = n, kinds, horizon
+
+    def _array(self, name: str, shape: tuple) -> np.ndarray:
+        if name not in self:
+            self[name] = np.zeros(shape, np.int64)
+        return self[name]
+
+    def add_call(self, res: dict, t0: int, t1: int, dropped=None) -> None:
+        """Add one kernel call's results (months t0+1..t1; ``(B, ...)`` arrays); ``dropped``:
+        the ``(B, bins)`` occupancy of loans dropped before the call."""
+        for name, a in res.items():
+            kind = self.kinds[name]
+            if kind in ("month", "occupancy"):
+                out = self._array(name, (a.shape[0], self.horizon) + a.shape[2:])
+                out[:, t0:t1] += a
+                if kind == "occupancy" and dropped is not None:
+                    out[:, t0:t1] += dropped[:, None, :]
+            elif kind == "max":
+                np.maximum(self._array(name, a.shape), a, out=self[name])
+            elif kind == "sum" or t1 == self.horizon:  # "last": the last span's value
+                self._array(name, a.shape)[...] += a
+
+    def merge(self, part: dict, scenarios: slice) -> None:
+        """Merge a work unit's totals ``part`` (its scenarios ``scenarios`` of these) in place."""
+        for name, a in part.items():
+            view = self._array(name, (self.n,) + a.shape[1:])[scenarios]
+            if self.kinds[name] == "max":
+                np.maximum(view, a, out=view)
+            else:  # sums over loans: a month's, a run's, or the end's
                 view += a
-            else:
-                op(view, a, out=view)
+
+
+def zeros(job: Job, n_scenarios: int) -> list[Totals]:
+    """Empty totals for ``n_scenarios`` scenarios (one per strategy)."""
+    return [Totals(n_scenarios, job.totals, job.plan.horizon) for _ in range(job.n_totals)]
+
+
+def merge(into: list[Totals], part: list[dict], scenarios: slice) -> None:
+    """Merge a unit's totals ``part`` (one dict per strategy) into the run's ``into`` at
+    ``scenarios`` (in place)."""
+    for run, unit in zip(into, part, strict=True):
+        run.merge(unit, scenarios)
 
 
 def run_unit(job: Job, unit: WorkUnit, dev: DeviceInputs) -> list[dict]:
     """Simulate ``unit`` over the horizon on ``dev``'s device and return its totals (one
     dict per strategy, arrays ``(unit scenarios, ...)``).
 
-    The horizon runs in the plan's month spans, every strategy in the same kernel call;
-    after each, if at most ``DROP_BELOW`` of the chunk's loans are still live in some
-    scenario under some strategy, the others (finished everywhere, or padding) are dropped
-    and the chunk is halved (as often as that holds, down to the plan's ``min_drop_size``).
-    A dropped loan is in an absorbing state with frozen flags, so its occupancy bin is the
-    same in every later month and is added back without simulating it; a loan's draws
-    depend only on (seed, scenario, loan, month), so results are identical to simulating
-    every loan throughout (tested).
+    The horizon runs in the plan's month spans, the strategies in groups of the plan's
+    ``strategy_groups`` (one kernel call per group and span, every group's kernel the same
+    compiled one); after each span, if at most ``DROP_BELOW`` of the chunk's loans are
+    still live in some scenario under some strategy, the others (finished everywhere, or
+    padding) are dropped and the chunk is halved (as often as that holds, down to the
+    plan's ``min_drop_size``).  A dropped loan is in an absorbing state with frozen flags,
+    so its occupancy bin is the same in every later month and is added back without
+    simulating it; a loan's draws depend only on (seed, scenario, loan, month), so results
+    are identical to simulating every loan throughout (tested).
     """
-    plan, flags, sl = job.plan, job.flags, unit.scenarios
-    money = flags["money"]
+    plan, sl = job.plan, unit.scenarios
+    money = job.money is not None
     outs = zeros(job, unit.n_scenarios)
     loans = job.chunk(unit.chunk)
     pad_group = int(job.cm.group_segment.shape[0] - 1)
+    groups = plan.strategy_groups() if job.strat is not None else [None]
+    strats = [None if g is None else dev.strategies(g) for g in groups]
+    shocks = has(job.features, IncomeShocks)
     with _rng.x64():
         dev_loans = {name: dev.put(a) for name, a in loans.items() if name != "state0"}
-        carry = dev.put(loans["state0"])
+        start = dev.put(loans["state0"])
+        carries = [start] * len(groups)
         z, keys = job.z[sl], dev.put(job.keys[sl])
-        dropped = None  # occupancy bins (B, n_out), or (B, S, n_out), of dropped loans
+        dropped = [None] * len(groups)  # occupancy bins (B, n_out), or (B, g, n_out), of dropped loans
         horizon = plan.horizon
         for t0, t1 in plan.spans():
             money_dev = LoanMoney(*(dev_loans[name] for name in LoanMoney._fields)) if money else None
-            res, carry = agent.chunk_kernel(dev.cm, dev.put(z[:, t0:t1]), keys, dev_loans["ids"], dev_loans["group"],
-                                            dev_loans["units"], dev.put(job.fraud_hazard[t0:t1]), money_dev, carry,
-                                            jnp.int32(t0), dev.strat, keep=t1 < horizon, **flags)
-            res = {name: np.asarray(a) for name, a in res.items()}
-            for i, out in enumerate(outs):
-                pick = (lambda a: a) if dev.strat is None else (lambda a, i=i: a[:, i])
-                _add(out, {name: pick(a) for name, a in res.items()}, None if dropped is None else pick(dropped),
-                     t0, t1, horizon)
+            z_span, hazard = dev.put(z[:, t0:t1]), dev.put(job.fraud_hazard[t0:t1])
+            for gi, (g, strat) in enumerate(zip(groups, strats, strict=True)):
+                res, carries[gi] = agent.chunk_kernel(
+                    dev.cm, z_span, keys, dev_loans["ids"], dev_loans["group"], dev_loans["units"], hazard, money_dev,
+                    carries[gi], jnp.int32(t0), strat, features=job.features, n_segments=job.n_segments,
+                    keep=t1 < horizon, strategy_batch=1 if g is None else g.stop - g.start)
+                res = {name: np.asarray(a) for name, a in res.items()}
+                if g is None:
+                    outs[0].add_call(res, t0, t1, dropped[0])
+                    continue
+                for i in range(g.stop - g.start):
+                    outs[g.start + i].add_call({name: a[:, i] for name, a in res.items()}, t0, t1,
+                                               None if dropped[gi] is None else dropped[gi][:, i])
             if t1 >= horizon:
                 break
-            live = np.asarray(compaction.live_anywhere(dev.cm, carry, dev_loans["group"],
-                                                       None if dev.strat is None else dev.strat.after_charge_off))
+            live = None
+            for carry, strat in zip(carries, strats, strict=True):
+                here = compaction.live_anywhere(dev.cm, carry, dev_loans["group"],
+                                                None if strat is None else strat.after_charge_off)
+                live = here if live is None else live | here
+            live = np.asarray(live)
             n_live, size = int(live.sum()), live.shape[0]
             # halve while at most DROP_BELOW of the new size would be live: the sizes are
             # the chunk's length over powers of two whatever the seed, and a seed's live
@@ -195,28 +237,10 @@ def run_unit(job: Job, unit: WorkUnit, dev: DeviceInputs) -> list[dict]:
                 continue
             idx = np.zeros(new_size, np.int32)
             idx[:n_live] = np.flatnonzero(live)
-            idx, valid = dev.put(idx), dev.put(np.arange(new_size) < n_live)
-            gone = np.asarray(compaction.frozen_bins(dev.cm, carry, dev_loans["group"], dev.put(~live),
-                                                     n_out=job.n_out, shocks=flags["shocks"]))
-            dropped = gone if dropped is None else dropped + gone
-            dev_loans, carry = compaction.compact(dev_loans, carry, idx, valid, pad_group=pad_group)
+            idx, valid, gone_mask = dev.put(idx), dev.put(np.arange(new_size) < n_live), dev.put(~live)
+            for gi, carry in enumerate(carries):
+                gone = np.asarray(compaction.frozen_bins(dev.cm, carry, dev_loans["group"], gone_mask,
+                                                         n_out=job.n_out, shocks=shocks))
+                dropped[gi] = gone if dropped[gi] is None else dropped[gi] + gone
+            dev_loans, carries = compaction.compact(dev_loans, carries, idx, valid, pad_group=pad_group)
     return outs
-
-
-def _add(out, res, dropped, t0, t1, horizon) -> None:
-    """Add one kernel call's results (months t0+1..t1) into a unit's totals ``out``."""
-    out["counts"][:, t0:t1] += res["counts"] + (0 if dropped is None else dropped[:, None, :])
-    out["loss"] += res["loss"]
-    out["charged"] += res["charged"]
-    out["moves"] += res["moves"]
-    if "balance" in res:
-        out["balance"][:, t0:t1] += res["balance"]
-        out["flows"][:, t0:t1] += res["flows"]
-        out["written"] += res["written"]
-        out["end"][:, 0] += res["end"][:, 0]
-        if t1 == horizon:
-            out["end"][:, 1] += res["end"][:, 1]
-    if "recovered_by_age" in res:
-        out["recovered_by_age"] += res["recovered_by_age"]
-        np.maximum(out["max_contacts"], res["max_contacts"], out=out["max_contacts"])
-        out["contacts_barred"] += res["contacts_barred"]

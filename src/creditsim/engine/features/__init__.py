@@ -8,14 +8,14 @@ class, plus its place in ``ORDER`` and its condition in ``features_for``.
 from __future__ import annotations
 
 from .aging import Aging
-from .base import PHASES, STORES, Feature, Kernel, Month
+from .base import PHASES, STORES, TOTAL_KINDS, Feature, Kernel, Month
 from .fraud import Fraud
 from .money import Money
 from .shocks import IncomeShocks
 from .strategy import AUDIT, CURVES, STRATEGY_FLOWS, Audit, Collections
 from .transition import Transition
 
-__all__ = ["PHASES", "STORES", "Feature", "Kernel", "Month", "ORDER", "features_for", "Transition", "IncomeShocks",
+__all__ = ["PHASES", "STORES", "TOTAL_KINDS", "Feature", "has", "totals_of", "Kernel", "Month", "ORDER", "features_for", "Transition", "IncomeShocks",
            "Fraud", "Aging", "Money", "Collections", "Audit", "AUDIT", "CURVES", "STRATEGY_FLOWS"]
 
 #: Features in the order they act within a phase.
@@ -42,3 +42,21 @@ def features_for(*, shocks: bool = False, fraud: bool = False, aging: bool = Fal
         if audit:
             out.append(Audit(fraud=fraud))
     return tuple(out)
+
+
+def has(features, cls) -> bool:
+    """Whether ``features`` include one of class ``cls``."""
+    return any(isinstance(x, cls) for x in features)
+
+
+def totals_of(features) -> dict[str, str]:
+    """The totals ``features`` produce, with their kinds (``TOTAL_KINDS``)."""
+    out: dict[str, str] = {}
+    for x in features:
+        for name, kind in x.totals.items():
+            if kind not in TOTAL_KINDS:
+                raise ValueError(f"{type(x).__name__}.totals: {name!r} has kind {kind!r}, not one of {TOTAL_KINDS}")
+            if out.setdefault(name, kind) != kind:
+                raise ValueError(f"{type(x).__name__}.totals: {name!r} is {kind!r} here, {out[name]!r} elsewhere")
+            out[name] = kind
+    return out

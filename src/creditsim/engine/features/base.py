@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import ClassVar
 
-__all__ = ["PHASES", "STORES", "Feature", "Month", "Kernel"]
+__all__ = ["PHASES", "STORES", "TOTAL_KINDS", "Feature", "Month", "Kernel"]
 
 #: The month's phases, in order.  ``store_*`` phases are the month's fusion boundaries:
 #: the values features name there (``Feature.stores``) are computed once and read from
@@ -51,6 +51,14 @@ PHASES = (
     "count",            # the month's outputs (occupancy, moves, money, actions)
 )
 
+#: How a total (``Feature.totals``) is put together over the spans of months of a work
+#: unit and merged over units: ``"month"``, by month (``(B, months, ...)``: each span fills
+#: its months of the horizon); ``"occupancy"``, by month, and loans dropped between spans
+#: (finished) count in their frozen bin in every later month; ``"sum"``, added; ``"max"``,
+#: the largest; ``"last"``, a value at the end of the horizon (the last span's), added over
+#: units of distinct loans.
+TOTAL_KINDS = ("month", "occupancy", "sum", "max", "last")
+
 #: The store phases and the values always stored there.
 STORES = {"store_move": ("c",), "store_pay": ("c",)}
 
@@ -75,14 +83,14 @@ class Feature:
     """A model feature: see the module's docstring.  Subclasses set the class attributes
     and define the phase methods they act in."""
 
-    #: The feature's name (its key in ``creditsim.engine.features.REGISTRY``).
+    #: The feature's name, in messages.
     name: ClassVar[str] = ""
     #: The random streams it draws each month (``creditsim.engine.rng.STREAM_*``).
     streams: ClassVar[tuple[int, ...]] = ()
     #: Values of the month it stores at each store phase (besides the carry).
     stores: ClassVar[dict[str, tuple[str, ...]]] = {}
-    #: Totals it adds to a work unit's results, with their reduction over units
-    #: (``"sum"`` or ``"max"``).
+    #: Totals it adds to a kernel call's results, each with its kind (``TOTAL_KINDS``):
+    #: how it is put together over a run's spans of months and merged over work units.
     totals: ClassVar[dict[str, str]] = {}
 
     def setup(self, k: Kernel) -> None:

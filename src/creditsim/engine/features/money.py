@@ -40,7 +40,7 @@ def take(x, frac):
 class Money(Feature):
     name = "money"
     stores = {"store_pay": ("new",)}
-    totals = {"balance": "sum", "flows": "sum", "written": "sum", "end": "sum"}
+    totals = {"balance": "month", "flows": "month", "written": "sum", "accrued": "sum", "owed_at_end": "last"}
 
     def setup(self, k):
         k.has_paid = k.cm.rules.has_paid_off > 0
@@ -122,6 +122,6 @@ class Money(Feature):
         w_i = jnp.where(r.charged, final["due_interest"], 0).astype(jnp.int64)
         r.res["written"] = jnp.zeros((2, 2), jnp.int64).at[r.cause, 0].add(w_p).at[r.cause, 1].add(w_i)
         live_end = ~k.cm.absorbing[final["state"]]
-        r.res["end"] = jnp.stack([jnp.sum(final["accrued"], dtype=jnp.int64),
-                                  jnp.sum(jnp.where(live_end, final["due_interest"], 0), dtype=jnp.int64)])
+        r.res["accrued"] = jnp.sum(final["accrued"], dtype=jnp.int64)
+        r.res["owed_at_end"] = jnp.sum(jnp.where(live_end, final["due_interest"], 0), dtype=jnp.int64)
         del final["accrued"], final["exit"]

@@ -18,7 +18,7 @@ class Transition(Feature):
     name = "transition"
     streams = (_rng.STREAM_TRANSITION,)
     stores = {"store_move": ("new", "frozen")}
-    totals = {"counts": "sum", "moves": "sum", "loss": "sum", "charged": "sum"}
+    totals = {"counts": "occupancy", "moves": "sum", "loss": "sum", "charged": "sum"}
 
     def setup(self, k):
         k.rows, k.row_sqrt_rho = k.cm.q, k.cm.sqrt_rho  # a strategy replaces them with its own
