@@ -72,7 +72,8 @@ def case_drop(cs, presets, args) -> list[dict]:
                     args.repeats)
         rows.append(_row(label, n * t * s, tm))
     ds = cs.simulate(model, book, horizon=t, scenarios=s, seed=0)
-    live = ds.loans.sel(state=[x for x in ds.state.values if x not in ("paid_off", "charged_off")]).sum("state")
+    live = ds.occupancy.sel(state=[x for x in ds.state.values if x not in ("paid_off", "charged_off")]).sum(
+        ("state", "segment"))
     rows.append({"setting": "share of loans open (mean over scenarios)",
                  "by_month": {int(m): round(float(live.sel(month=m).mean()) / n, 3) for m in (6, 12, 24, 36)}})
     return rows
