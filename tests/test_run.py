@@ -68,7 +68,6 @@ DEVICES = textwrap.dedent("""
     os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
     sys.path.insert(0, {tests!r})
     import jax
-    import xarray as xr
     import creditsim as cs
     from creditsim.run import executors
     from test_golden import RUNS, digest
@@ -82,17 +81,16 @@ DEVICES = textwrap.dedent("""
     t = time.perf_counter()
     ds = cs.simulate(model, book, **kw, chunk_size=1024, scenario_batch=2, executor="devices")
     t_devices = time.perf_counter() - t
+    # the golden hash was recorded on one device: equal to it is identical to one device
     out = {{"all": digest(ds), "devices_used": len(set(used)), "units": len(used)}}
-    t = time.perf_counter()
-    xr.testing.assert_identical(ds, cs.simulate(model, book, **kw, chunk_size=1024, scenario_batch=2))
-    print(f"devices {{t_devices:.1f}} s, local {{time.perf_counter() - t:.1f}} s", file=sys.stderr)
+    print(f"devices {{t_devices:.1f}} s", file=sys.stderr)
     print(json.dumps(out))
 """)
 
 
 def test_the_device_executor_gives_the_golden_results_on_four_devices():
-    """Work units spread over four CPU devices give bit-identical results to one device,
-    and the recorded golden hashes."""
+    """Work units spread over four CPU devices give the golden hashes recorded on one
+    device: bit-identical results."""
     tests = Path(__file__).parent
     code = DEVICES.format(tests=str(tests))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -138,6 +138,8 @@ BAD = [
     ("path = \"loans.csv\"", "book.path: unknown key for a 'jiebei' book"),
     ("chunk = 5", "engine.chunk: unknown key"),
     ("chunk_size = 0", "engine.chunk_size: must be a whole number >= 1, got 0"),
+    ("month_span = 5", "engine.month_span: must be even, got 5"),
+    ("executor = \"dask\"", "engine.executor: must be one of ['local', 'devices'], got 'dask'"),
     ("strategies = [\"nice\"]", "strategies[0]: strategy: unknown preset 'nice'"),
     ("strategies = [42]", "strategies[0]: must be a preset name or a table, got 42"),
     ("strategies = [\"in_house\", \"in_house\"]", "strategies: names must be unique, ['in_house'] repeat"),
@@ -146,7 +148,8 @@ BAD = [
 ]
 SECTION = {"horizon": "run", "scenarios": "run", "seed": "run", "preset": "model", "shocks": "model",
            "stress": "model", "fraud": "model.overrides", "penalty": "model.overrides", "n": "book",
-           "kind": "book", "chunk": "engine", "chunk_size": "engine"}
+           "kind": "book", "chunk": "engine", "chunk_size": "engine", "month_span": "engine",
+           "executor": "engine"}
 
 
 def _with(line: str) -> str:

@@ -76,7 +76,8 @@ BOOK_KINDS = {
 }
 _SECTIONS = {"run", "model", "book", "strategies", "engine", "output", "report"}
 _RUN_KEYS = {"horizon", "scenarios", "seed"}
-_ENGINE_KEYS = {"chunk_size", "scenario_batch", "strategy_batch"}
+_ENGINE_KEYS = {"chunk_size", "scenario_batch", "strategy_batch", "month_span", "min_drop_size", "executor"}
+_EXECUTORS = ("local", "devices")
 _OVERRIDES = {"charge_off_dpd", "penalty_multiple", "cost_of_funds", "income_shock", "fraud", "macro"}
 
 
@@ -157,8 +158,13 @@ class Scenario:
         for k, v in engine.items():
             if k not in _ENGINE_KEYS:
                 problems.append(f"engine.{k}: unknown key; keys are {sorted(_ENGINE_KEYS)}")
+            elif k == "executor":
+                if v not in _EXECUTORS:
+                    problems.append(f"engine.executor: must be one of {list(_EXECUTORS)}, got {v!r}")
             elif not _whole(v, 1, 2**32):
                 problems.append(f"engine.{k}: must be a whole number >= 1, got {v!r}")
+            elif k == "month_span" and int(v) % 2:
+                problems.append(f"engine.month_span: must be even, got {v!r}")
         output, report = _table(d, "output", problems), _table(d, "report", problems)
         for sect, tab, key in (("output", output, "path"), ("report", report, "dir")):
             for k, v in tab.items():
