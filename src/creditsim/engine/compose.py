@@ -9,6 +9,7 @@ The compiled program is one loop over months whatever the features.
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from types import SimpleNamespace
 
@@ -16,7 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from . import rng as _rng
-from .features import PHASES, STORES, IncomeShocks, Kernel, Money, Month, has
+from .features import PHASES, STORES, Kernel, Money, Month, has
 
 __all__ = ["LANES", "kernel_context", "initial_carry", "month_step", "run_scenario"]
 
@@ -59,7 +60,7 @@ def kernel_context(features, cm, *, group, units=None, loans=None, fraud_hazard=
     ``store``); each feature's ``setup`` adds its constants."""
     k = cm.q.shape[1]
     s1 = n_segments + 1  # segments, padding included
-    f = 4 if has(features, IncomeShocks) else 1
+    f = math.prod(x.flag_bins for x in features)  # flag combinations per (segment, state) bin
     money = has(features, Money)
     t0 = jnp.asarray(t0, jnp.int32)
     ctx = Kernel(cm=cm, strat=strat, features=tuple(features), k=k, g1=cm.group_segment.shape[0], s1=s1, f=f,

@@ -89,6 +89,10 @@ class Feature:
     streams: ClassVar[tuple[int, ...]] = ()
     #: Values of the month it stores at each store phase (besides the carry).
     stores: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: Flag values it adds to each occupancy bin (the bins are segment × state × the
+    #: product over features of these): 4 for an income shock's (under a shock, hardship
+    #: reported).
+    flag_bins: ClassVar[int] = 1
     #: Totals it adds to a kernel call's results, each with its kind (``TOTAL_KINDS``):
     #: how it is put together over a run's spans of months and merged over work units.
     totals: ClassVar[dict[str, str]] = {}

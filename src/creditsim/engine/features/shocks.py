@@ -18,6 +18,7 @@ from .base import Feature
 class IncomeShocks(Feature):
     name = "shocks"
     streams = (_rng.STREAM_SHOCK, _rng.STREAM_REPORT)
+    flag_bins = 4  # flag 2: under a shock this month; flag 1: hardship reported
 
     def setup(self, k):
         p = k.cm.shock
