@@ -25,11 +25,14 @@ from creditsim.engine.features import (
     PHASES,
     STRATEGY_FLOWS,
     Aging,
+    Bureau,
     Collections,
     Feature,
     Fraud,
     IncomeShocks,
     Money,
+    Restructure,
+    Settlement,
     Transition,
     features_for,
 )
@@ -368,6 +371,42 @@ def test_a_settlement_offer_is_accepted_with_its_probability_and_closes_the_debt
     assert (c["last"] == 1).all()  # every loan was acted on in month 1
 
 
+def test_a_restructure_capitalises_the_arrears_waives_the_interest_and_extends_the_term():
+    month, r = _money_month(balance=50_000, remaining=3)
+    names = list(month.model.states.names) + ["restructured"]
+    p = np.eye(len(names))
+    p[:5, :5] = [[1.0, 0, 0, 0, 0], [0.1, 0.8, 0.1, 0, 0], [0, 0.5, 0, 0.5, 0], [0, 0.2, 0.3, 0.4, 0.1],
+                 [0, 0, 0, 0, 1.0]]
+    p[5] = np.eye(len(names))[1]  # restructured loans move as current ones
+    model = cs.CreditModel(states=cs.StateSpace(names), segments=[cs.Segment("s", p)], charge_off_dpd=None)
+    plan = cs.Restructure(name="extend", extend_months=6)
+    strategy = cs.Strategy("restructure", actions=[plan], rules=[cs.Rule("extend", min_days=1)])
+    month = OneMonth(model, features_for(money=True, strategy=True, n_age=4), loans=month.loans, strategy=strategy)
+    dp, di = 10_000, 1_000
+    c, out = month.step(month.carry("dpd_1_30", 1, dpd=1, due_principal=dp, due_interest=di), transition=at(0.75))
+    flows = dict(zip(STRATEGY_FLOWS, out["sflows"].tolist(), strict=True))
+    assert month.name(c["state"])[0] == "restructured" and c["dpd"][0] == 0
+    # the arrears join the principal not yet due, the overdue interest is waived, and the
+    # new schedule's first instalment (of 3 + 6 - 1 left) falls due and is paid
+    assert flows["interest_forgone"] == di
+    _, interest, princ = payment(60_000, 12 * r, 9, 0, 1)
+    assert out["inflow"].tolist() == [round_half_away(float(interest)), pytest.approx(float(princ), abs=1)]
+    assert c["remaining"][0] == 8 and c["balance"][0] == 60_000 - out["inflow"][1]
+    assert c["due_principal"][0] == 0 and c["due_interest"][0] == 0
+
+
+def test_a_bureau_report_is_made_once():
+    month, _ = _money_month()
+    report = cs.BureauReport(name="report")
+    strategy = cs.Strategy("report", actions=[report], rules=[cs.Rule("report", min_days=1)])
+    month = OneMonth(month.model, features_for(money=True, strategy=True, n_age=4), loans=month.loans,
+                     strategy=strategy)
+    c0 = month.carry("dpd_1_30", 2, dpd=1, bureau=np.array([False, True]))
+    c, _ = month.step(c0, transition=at(0.25, 2))
+    assert c["bureau"].tolist() == [True, True]
+    assert c["last"].tolist() == [1, -2**20]  # the second loan, reported before, is not reported again
+
+
 # the composer ---------------------------------------------------------------------------
 
 def test_every_feature_names_phases_that_exist_and_is_hashable():
@@ -379,7 +418,7 @@ def test_every_feature_names_phases_that_exist_and_is_hashable():
         assert f.phases(), cls
     assert features_for() == (Transition(),)
     assert [type(f) for f in features_for(money=True, shocks=True, fraud=True, strategy=True)] == [
-        Transition, IncomeShocks, Fraud, Aging, Money, Collections]
+        Transition, IncomeShocks, Fraud, Aging, Money, Collections, Bureau, Restructure, Settlement]
 
 
 def test_the_worked_example_of_the_architecture_docs():

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from .aging import Aging
 from .base import PHASES, STORES, TOTAL_KINDS, Feature, Kernel, Month
+from .bureau import Bureau
 from .fraud import Fraud
 from .money import Money
+from .restructure import Restructure
+from .settlement import Settlement
 from .shocks import IncomeShocks
 from .strategy import AUDIT, CURVES, STRATEGY_FLOWS, Audit, Collections
 from .transition import Transition
 
 __all__ = ["PHASES", "STORES", "TOTAL_KINDS", "Feature", "has", "totals_of", "Kernel", "Month", "ORDER", "features_for", "Transition", "IncomeShocks",
-           "Fraud", "Aging", "Money", "Collections", "Audit", "AUDIT", "CURVES", "STRATEGY_FLOWS"]
+           "Fraud", "Aging", "Money", "Collections", "Bureau", "Restructure", "Settlement", "Audit", "AUDIT", "CURVES", "STRATEGY_FLOWS"]
 
 #: Features in the order they act within a phase.
-ORDER = (Transition, IncomeShocks, Fraud, Aging, Money, Collections, Audit)
+ORDER = (Transition, IncomeShocks, Fraud, Aging, Money, Collections, Bureau, Restructure, Settlement, Audit)
 
 
 def features_for(*, shocks: bool = False, fraud: bool = False, aging: bool = False, money: bool = False,
@@ -27,7 +30,8 @@ def features_for(*, shocks: bool = False, fraud: bool = False, aging: bool = Fal
     """A run's features, in ``ORDER``: the base transition always; months past due where
     the charge-off rule can act, and whenever money or fraud claims are simulated (a
     payment depends on them, a rejected claim returns to them); collections (and the
-    test-only audit) with strategies."""
+    test-only audit) with strategies: the rules and placements, and one component per
+    other action kind."""
     out = [Transition()]
     if shocks:
         out.append(IncomeShocks())
@@ -38,7 +42,8 @@ def features_for(*, shocks: bool = False, fraud: bool = False, aging: bool = Fal
     if money:
         out.append(Money())
     if strategy:
-        out.append(Collections(n_age=n_age, fraud=fraud))
+        # every action kind, whatever the strategies use: one compiled kernel serves them all
+        out += [Collections(n_age=n_age, fraud=fraud), Bureau(), Restructure(), Settlement()]
         if audit:
             out.append(Audit(fraud=fraud))
     return tuple(out)

@@ -34,6 +34,7 @@ PHASES = (
     "post_move",        # hardship reported; a shock's end drawn
     "defer",            # a loan in a deferral does not move
     "review",           # a fraud claim, a review's month, its outcome
+    "claims",           # what the lender's rules see of a claim
     "restructure",      # a restructure: the loan's new state and its deferral
     "store_move",
     "age",              # months past due after the month
@@ -42,7 +43,8 @@ PHASES = (
     "age_end",          # the month's state and months past due, stored
     "restructure_money",  # a restructure's schedule: arrears capitalised, interest waived
     "fall_due",         # interest, principal and penalty fall due
-    "settle",           # a settlement or judgment closes the debt for its fraction
+    "settle",           # a settlement accepted or a judgment won: the debt closes for a fraction
+    "close",            # a closed debt pays its fraction, the rest is forgiven
     "pay",              # the month's payment
     "paid_off",         # nothing left and no instalment to come: paid off
     "store_pay",

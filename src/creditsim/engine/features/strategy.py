@@ -1,9 +1,9 @@
-"""Collection strategies: each month a loan's first matching rule picks an action
-(contact, bureau report, agency placement, legal action, restructure, settlement); the
-action's effect is a row table of its own, placements run their term, and recoveries after
-charge-off, settlements and judgments close debts for their fraction.  The action kinds'
-parameters are arrays of ``creditsim.compile.strategies``; the row tables' bureau and effect
-axes are added here."""
+"""Collection strategies: each month a loan's first matching rule picks an action; the
+action's effect is a row table of its own (the effect axis of the strategy's rows),
+contacts, costs and complaints are counted, and placements with an agency or a court run
+their term and recover after charge-off.  The other action kinds are components of their
+own: ``Bureau`` (``bureau.py``), ``Restructure`` (``restructure.py``), ``Settlement``
+(``settlement.py``).  Their parameters are arrays of ``creditsim.compile.strategies``."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import jax.numpy as jnp
 
-from ...compile.strategies import AGENCY, BUREAU, LEGAL, RESTRUCTURE, SETTLEMENT
+from ...compile.strategies import AGENCY, LEGAL
 from .. import rng as _rng
 from .base import Feature
-from .money import half_away, take
+from .money import take
 
 #: The columns a strategy adds to the kernel's ``flows`` (after the four money columns).
 STRATEGY_FLOWS = ("action_costs", "complaints_ppm", "contacts", "recoveries", "agency_collected",
@@ -35,27 +35,27 @@ class Collections(Feature):
     fraud: bool = False
     name = "strategy"
     streams = (_rng.STREAM_ACTION,)
-    stores = {"store_move": ("a", "ka", "restr", "placed", "kp", "judge", "timer0", "u_act", "p_act", "contacts",
-                             "complaint", "cost", "barred0", "deferring"),
-              "store_pay": ("inflow", "b", "dp", "di", "pay_i", "pay_p", "paid_b", "forgone", "forgiven",
-                            "judged_open")}
+    stores = {"store_move": ("a", "ka", "placed", "kp", "judge", "timer0", "u_act", "p_act", "contacts",
+                             "complaint", "cost", "barred0"),
+              "store_pay": ("inflow", "b", "dp", "di", "pay_i", "pay_p", "paid_b", "forgiven", "judged_open")}
     totals = {"recovered_by_age": "sum", "max_contacts": "max", "contacts_barred": "sum"}
 
     def setup(self, k):
         strat = k.strat
         # rows: (distressed, group, bureau flag, effect) -> index ((dg·nb + bureau)·ne + effect)·K,
         # each group's rows under every (bureau flag, effect) pair, all with the group's rho
-        k.nb, k.ne = 2, strat.kind.shape[0]
+        # (the bureau axis is Bureau's: its setup, after this one, sets nb)
+        k.ne = strat.kind.shape[0]
         k.rows = strat.rows
         k.row_sqrt_rho = jnp.repeat(k.cm.sqrt_rho, k.nb * k.ne)
 
     def init(self, k, carry, state0):
         zero = jnp.zeros(state0.shape, jnp.int32)
         false = jnp.zeros(state0.shape, bool)
-        # bureau flag, placement (action index), months to judgment, deferral left, month of
+        # placement (action index), months to judgment or of the placement's term, month of
         # the last action, exposure still to recover after charge-off, its month
-        carry.update(bureau=false, place=zero, timer=zero, defer=zero, last=jnp.full(state0.shape, -2**20, jnp.int32),
-                     recoverable=zero, co_month=zero)
+        carry.update(place=zero, timer=zero, last=jnp.full(state0.shape, -2**20, jnp.int32), recoverable=zero,
+                     co_month=zero)
         # the month a loan first fell past due in the run (0: past due at the start, -1: not yet)
         carry["late_at"] = jnp.where(k.cm.past_first[state0] > 0, 0, -1).astype(jnp.int32)
         if self.fraud:  # a fraud claim was made (rules see a rejected one)
@@ -63,7 +63,8 @@ class Collections(Feature):
 
     def choose(self, k, m):
         """The month's action of each loan: the first rule it matches, where the engine lets
-        the lender act (open to collection, no fraud claim, not placed, not deferring)."""
+        the lender act (open to collection, no fraud claim, not placed, and what other
+        features allow: ``rule_allows(k, m, action)`` and ``may_act(k, m)``)."""
         cm, strat, c, state = k.cm, k.strat, m.c, m.state
         d0 = c["dpd"]
         owed = (c["balance"] + c["due_principal"] + c["due_interest"]).astype(jnp.int64)
@@ -79,9 +80,14 @@ class Collections(Feature):
                    & ((strat.rule_hardship[r] < 0) | (hard == (strat.rule_hardship[r] == 1)))
                    & ((strat.rule_claim[r] < 0) | (claimed == (strat.rule_claim[r] == 1)))
                    & (m.t_abs - c["last"] >= strat.rule_gap[r]))
-            hit = hit & ~((strat.kind[act] == BUREAU) & c["bureau"])  # a bureau report is made once
+            for f in k.features:
+                if hasattr(f, "rule_allows"):
+                    hit = hit & f.rule_allows(k, m, act)
             a = jnp.where(hit, act, a)
-        ok = (c["place"] == 0) & (c["defer"] == 0) & (~cm.absorbing[state] | (is_co & (c["recoverable"] > 0)))
+        ok = (c["place"] == 0) & (~cm.absorbing[state] | (is_co & (c["recoverable"] > 0)))
+        for f in k.features:
+            if hasattr(f, "may_act"):
+                ok = ok & f.may_act(k, m)
         if self.fraud:
             ok = ok & (c["review"] == 0) & ~c["by_fraud"]
         return jnp.where(ok, a, 0)
@@ -91,7 +97,6 @@ class Collections(Feature):
         m.a = a = self.choose(k, m)
         m.ka = ka = strat.kind[a]
         m.is_place = (ka == AGENCY) | (ka == LEGAL)
-        c["bureau"] = c["bureau"] | (ka == BUREAU)
         m.timer0 = timer0 = c["timer"]
         m.judge = (strat.kind[c["place"]] == LEGAL) & (timer0 == 1)  # a judgment falls due this month
         # months to judgment (legal), or left of an agency placement's term (0: none)
@@ -103,8 +108,7 @@ class Collections(Feature):
         m.placed = placed = c["place"]
         m.kp = kp = strat.kind[placed]
         placed_open = (placed > 0) & ~cm.absorbing[state]
-        m.bureau = c["bureau"].astype(jnp.int32)
-        m.eff = jnp.where(placed_open, placed, jnp.where(ka == BUREAU, 0, a))
+        m.eff = jnp.where(placed_open, placed, a)  # the row table's effect (Bureau's has none)
         m.u_act = m.words[_rng.STREAM_ACTION] >> jnp.uint32(1)
         m.p_act = strat.prob[jnp.where(placed > 0, placed, a), k.group]
         c["last"] = jnp.where(a > 0, m.t_abs, c["last"])
@@ -117,54 +121,27 @@ class Collections(Feature):
         m.contacts = jnp.where(a > 0, strat.contacts[a], jnp.where(agency_on, strat.contacts[placed], 0))
         m.complaint = jnp.where(a > 0, strat.complaint[a], jnp.where(agency_on, strat.complaint[placed], 0))
         m.cost = strat.cost[a]
-        m.is_restr = ka == RESTRUCTURE
 
-    def defer(self, k, m):
-        # a loan in a deferral does not move
-        m.new = jnp.where(m.c["defer"] > 0, m.state, m.new)
-
-    def restructure(self, k, m):
-        c = m.c
+    def claims(self, k, m):
         if self.fraud:
-            c["claimed"] = c["claimed"] | m.claim  # what a rule's fraud_claim sees
-        # a restructure (not on a loan whose fraud claim came this month); with a deferral
-        # nothing falls due and no interest accrues while it lasts
-        m.restr = m.is_restr & ~m.frozen
-        m.new = jnp.where(m.restr, k.cm.rules.restructured_state, m.new)
-        c["defer"] = jnp.where(m.restr, k.strat.defer[m.a], c["defer"])
-        m.deferring = (c["defer"] > 0) & ~k.cm.absorbing[m.state] & ~m.frozen  # not frozen by a review
-        m.frozen = m.frozen | m.deferring
-
-    def charge_off_rule(self, k, m):
-        m.force = m.force & ~m.restr
-        m.d_new = jnp.where(m.restr, 0, m.d_new)
-
-    def restructure_money(self, k, m):
-        # a restructure: overdue principal joins the schedule, overdue interest and penalty
-        # are waived, the term grows
-        restr, b, dp, di = m.restr, m.b, m.dp, m.di
-        waived = jnp.where(restr, di, 0)
-        m.b = b = jnp.where(restr, b + dp, b)
-        m.dp = jnp.where(restr, 0, dp)
-        m.di = di - waived
-        # a matured loan restructured without extension gets one instalment
-        m.rem = rem = jnp.where(restr, jnp.maximum(m.rem + k.strat.extend[m.a], (b > 0).astype(jnp.int32)), m.rem)
-        m.forgone = waived + jnp.where(m.deferring & (rem > 0), half_away(b.astype(jnp.float32) * k.loans.rate), 0)
+            m.c["claimed"] = m.c["claimed"] | m.claim  # what a rule's fraud_claim sees
 
     def settle(self, k, m):
-        cm, strat, live = k.cm, k.strat, m.live
-        # a settlement accepted, or a judgment won, on an open loan: it pays the fraction of
-        # what it owes and the rest is forgiven
-        m.judged_open = m.judge & live & ~cm.absorbing[m.new]
-        # (an accepted settlement is paid whatever the month's move would have been)
-        close = live & (((m.ka == SETTLEMENT) & (m.u_act < m.p_act)) | (m.judged_open & (m.u_act < m.p_act)))
-        close_frac = jnp.where(m.ka == SETTLEMENT, strat.fraction[m.a], strat.fraction[m.placed])
+        # a judgment won on an open loan closes the debt for the placement's fraction
+        m.judged_open = m.judge & m.live & ~k.cm.absorbing[m.new]
+        m.close = m.judged_open & (m.u_act < m.p_act)
+        m.close_frac = jnp.where(m.close, k.strat.fraction[m.placed], 0.0)
+
+    def close(self, k, m):
+        # a debt closed (a judgment, a settlement): it pays the fraction of what it owes and
+        # the rest is forgiven
+        close = m.live & m.close
         owed = m.b + m.dp + m.di
-        m.got = take(owed, jnp.where(close, close_frac, 0.0))
+        m.got = take(owed, jnp.where(close, m.close_frac, 0.0))
         m.got_p = jnp.minimum(m.got, m.b + m.dp)
         m.forgiven = jnp.where(close, owed - m.got, 0)
         m.b, m.dp, m.di = (jnp.where(close, 0, x) for x in (m.b, m.dp, m.di))
-        m.new = jnp.where(close, cm.rules.paid_off_state, m.new)
+        m.new = jnp.where(close, k.cm.rules.paid_off_state, m.new)
         m.to_paid = m.to_paid & ~close
 
     def pay(self, k, m):
@@ -227,7 +204,6 @@ class Collections(Feature):
         give_back = (kp == AGENCY) & (cured | (c["timer"] == 1))
         c["place"] = jnp.where(give_back, 0, c["place"])
         c["timer"] = jnp.where(give_back, 0, c["timer"])
-        c["defer"] = jnp.maximum(c["defer"] - 1, 0)
 
     def count(self, k, m):
         m.out.update(sflows=m.sflows, by_age=m.by_age, max_contacts=jnp.max(m.contacts),
