@@ -31,6 +31,7 @@ from creditsim.engine.features import (
     Fraud,
     IncomeShocks,
     Money,
+    Placement,
     Restructure,
     Settlement,
     Transition,
@@ -395,6 +396,25 @@ def test_a_restructure_capitalises_the_arrears_waives_the_interest_and_extends_t
     assert c["due_principal"][0] == 0 and c["due_interest"][0] == 0
 
 
+def test_an_agency_recovers_after_charge_off_with_its_hazard_and_fraction():
+    month, _ = _money_month()
+    agency = cs.AgencyPlacement(name="agency", hazard={"*": 0.05}, recovery_fraction=0.4)
+    strategy = cs.Strategy("agency", actions=[agency], rules=[cs.Rule("agency", min_days=1)])
+    month = OneMonth(month.model, features_for(money=True, strategy=True, n_age=4), loans=month.loans,
+                     strategy=strategy)
+    n, owed = 4096, 12_345
+    # charged off and placed: the agency's action is 1 (the first after "none")
+    c0 = month.carry("charged_off", n, place=1, recoverable=owed)
+    c, out = month.step(c0, action=even(n))
+    flows = dict(zip(STRATEGY_FLOWS, out["sflows"].tolist(), strict=True))
+    hit = c["recoverable"] == 0
+    assert abs(hit.mean() - 0.05) <= 1 / n + 1e-6
+    assert (c["recoverable"][~hit] == owed).all()  # the others wait for a later month
+    assert flows["recoveries"] == hit.sum() * round_half_away(0.4 * owed)
+    assert flows["agency_collected"] == flows["recoveries"]  # it is paid on what it recovers
+    assert flows["contacts"] == 0  # no contacts with a charged-off account
+
+
 def test_a_bureau_report_is_made_once():
     month, _ = _money_month()
     report = cs.BureauReport(name="report")
@@ -418,7 +438,7 @@ def test_every_feature_names_phases_that_exist_and_is_hashable():
         assert f.phases(), cls
     assert features_for() == (Transition(),)
     assert [type(f) for f in features_for(money=True, shocks=True, fraud=True, strategy=True)] == [
-        Transition, IncomeShocks, Fraud, Aging, Money, Collections, Bureau, Restructure, Settlement]
+        Transition, IncomeShocks, Fraud, Aging, Money, Collections, Placement, Bureau, Restructure, Settlement]
 
 
 def test_the_worked_example_of_the_architecture_docs():

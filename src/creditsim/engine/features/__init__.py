@@ -12,6 +12,7 @@ from .base import PHASES, STORES, TOTAL_KINDS, Feature, Kernel, Month
 from .bureau import Bureau
 from .fraud import Fraud
 from .money import Money
+from .placement import Placement
 from .restructure import Restructure
 from .settlement import Settlement
 from .shocks import IncomeShocks
@@ -19,10 +20,11 @@ from .strategy import AUDIT, CURVES, STRATEGY_FLOWS, Audit, Collections
 from .transition import Transition
 
 __all__ = ["PHASES", "STORES", "TOTAL_KINDS", "Feature", "has", "totals_of", "Kernel", "Month", "ORDER", "features_for", "Transition", "IncomeShocks",
-           "Fraud", "Aging", "Money", "Collections", "Bureau", "Restructure", "Settlement", "Audit", "AUDIT", "CURVES", "STRATEGY_FLOWS"]
+           "Fraud", "Aging", "Money", "Collections", "Placement", "Bureau", "Restructure", "Settlement", "Audit", "AUDIT", "CURVES", "STRATEGY_FLOWS"]
 
 #: Features in the order they act within a phase.
-ORDER = (Transition, IncomeShocks, Fraud, Aging, Money, Collections, Bureau, Restructure, Settlement, Audit)
+ORDER = (Transition, IncomeShocks, Fraud, Aging, Money, Collections, Placement, Bureau, Restructure, Settlement,
+         Audit)
 
 
 def features_for(*, shocks: bool = False, fraud: bool = False, aging: bool = False, money: bool = False,
@@ -43,7 +45,7 @@ def features_for(*, shocks: bool = False, fraud: bool = False, aging: bool = Fal
         out.append(Money())
     if strategy:
         # every action kind, whatever the strategies use: one compiled kernel serves them all
-        out += [Collections(n_age=n_age, fraud=fraud), Bureau(), Restructure(), Settlement()]
+        out += [Collections(n_age=n_age, fraud=fraud), Placement(fraud=fraud), Bureau(), Restructure(), Settlement()]
         if audit:
             out.append(Audit(fraud=fraud))
     return tuple(out)

@@ -48,6 +48,7 @@ PHASES = (
     "pay",              # the month's payment
     "paid_off",         # nothing left and no instalment to come: paid off
     "store_pay",
+    "recover",          # recoveries after charge-off
     "after_pay",        # the charge-off month; recoveries after charge-off, recalls
     "end",              # the loan's state for next month
     "count",            # the month's outputs (occupancy, moves, money, actions)

@@ -1,9 +1,10 @@
 """Collection strategies: each month a loan's first matching rule picks an action; the
-action's effect is a row table of its own (the effect axis of the strategy's rows),
-contacts, costs and complaints are counted, and placements with an agency or a court run
-their term and recover after charge-off.  The other action kinds are components of their
-own: ``Bureau`` (``bureau.py``), ``Restructure`` (``restructure.py``), ``Settlement``
-(``settlement.py``).  Their parameters are arrays of ``creditsim.compile.strategies``."""
+action's effect is a row table of its own (the effect axis of the strategy's rows);
+contacts, costs and complaints are counted, closed debts paid, and the strategy's sums and
+recovery curves kept.  The action kinds are components of their own: ``Placement``
+(agency and legal, ``placement.py``), ``Bureau`` (``bureau.py``), ``Restructure``
+(``restructure.py``), ``Settlement`` (``settlement.py``).  Their parameters are arrays of
+``creditsim.compile.strategies``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 
 import jax.numpy as jnp
 
-from ...compile.strategies import AGENCY, LEGAL
 from .. import rng as _rng
 from .base import Feature
 from .money import take
@@ -35,9 +35,8 @@ class Collections(Feature):
     fraud: bool = False
     name = "strategy"
     streams = (_rng.STREAM_ACTION,)
-    stores = {"store_move": ("a", "ka", "placed", "kp", "judge", "timer0", "u_act", "p_act", "contacts",
-                             "complaint", "cost", "barred0"),
-              "store_pay": ("inflow", "b", "dp", "di", "pay_i", "pay_p", "paid_b", "forgiven", "judged_open")}
+    stores = {"store_move": ("a", "ka", "u_act", "p_act", "contacts", "complaint", "cost", "barred0"),
+              "store_pay": ("inflow", "b", "dp", "di", "pay_i", "pay_p", "paid_b", "forgiven")}
     totals = {"recovered_by_age": "sum", "max_contacts": "max", "contacts_barred": "sum"}
 
     def setup(self, k):
@@ -50,12 +49,8 @@ class Collections(Feature):
         k.row_sqrt_rho = jnp.repeat(k.cm.sqrt_rho, k.nb * k.ne)
 
     def init(self, k, carry, state0):
-        zero = jnp.zeros(state0.shape, jnp.int32)
         false = jnp.zeros(state0.shape, bool)
-        # placement (action index), months to judgment or of the placement's term, month of
-        # the last action, exposure still to recover after charge-off, its month
-        carry.update(place=zero, timer=zero, last=jnp.full(state0.shape, -2**20, jnp.int32), recoverable=zero,
-                     co_month=zero)
+        carry["last"] = jnp.full(state0.shape, -2**20, jnp.int32)  # the month of the last action
         # the month a loan first fell past due in the run (0: past due at the start, -1: not yet)
         carry["late_at"] = jnp.where(k.cm.past_first[state0] > 0, 0, -1).astype(jnp.int32)
         if self.fraud:  # a fraud claim was made (rules see a rejected one)
@@ -63,8 +58,8 @@ class Collections(Feature):
 
     def choose(self, k, m):
         """The month's action of each loan: the first rule it matches, where the engine lets
-        the lender act (open to collection, no fraud claim, not placed, and what other
-        features allow: ``rule_allows(k, m, action)`` and ``may_act(k, m)``)."""
+        the lender act (not paid off, no fraud claim, and what the action kinds allow:
+        ``rule_allows(k, m, action)`` and ``may_act(k, m)``)."""
         cm, strat, c, state = k.cm, k.strat, m.c, m.state
         d0 = c["dpd"]
         owed = (c["balance"] + c["due_principal"] + c["due_interest"]).astype(jnp.int64)
@@ -84,7 +79,7 @@ class Collections(Feature):
                 if hasattr(f, "rule_allows"):
                     hit = hit & f.rule_allows(k, m, act)
             a = jnp.where(hit, act, a)
-        ok = (c["place"] == 0) & (~cm.absorbing[state] | (is_co & (c["recoverable"] > 0)))
+        ok = ~cm.absorbing[state] | is_co
         for f in k.features:
             if hasattr(f, "may_act"):
                 ok = ok & f.may_act(k, m)
@@ -93,33 +88,19 @@ class Collections(Feature):
         return jnp.where(ok, a, 0)
 
     def decide(self, k, m):
-        cm, strat, c, state = k.cm, k.strat, m.c, m.state
+        strat, c, state = k.strat, m.c, m.state
         m.a = a = self.choose(k, m)
-        m.ka = ka = strat.kind[a]
-        m.is_place = (ka == AGENCY) | (ka == LEGAL)
-        m.timer0 = timer0 = c["timer"]
-        m.judge = (strat.kind[c["place"]] == LEGAL) & (timer0 == 1)  # a judgment falls due this month
-        # months to judgment (legal), or left of an agency placement's term (0: none)
-        c["timer"] = jnp.where(m.is_place, strat.months[a], jnp.maximum(timer0 - 1, 0))
-        # what the loan owes as the month begins (what a placement takes on)
-        owed0 = jnp.where(cm.charge_off[state], c["recoverable"], c["balance"] + c["due_principal"] + c["due_interest"])
-        m.placed_owed = jnp.where(m.is_place, owed0, 0)
-        c["place"] = jnp.where(m.is_place, a, c["place"])
-        m.placed = placed = c["place"]
-        m.kp = kp = strat.kind[placed]
-        placed_open = (placed > 0) & ~cm.absorbing[state]
-        m.eff = jnp.where(placed_open, placed, a)  # the row table's effect (Bureau's has none)
+        m.ka = strat.kind[a]
+        m.eff = a  # the row table's effect (a placement's while it lasts; a bureau report has none)
         m.u_act = m.words[_rng.STREAM_ACTION] >> jnp.uint32(1)
-        m.p_act = strat.prob[jnp.where(placed > 0, placed, a), k.group]
+        m.p_act = strat.prob[a, k.group]
         c["last"] = jnp.where(a > 0, m.t_abs, c["last"])
         # no contact (the lender's or its agency's) with a borrower whose fraud claim is
         # under review or confirmed
         m.barred0 = ((c["review"] > 0) | c["by_fraud"]) if self.fraud else jnp.zeros(state.shape, bool)
-        # the month's action makes its contacts (and may draw a complaint); an agency
-        # holding an open loan past due goes on contacting it every month
-        agency_on = placed_open & (kp == AGENCY) & ~m.barred0 & (c["dpd"] > 0)
-        m.contacts = jnp.where(a > 0, strat.contacts[a], jnp.where(agency_on, strat.contacts[placed], 0))
-        m.complaint = jnp.where(a > 0, strat.complaint[a], jnp.where(agency_on, strat.complaint[placed], 0))
+        # the month's action makes its contacts (and may draw a complaint)
+        m.contacts = jnp.where(a > 0, strat.contacts[a], 0)
+        m.complaint = jnp.where(a > 0, strat.complaint[a], 0)
         m.cost = strat.cost[a]
 
     def claims(self, k, m):
@@ -127,10 +108,9 @@ class Collections(Feature):
             m.c["claimed"] = m.c["claimed"] | m.claim  # what a rule's fraud_claim sees
 
     def settle(self, k, m):
-        # a judgment won on an open loan closes the debt for the placement's fraction
-        m.judged_open = m.judge & m.live & ~k.cm.absorbing[m.new]
-        m.close = m.judged_open & (m.u_act < m.p_act)
-        m.close_frac = jnp.where(m.close, k.strat.fraction[m.placed], 0.0)
+        # no debt closed yet (a judgment or a settlement closes one)
+        m.close = jnp.zeros(m.state.shape, bool)
+        m.close_frac = jnp.zeros(m.state.shape, jnp.float32)
 
     def close(self, k, m):
         # a debt closed (a judgment, a settlement): it pays the fraction of what it owes and
@@ -149,31 +129,12 @@ class Collections(Feature):
         m.pay_i = m.pay_i + (m.got - m.got_p)
 
     def after_pay(self, k, m):
-        cm, strat, c, state, new = k.cm, k.strat, m.c, m.state, m.new
-        placed, kp, judge, timer0, t_abs = m.placed, m.kp, m.judge, m.timer0, m.t_abs
-        b, dp, di = m.b, m.dp, m.di
-        # after charge-off: the agency recovers once with its monthly hazard, a judgment
-        # with its success probability; either takes the fraction of the exposure
-        rec0 = c["recoverable"]
-        after = cm.charge_off[state] & (rec0 > 0)
-        hit = after & (((kp == AGENCY) & (m.u_act < m.p_act)) | (judge & (m.u_act < m.p_act)))
-        recovered = take(rec0, jnp.where(hit, strat.fraction[placed], 0.0))
-        # a legal case over (judged, or lost) has nothing more to recover
-        over = (kp == LEGAL) & (timer0 == 0) & (m.a == 0)
-        rec_left = jnp.where(hit | (after & (judge | over)), 0, rec0)
-        # a judgment that could not be given this month (the loan frozen by a fraud review,
-        # or charged off this month) is given the next
-        c["timer"] = jnp.where(judge & ~m.judged_open & ~after, 1, c["timer"])
-        newly = cm.charge_off[new] & ~cm.charge_off[state]
-        if self.fraud:
-            newly = newly & ~c["by_fraud"]
-        c["recoverable"] = jnp.where(newly, b + dp + di, rec_left)
-        c["co_month"] = jnp.where(newly, t_abs, c["co_month"])
+        cm, c, new, t_abs, placed = k.cm, m.c, m.new, m.t_abs, m.placed
+        b, dp, di, recovered = m.b, m.dp, m.di, m.recovered
         # what collections is paid on: the loan's payments in a month that began past due
         # (arrears, the month's instalment, a payoff in full; settlements and judgments
         # included), and recoveries after charge-off; nothing from a current loan
-        on_overdue = jnp.where(m.d > 0, m.pay_i + m.pay_p + m.paid_b, 0) + recovered
-        collected = jnp.where(kp == AGENCY, on_overdue, 0)
+        m.on_overdue = on_overdue = jnp.where(m.d > 0, m.pay_i + m.pay_p + m.paid_b, 0) + recovered
         m.barred = (m.contacts > 0) & m.barred0
         late = c["late_at"]
         # a loan past due for the first time in the run: what it owes then
@@ -181,8 +142,8 @@ class Collections(Feature):
         late_owed = jnp.where(first_late, b + dp + di, 0)
         c["late_at"] = jnp.where(first_late, t_abs, late)
         m.sflows = jnp.stack([jnp.sum(x, dtype=jnp.int64) for x in (
-            m.cost, m.complaint, m.contacts, recovered, collected, m.forgone, m.forgiven, m.is_place, m.placed_owed,
-            late_owed)])
+            m.cost, m.complaint, m.contacts, recovered, jnp.where(m.agency_collects, on_overdue, 0), m.forgone, m.forgiven,
+            m.is_place, m.placed_owed, late_owed)])
         n_age = self.n_age
 
         def tally(amount, age):
@@ -195,15 +156,6 @@ class Collections(Feature):
         m.by_age = jnp.stack([tally(recovered, t_abs - c["co_month"]),
                               tally(jnp.where(placed > 0, on_overdue, 0), t_abs - c["last"]),
                               tally(jnp.where(late > 0, on_overdue, 0), t_abs - late)])
-        # the agency gives back an account no longer past due (recall_on_cure), and any
-        # account in the last month of its placement term (a term of m months: the month of
-        # the placement, with the timer at m, and m - 1 more)
-        cured = strat.recall[placed] & ~cm.absorbing[new] & (c["dpd"] == 0)
-        if self.fraud:
-            cured = cured & (new != cm.fraud.review_state)
-        give_back = (kp == AGENCY) & (cured | (c["timer"] == 1))
-        c["place"] = jnp.where(give_back, 0, c["place"])
-        c["timer"] = jnp.where(give_back, 0, c["timer"])
 
     def count(self, k, m):
         m.out.update(sflows=m.sflows, by_age=m.by_age, max_contacts=jnp.max(m.contacts),
