@@ -468,3 +468,14 @@ def test_the_worked_example_of_the_architecture_docs():
     assert set(month.name(c["state"][~prepaid])) == {"current"}
     c, out = month.step(month.carry("charged_off", 16), streams={stream: even(16)})  # closed: nothing prepays
     assert out["prepaid"] == 0
+
+
+def test_the_architecture_docs_list_each_features_phases():
+    import pathlib
+    import re
+
+    doc = (pathlib.Path(__file__).parents[1] / "docs" / "architecture.md").read_text()
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)`[^\n]*\| ([a-z_, ]+) \|$", doc, re.M)}
+    for cls in ORDER:
+        assert cls.__name__ in rows, cls.__name__
+        assert rows[cls.__name__].split(", ") == list(cls().phases()), cls.__name__
