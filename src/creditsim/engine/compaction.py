@@ -3,6 +3,7 @@ somewhere, the occupancy bins of the others (frozen from then on), and the compa
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import jax
@@ -13,16 +14,17 @@ from ..compile.model import CompiledModel
 __all__ = ["live_anywhere", "compact", "frozen_bins"]
 
 
-@jax.jit
-def live_anywhere(cm: CompiledModel, carry, group, after_charge_off=None):
+@partial(jax.jit, static_argnames=("features",))
+def live_anywhere(cm: CompiledModel, carry, group, strat=None, *, features=()):
     """``(N,)`` bool: loans (not padding) still to simulate in some scenario (and strategy):
-    in a non-absorbing state or, with strategies, charged off with exposure still to recover
-    through a placement (or through one a rule may yet make: ``after_charge_off``, ``(S,)``
-    bool, the carry being ``(B, S, N)``)."""
+    in a non-absorbing state, or kept live by a feature (``still_live(carry, strat)``: a
+    loan charged off with exposure still to recover, with strategies ``strat`` and the
+    carry ``(B, S, N)``)."""
     pad = cm.group_segment.shape[0] - 1
     live = ~cm.absorbing[carry["state"]]
-    if "recoverable" in carry:
-        live = live | ((carry["recoverable"] > 0) & ((carry["place"] > 0) | after_charge_off[:, None]))
+    for f in features:
+        if hasattr(f, "still_live"):
+            live = live | f.still_live(carry, strat)
     return jnp.any(live.reshape(-1, live.shape[-1]), axis=0) & (group != pad)
 
 
@@ -38,16 +40,20 @@ def compact(loans: dict, carry: dict, idx, valid, *, pad_group: int):
     return loans, carry
 
 
-@partial(jax.jit, static_argnames=("n_out", "shocks"))
-def frozen_bins(cm: CompiledModel, carry, group, mask, *, n_out: int, shocks: bool):
+@partial(jax.jit, static_argnames=("n_out", "features"))
+def frozen_bins(cm: CompiledModel, carry, group, mask, *, n_out: int, features=()):
     """Occupancy bins ``(..., n_out)`` int64 of the loans ``mask`` selects (as the kernel
-    counts them), from their carry ``(..., N)``; padding loans count nowhere."""
+    counts them), from their carry ``(..., N)``; padding loans count nowhere.  A loan
+    finished keeps its flags (``Feature.frozen_flags(carry)``, times the flag values of the
+    features after it) in every later month."""
     k = cm.q.shape[1]
-    f = 4 if shocks else 1
+    f = math.prod(x.flag_bins for x in features)
     seg = cm.group_segment[group]
-    flags = 0
-    if shocks:
-        flags = 2 * carry["shocked"].astype(jnp.int32) + carry["reported"].astype(jnp.int32)
+    flags, scale = 0, f
+    for x in features:
+        if x.flag_bins > 1:
+            scale //= x.flag_bins
+            flags = flags + scale * x.frozen_flags(carry)
     bins = seg * (k * f) + carry["state"] * f + flags
     w = (mask & (group != cm.group_segment.shape[0] - 1)).astype(jnp.int64)  # not padding
     bins = jnp.where(w > 0, bins, n_out)

@@ -19,7 +19,7 @@ from ..compile.model import CompiledModel, LoanMoney, TypeDraw
 from ..compile.strategies import StrategyArrays
 from ..engine import agent, compaction
 from ..engine import rng as _rng
-from ..engine.features import Feature, IncomeShocks, has
+from ..engine.features import Feature
 from .plan import DROP_BELOW, RunPlan, WorkUnit
 
 __all__ = ["Job", "DeviceInputs", "Totals", "run_unit", "zeros", "merge"]
@@ -195,7 +195,6 @@ def run_unit(job: Job, unit: WorkUnit, dev: DeviceInputs) -> list[dict]:
     pad_group = int(job.cm.group_segment.shape[0] - 1)
     groups = plan.strategy_groups() if job.strat is not None else [None]
     strats = [None if g is None else dev.strategies(g) for g in groups]
-    shocks = has(job.features, IncomeShocks)
     with _rng.x64():
         dev_loans = {name: dev.put(a) for name, a in loans.items() if name != "state0"}
         start = dev.put(loans["state0"])
@@ -222,8 +221,7 @@ def run_unit(job: Job, unit: WorkUnit, dev: DeviceInputs) -> list[dict]:
                 break
             live = None
             for carry, strat in zip(carries, strats, strict=True):
-                here = compaction.live_anywhere(dev.cm, carry, dev_loans["group"],
-                                                None if strat is None else strat.after_charge_off)
+                here = compaction.live_anywhere(dev.cm, carry, dev_loans["group"], strat, features=job.features)
                 live = here if live is None else live | here
             live = np.asarray(live)
             n_live, size = int(live.sum()), live.shape[0]
@@ -240,7 +238,7 @@ def run_unit(job: Job, unit: WorkUnit, dev: DeviceInputs) -> list[dict]:
             idx, valid, gone_mask = dev.put(idx), dev.put(np.arange(new_size) < n_live), dev.put(~live)
             for gi, carry in enumerate(carries):
                 gone = np.asarray(compaction.frozen_bins(dev.cm, carry, dev_loans["group"], gone_mask,
-                                                         n_out=job.n_out, shocks=shocks))
+                                                         n_out=job.n_out, features=job.features))
                 dropped[gi] = gone if dropped[gi] is None else dropped[gi] + gone
             dev_loans, carries = compaction.compact(dev_loans, carries, idx, valid, pad_group=pad_group)
     return outs

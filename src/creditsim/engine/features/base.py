@@ -94,7 +94,9 @@ class Feature:
     stores: ClassVar[dict[str, tuple[str, ...]]] = {}
     #: Flag values it adds to each occupancy bin (the bins are segment × state × the
     #: product over features of these): 4 for an income shock's (under a shock, hardship
-    #: reported).
+    #: reported).  A feature with more than one defines ``frozen_flags(carry)``: the flag of
+    #: a loan dropped once finished (``creditsim.engine.compaction``).  A feature may also
+    #: keep a finished loan live between spans with ``still_live(carry, strat)``.
     flag_bins: ClassVar[int] = 1
     #: Totals it adds to a kernel call's results, each with its kind (``TOTAL_KINDS``):
     #: how it is put together over a run's spans of months and merged over work units.

@@ -31,6 +31,11 @@ class Placement(Feature):
         # exposure still to recover after charge-off, its month
         carry.update(place=zero, timer=zero, recoverable=zero, co_month=zero)
 
+    def still_live(self, carry, strat):
+        # charged off with exposure still to recover through a placement, or through one a
+        # rule may yet make (``strat.after_charge_off``, by strategy; carry ``(B, S, N)``)
+        return (carry["recoverable"] > 0) & ((carry["place"] > 0) | strat.after_charge_off[:, None])
+
     def may_act(self, k, m):
         # the lender acts on no placed loan, and on a charged-off one only while something
         # is left to recover

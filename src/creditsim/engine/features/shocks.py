@@ -53,6 +53,11 @@ class IncomeShocks(Feature):
         c["shocked"] = now & (m.u_shock >= end_thr)  # cleared at the month's end if the loan leaves
         m.flags = 2 * now.astype(jnp.int32) + c["reported"].astype(jnp.int32)
 
+    def frozen_flags(self, carry):
+        # a finished loan's flags as it left: no shock (it ended with the loan), hardship as
+        # reported
+        return 2 * carry["shocked"].astype(jnp.int32) + carry["reported"].astype(jnp.int32)
+
     def end(self, k, m):
         # a paid-off or charged-off loan's shock ends: its flags stay as they are
         m.c["shocked"] = m.c["shocked"] & ~k.cm.absorbing[m.new]
