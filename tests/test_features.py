@@ -338,6 +338,20 @@ def test_a_past_due_loan_pays_the_share_of_its_arrears_that_its_move_implies(sta
     assert out["inflow"][1] + c["due_principal"][0] + c["balance"][0] == 80_000 + dp
 
 
+def test_without_a_paid_off_state_a_loan_pays_its_instalment_only():
+    """State 0 is not a payoff when the state space has no paid-off state."""
+    p = np.array([[1.0, 0, 0], [0.5, 0.5, 0], [0, 0, 1.0]])
+    model = cs.CreditModel(states=cs.StateSpace(["current", "dpd_1_30", "charged_off"]),
+                           segments=[cs.Segment("s", p)], charge_off_dpd=None)
+    month, r = _money_month(balance=1_200, remaining=12)
+    month = OneMonth(model, features_for(money=True), loans=month.loans)
+    c, out = month.step(month.carry("current", 4), transition=at(0.5, 4))
+    _, interest, princ = payment(1_200, 12 * r, 12, 0, 1)
+    assert (month.name(c["state"]) == "current").all()
+    assert out["inflow"][1] == pytest.approx(4 * float(princ), abs=4)
+    assert (c["balance"] == 1_200 - out["inflow"][1] // 4).all()
+
+
 def test_the_last_instalment_pays_the_loan_off():
     month, r = _money_month(balance=10_000, remaining=1)
     c, out = month.step(month.carry("current", 1), transition=at(0.5))
@@ -436,6 +450,8 @@ def test_every_feature_names_phases_that_exist_and_is_hashable():
         assert isinstance(f, Feature)
         assert set(f.phases()) <= set(PHASES)
         assert f.phases(), cls
+    declared = [s for cls in ORDER for s in cls.streams]
+    assert len(declared) == len(set(declared))  # no two features on one stream
     assert features_for() == (Transition(),)
     assert [type(f) for f in features_for(money=True, shocks=True, fraud=True, strategy=True)] == [
         Transition, IncomeShocks, Fraud, Aging, Money, Collections, Placement, Bureau, Restructure, Settlement]

@@ -195,6 +195,10 @@ def test_strategies_give_the_same_results_whatever_their_grouping(monkeypatch):
     for ds in runs[1:]:
         xr.testing.assert_identical(ds, runs[0])
     xr.testing.assert_equal(runs[0].isel(strategy=[0]), alone)
+    no_payoff = cs.CreditModel(states=cs.StateSpace(["current", "dpd_1_30", "charged_off"]),
+                               segments=[cs.Segment("A", [[0.9, 0.1, 0], [0.5, 0.3, 0.2], [0, 0, 1.0]])])
+    with raises("simulate: strategies need a state space with a paid-off state", "'current'"):
+        cs.simulate(no_payoff, b, horizon=H, scenarios=4, seed=3, strategies=names)
     with raises("simulate: strategy_batch must be >= 1, got 0"):
         cs.simulate(model, b, horizon=H, scenarios=4, seed=3, strategies=names, strategy_batch=0)
 

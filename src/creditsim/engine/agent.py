@@ -49,7 +49,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
     z
         ``(B, T)`` float64 macro factor per scenario and month t0+1..t0+T.
     keys
-        ``(B, 2)`` uint32 raw scenario keys (``creditsim._rng.scenario_keys``).
+        ``(B, 2)`` uint32 raw scenario keys (``creditsim.engine.rng.scenario_keys``).
     loan_id
         ``(N,)`` uint32 global loan index (the randomness counter).
     group

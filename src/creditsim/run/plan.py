@@ -3,7 +3,7 @@
 A run is a grid of work units: a chunk of loans (padded to one of a few standard lengths)
 under a block of scenarios.  Each unit's result is a set of exact integer totals for its
 scenarios, so units can be run in any order, on any device or machine, and merged into
-the same numbers (``creditsim.run.totals``).  Within a unit the horizon runs in month spans
+the same numbers (``creditsim.run.unit.Totals``).  Within a unit the horizon runs in month spans
 between which finished loans may be dropped (``creditsim.run.unit``).
 """
 

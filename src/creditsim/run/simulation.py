@@ -8,6 +8,8 @@ Dataset assembled (``creditsim.results.dataset``).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import xarray as xr
 
@@ -138,6 +140,9 @@ def simulate(
     if strats and not money:
         raise ValueError("simulate: strategies need a book with loan terms (balances to collect); this book "
                          "has only exposures")
+    if strats and model.states.paid_off is None:
+        raise ValueError(f"simulate: strategies need a state space with a paid-off state (a settlement or a "
+                         f"judgment closes the loan there); the states are {list(model.states.names)}")
     if progress is not None and not callable(progress):
         raise ValueError(f"simulate: progress must be a callable progress(done, total) or None, got {progress!r}")
     runner = _executors.executor(executor)
@@ -162,7 +167,6 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list)
     shocks = model.income_shock is not None
     fraud = model.fraud is not None
     money = book.terms is not None
-    f = 4 if shocks else 1
     quantum = money_quantum(book)
     units = exposure_units(book, quantum)
     money_in = loan_money(book, model, units) if money else None
@@ -175,6 +179,7 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list)
     arrs = compile_strategies(model, strats, base_matrices(model), quantum) if strats else None
     features = features_for(shocks=shocks, fraud=fraud, aging=needs_aging(model), money=money,
                             strategy=bool(strats), n_age=horizon)
+    f = math.prod(x.flag_bins for x in features)  # flag combinations per (segment, state) bin
     group = _unit.draw_groups(seed, plan, seg, cm, types, typed)
     n_groups = cm.group_segment.shape[0] - 1
     by_group = np.bincount(group, minlength=n_groups + 1)[:n_groups].astype(np.int64)

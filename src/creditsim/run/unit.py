@@ -56,8 +56,9 @@ class Job:
     def chunk(self, i: int) -> dict:
         """The loans of chunk ``i`` padded to the plan's chunk length (padding: row group
         ``pad``, zeros elsewhere), as a dict of NumPy arrays; the last one is kept."""
-        if i in self._cut:
-            return self._cut[i]
+        cached = self._cut.get(i)  # one lookup: executor threads may replace the entry
+        if cached is not None:
+            return cached
         sl = self.plan.chunks()[i]
         pad = self.plan.chunk - (sl.stop - sl.start)
         pad_group = self.cm.group_segment.shape[0] - 1
@@ -69,8 +70,7 @@ class Job:
                "group": cut(self.group, pad_group), "state0": cut(self.state0), "units": cut(self.units)}
         if self.money is not None:
             out.update({name: cut(a) for name, a in self.money._asdict().items()})
-        self._cut.clear()
-        self._cut[i] = out
+        self._cut = {i: out}  # a new dict (not cleared in place): safe under several threads
         return out
 
 

@@ -1,7 +1,8 @@
 """The model's features as components of the engine (``creditsim.engine.features.base``).
 
-``ORDER`` is the order features act in within a phase; ``features_for`` picks a run's
-features from what its model and book use.  A new feature is one module here with its
+``ORDER`` is the order features act in within a phase (the composer follows the order of
+the tuple it is given; ``features_for`` returns a run's features, from what its model and
+book use, in ``ORDER``).  A new feature is one module here with its
 class, plus its place in ``ORDER`` and its condition in ``features_for``.
 """
 
@@ -48,7 +49,7 @@ def features_for(*, shocks: bool = False, fraud: bool = False, aging: bool = Fal
         out += [Collections(n_age=n_age, fraud=fraud), Placement(fraud=fraud), Bureau(), Restructure(), Settlement()]
         if audit:
             out.append(Audit(fraud=fraud))
-    return tuple(out)
+    return tuple(sorted(out, key=lambda x: ORDER.index(type(x))))
 
 
 def has(features, cls) -> bool:

@@ -77,7 +77,7 @@ class Money(Feature):
         m.rem = rem - due.astype(jnp.int32)
         # payment: everything on a payoff; else the share of the overdue amount that brings
         # it from d + 1 instalments (d past due plus this month's) down to d_new
-        m.to_paid = m.live & (m.new == cm.rules.paid_off_state)
+        m.to_paid = m.live & k.has_paid & (m.new == cm.rules.paid_off_state)
 
     def pay(self, k, m):
         cm, d, live = k.cm, m.d, m.live
