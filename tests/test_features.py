@@ -8,6 +8,9 @@ below a threshold ``p`` with a frequency within ``1/n`` of ``p``, so the toleran
 are deterministic, not Monte Carlo errors.
 """
 
+import pathlib
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -457,15 +460,16 @@ def test_every_feature_names_phases_that_exist_and_is_hashable():
         Transition, IncomeShocks, Fraud, Aging, Money, Collections, Placement, Bureau, Restructure, Settlement]
 
 
+def _architecture_doc() -> str:
+    return (pathlib.Path(__file__).parents[1] / "docs" / "architecture.md").read_text()
+
+
 def test_the_worked_example_of_the_architecture_docs():
     """The prepayment feature of docs/architecture.md, run as written there: composed with
     the base transition, a month prepays the share of open loans its probability says."""
-    import pathlib
-    import re
     from types import SimpleNamespace
 
-    doc = (pathlib.Path(__file__).parents[1] / "docs" / "architecture.md").read_text()
-    code = re.search(r"```python\n(.*?)```", doc, re.S).group(1)
+    code = re.search(r"```python\n(.*?)```", _architecture_doc(), re.S).group(1)
     ns = {"__name__": "creditsim.engine.features.prepayment", "__package__": "creditsim.engine.features"}
     exec(compile(code, "docs/architecture.md", "exec"), ns)
     prepayment = ns["Prepayment"]()
@@ -487,11 +491,8 @@ def test_the_worked_example_of_the_architecture_docs():
 
 
 def test_the_architecture_docs_list_each_features_phases():
-    import pathlib
-    import re
-
-    doc = (pathlib.Path(__file__).parents[1] / "docs" / "architecture.md").read_text()
-    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)`[^\n]*\| ([a-z_, ]+) \|$", doc, re.M)}
+    rows = {m.group(1): m.group(2)
+            for m in re.finditer(r"^\| `(\w+)`[^\n]*\| ([a-z_, ]+) \|$", _architecture_doc(), re.M)}
     for cls in ORDER:
         assert cls.__name__ in rows, cls.__name__
         assert rows[cls.__name__].split(", ") == list(cls().phases()), cls.__name__

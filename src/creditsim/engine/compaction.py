@@ -3,7 +3,6 @@ somewhere, the occupancy bins of the others (frozen from then on), and the compa
 
 from __future__ import annotations
 
-import math
 from functools import partial
 
 import jax
@@ -44,16 +43,13 @@ def compact(loans: dict, carry: dict, idx, valid, *, pad_group: int):
 def frozen_bins(cm: CompiledModel, carry, group, mask, *, n_out: int, features=()):
     """Occupancy bins ``(..., n_out)`` int64 of the loans ``mask`` selects (as the kernel
     counts them), from their carry ``(..., N)``; padding loans count nowhere.  A loan
-    finished keeps its flags (``Feature.frozen_flags(carry)``, times the flag values of the
-    features after it) in every later month."""
+    finished keeps its flags (the flag feature's ``frozen_flags(carry)``) in every later
+    month."""
     k = cm.q.shape[1]
-    f = math.prod(x.flag_bins for x in features)
+    flagged = [x for x in features if x.flag_bins > 1]  # at most one (kernel_context)
+    f = flagged[0].flag_bins if flagged else 1
+    flags = flagged[0].frozen_flags(carry) if flagged else 0
     seg = cm.group_segment[group]
-    flags, scale = 0, f
-    for x in features:
-        if x.flag_bins > 1:
-            scale //= x.flag_bins
-            flags = flags + scale * x.frozen_flags(carry)
     bins = seg * (k * f) + carry["state"] * f + flags
     w = (mask & (group != cm.group_segment.shape[0] - 1)).astype(jnp.int64)  # not padding
     bins = jnp.where(w > 0, bins, n_out)

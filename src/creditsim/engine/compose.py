@@ -2,14 +2,14 @@
 and one scenario's run over the months of a kernel call, at trace time.
 
 The month step runs the phases of ``creditsim.engine.features.PHASES`` in order, each
-feature acting in the phases it defines, in the order of ``features.ORDER``; the months run
+feature acting in the phases it defines, in the order of the features given (``features.
+features_for`` gives them in ``features.ORDER``); the months run
 in one ``lax.scan`` over month pairs (one cipher call gives both months' random words).
 The compiled program is one loop over months whatever the features.
 """
 
 from __future__ import annotations
 
-import math
 from functools import partial
 from types import SimpleNamespace
 
@@ -60,7 +60,10 @@ def kernel_context(features, cm, *, group, units=None, loans=None, fraud_hazard=
     ``store``); each feature's ``setup`` adds its constants."""
     k = cm.q.shape[1]
     s1 = n_segments + 1  # segments, padding included
-    f = math.prod(x.flag_bins for x in features)  # flag combinations per (segment, state) bin
+    flagged = [x for x in features if x.flag_bins > 1]
+    if len(flagged) > 1:  # the month's flags are one feature's (m.flags), so are a dropped loan's
+        raise ValueError(f"kernel_context: at most one feature may add occupancy flags, got {flagged}")
+    f = flagged[0].flag_bins if flagged else 1  # flag combinations per (segment, state) bin
     money = has(features, Money)
     t0 = jnp.asarray(t0, jnp.int32)
     ctx = Kernel(cm=cm, strat=strat, features=tuple(features), k=k, g1=cm.group_segment.shape[0], s1=s1, f=f,
@@ -108,8 +111,9 @@ def month_step(ctx: Kernel, c: dict, t, words: dict, x: dict) -> tuple[dict, dic
     """One month: the carry ``c`` at its start, ``t`` the month within the call (int32),
     ``words`` the month's random word per stream (uint32, per loan), ``x`` the month's
     inputs by name.  Returns the carry at its end and the month's outputs."""
-    m = Month(c=dict(c), state=c["state"], t=t, t_abs=ctx.t0 + t + 1, words=words, x=x, new=None, frozen=False,
-              flags=0, bureau=0, eff=0, row_offset=None, out={})
+    state = c["state"]
+    m = Month(c=dict(c), state=state, t=t, t_abs=ctx.t0 + t + 1, words=words, x=x, new=None,
+              frozen=jnp.zeros(state.shape, bool), flags=0, bureau=0, eff=0, row_offset=None, out={})
     for phase in PHASES:
         if phase in STORES:
             names = ctx.stored[phase]

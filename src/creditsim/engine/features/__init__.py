@@ -20,8 +20,9 @@ from .shocks import IncomeShocks
 from .strategy import AUDIT, CURVES, STRATEGY_FLOWS, Audit, Collections
 from .transition import Transition
 
-__all__ = ["PHASES", "STORES", "TOTAL_KINDS", "Feature", "has", "totals_of", "Kernel", "Month", "ORDER", "features_for", "Transition", "IncomeShocks",
-           "Fraud", "Aging", "Money", "Collections", "Placement", "Bureau", "Restructure", "Settlement", "Audit", "AUDIT", "CURVES", "STRATEGY_FLOWS"]
+__all__ = ["PHASES", "STORES", "TOTAL_KINDS", "Feature", "Kernel", "Month", "ORDER", "features_for", "has",
+           "totals_of", "Transition", "IncomeShocks", "Fraud", "Aging", "Money", "Collections", "Placement", "Bureau",
+           "Restructure", "Settlement", "Audit", "AUDIT", "CURVES", "STRATEGY_FLOWS"]
 
 #: Features in the order they act within a phase.
 ORDER = (Transition, IncomeShocks, Fraud, Aging, Money, Collections, Placement, Bureau, Restructure, Settlement,
@@ -66,5 +67,4 @@ def totals_of(features) -> dict[str, str]:
                 raise ValueError(f"{type(x).__name__}.totals: {name!r} has kind {kind!r}, not one of {TOTAL_KINDS}")
             if out.setdefault(name, kind) != kind:
                 raise ValueError(f"{type(x).__name__}.totals: {name!r} is {kind!r} here, {out[name]!r} elsewhere")
-            out[name] = kind
     return out

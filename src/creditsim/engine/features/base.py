@@ -3,15 +3,15 @@
 A feature (``Feature``) is a small frozen, hashable object.  It declares the random
 streams it draws each month, adds its fields to each loan's carry (``init``), acts in some
 of the month's phases (``PHASES``, a method of the same name), adds its per-month inputs
-(``inputs``) and its totals (``finish``).  ``creditsim.engine.compose`` orders the features
-of a run at trace time and builds one month step from them, so the compiled program is
-one loop over months whatever the features: no per-feature scan or vmap.
+(``inputs``) and its totals (``finish``).  ``creditsim.engine.compose`` builds one month
+step from a run's features at trace time, so the compiled program loops over months the
+same way whatever the features: no per-feature scan or vmap.
 
 A phase method takes the kernel's trace-time context ``k`` (``Kernel``: the compiled
 model, the strategies' arrays, sizes and helpers) and the month ``m`` (``Month``: the
 carry ``m.c`` and the month's values, read and written as attributes).  Phases run in the
-order of ``PHASES``; in a phase, features act in the order of ``creditsim.engine.features.
-ORDER``.
+order of ``PHASES``; in a phase, features act in the order they are given
+(``creditsim.engine.features.features_for`` gives them in ``ORDER``).
 """
 
 from __future__ import annotations
@@ -94,8 +94,9 @@ class Feature:
     stores: ClassVar[dict[str, tuple[str, ...]]] = {}
     #: Flag values it adds to each occupancy bin (the bins are segment × state × the
     #: product over features of these): 4 for an income shock's (under a shock, hardship
-    #: reported).  A feature with more than one defines ``frozen_flags(carry)``: the flag of
-    #: a loan dropped once finished (``creditsim.engine.compaction``).  A feature may also
+    #: reported).  At most one feature of a run adds flags; it sets ``m.flags`` each month
+    #: and defines ``frozen_flags(carry)``, the flag of a loan dropped once finished
+    #: (``creditsim.engine.compaction``).  A feature may also
     #: keep a finished loan live between spans with ``still_live(carry, strat)``.
     flag_bins: ClassVar[int] = 1
     #: Totals it adds to a kernel call's results, each with its kind (``TOTAL_KINDS``):
