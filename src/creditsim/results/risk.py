@@ -44,24 +44,74 @@ def _check_levels(levels) -> np.ndarray:
     return lv
 
 
-def _var_es(x_sorted: np.ndarray, alpha: float, z: float, confidence: float):
-    """VaR (order statistic) with a distribution-free CI, and ES with its asymptotic CI."""
-    s = x_sorted.size
+def _skew_corrected(est, se, skew, n, confidence):
+    """The interval ``est ± se`` for a mean of ``n`` right-skewed values, corrected for
+    their skewness (Hall 1992's cubic transformation of the studentised mean, with Student's
+    t quantiles on n − 1 degrees of freedom; arrays broadcast).
+
+    The studentised mean of right-skewed values is skewed to the left (a sample that misses
+    the largest values also has a small standard deviation), so a symmetric interval misses
+    the true value above it far more often than below: the upper bound moves out, the
+    lower one in.  With no skewness it is the t interval.
+    """
+    q = stats.t.ppf((1 + confidence) / 2, np.maximum(n - 1, 1))
+    root_n = np.sqrt(np.maximum(n, 1))
+    a, b = skew / (3 * root_n), skew / (6 * root_n)
+    small = np.abs(a) < 1e-8
+    a_ = np.where(small, 1.0, a)
+
+    def g_inv(x):  # the inverse of g(t) = t + a t^2 + a^2 t^3 / 3 + b, increasing in t
+        return np.where(small, x - b, (np.cbrt(1 + 3 * a_ * (x - b)) - 1) / a_)
+
+    return est - se * g_inv(q), est - se * g_inv(-q)
+
+
+def es_interval(x_sorted: np.ndarray, alpha: float, confidence: float):
+    """VaR and expected shortfall at level ``alpha`` of losses sorted along the last axis
+    (one sample per row: ``(..., S)``), with the ES's Monte Carlo interval: arrays
+    ``(var, es, lower, upper)`` of shape ``x_sorted.shape[:-1]``.
+
+    ES = VaR + E[(L − VaR)⁺]/(1 − α), VaR the ⌈αS⌉-th smallest loss.  Its standard error
+    is se² = (Var(L | L ≥ VaR) + α(ES − VaR)²) / (S(1 − α)) (Brazauskas et al. 2008), and
+    the interval is corrected for the skewness of the tail's losses
+    (``_skew_corrected``: Hall's transformation, t quantiles on S(1 − α) − 1 degrees of
+    freedom).  Measured by simulation from exact finite Vasicek pools
+    (tests/test_risk.py), a 95% interval covers the true ES 94%–97% of the time for 10 to
+    1,000 scenarios in the tail (the symmetric normal interval: 88% with 10).  The bounds
+    are NaN when fewer than ``MIN_TAIL_SCENARIOS`` scenarios lie in the tail.
+    """
+    x_sorted = np.asarray(x_sorted, dtype=np.float64)
+    s = x_sorted.shape[-1]
     rank = int(np.ceil(s * alpha - 1e-9))  # 1-based: VaR = inf{x : F_S(x) >= alpha}
-    var = x_sorted[max(rank, 1) - 1]
+    var = x_sorted[..., max(rank, 1) - 1]
+    excess = np.maximum(x_sorted - var[..., None], 0.0)
+    es = var + excess.mean(axis=-1) / (1 - alpha)
+    n_tail = s * (1 - alpha)
+    if n_tail < MIN_TAIL_SCENARIOS:
+        nan = np.full(var.shape, np.nan)
+        return var, es, nan, nan
+    in_tail = x_sorted >= var[..., None]
+    count = in_tail.sum(axis=-1)
+    mean_t = np.where(in_tail, x_sorted, 0.0).sum(axis=-1) / count
+    dev = np.where(in_tail, x_sorted - mean_t[..., None], 0.0)
+    tail_var = (dev**2).sum(axis=-1) / count
+    skew = np.where(tail_var > 0, (dev**3).sum(axis=-1) / count / np.maximum(tail_var, 1e-300) ** 1.5, 0.0)
+    se = np.sqrt((tail_var + alpha * (es - var) ** 2) / n_tail)
+    lower, upper = _skew_corrected(es, se, skew, n_tail, confidence)
+    return var, es, lower, upper
+
+
+def _var_es(x_sorted: np.ndarray, alpha: float, confidence: float):
+    """VaR (order statistic) with a distribution-free CI, and ES with its interval
+    (``es_interval``)."""
+    s = x_sorted.size
+    var, es, es_lo, es_hi = (float(a) for a in es_interval(x_sorted, alpha, confidence))
     # order-statistic interval: P(X_(l) <= q_alpha <= X_(u)) >= confidence (Binomial(S, alpha))
     lo_rank = int(stats.binom.ppf((1 - confidence) / 2, s, alpha))
     hi_rank = int(stats.binom.ppf((1 + confidence) / 2, s, alpha)) + 1
     var_lo = x_sorted[lo_rank - 1] if lo_rank >= 1 else np.nan
     var_hi = x_sorted[hi_rank - 1] if hi_rank <= s else np.nan
-    excess = np.maximum(x_sorted - var, 0.0)
-    es = var + excess.mean() / (1 - alpha)
-    tail = x_sorted[x_sorted >= var]
-    tail_var = tail.var() if tail.size > 1 else 0.0
-    if s * (1 - alpha) < MIN_TAIL_SCENARIOS:
-        return (var, var_lo, var_hi), (es, np.nan, np.nan)
-    se = np.sqrt((tail_var + alpha * (es - var) ** 2) / (s * (1 - alpha)))
-    return (var, var_lo, var_hi), (es, es - z * se, es + z * se)
+    return (var, var_lo, var_hi), (es, es_lo, es_hi)
 
 
 def loss_per_scenario(ds: xr.Dataset, variable: str | None = None, *, caller: str = "loss_per_scenario"):
@@ -101,8 +151,11 @@ def risk_summary(
       (distribution-free: ranks from the Binomial(S, α) quantiles; NaN where S is too small
       for the interval to exist);
     - expected shortfall: VaR + E[(L − VaR)⁺]/(1 − α), the mean loss in the worst (1 − α)
-      of scenarios, ± z·se with se² = (Var(L | L ≥ VaR) + α(ES − VaR)²) / (S(1 − α))
-      (Brazauskas et al. 2008); NaN bounds when S(1 − α) < 10 scenarios lie in the tail.
+      of scenarios, with se² = (Var(L | L ≥ VaR) + α(ES − VaR)²) / (S(1 − α))
+      (Brazauskas et al. 2008) and an interval corrected for the skewness of the tail
+      (``es_interval``: wider above than below; at least 94% coverage of a 95% interval
+      measured for 10 to 1,000 tail scenarios); NaN bounds when S(1 − α) < 10 scenarios
+      lie in the tail.
 
     Too few scenarios for a level show as NaN bounds, never as a falsely tight interval.
 
@@ -137,7 +190,7 @@ def risk_summary(
     m4 = np.mean((v - mean) ** 4)
     se_sd = np.sqrt(max(m4 - sd**4, 0.0) / s) / (2 * sd) if sd > 0 else 0.0
     xs = np.sort(v)
-    var_rows, es_rows = zip(*(_var_es(xs, a, z, confidence) for a in lv), strict=True)
+    var_rows, es_rows = zip(*(_var_es(xs, a, confidence) for a in lv), strict=True)
     units = x.attrs.get("units", "")
     attrs = {"units": units} if units else {}
     out = xr.Dataset(
