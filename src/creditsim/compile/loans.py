@@ -13,7 +13,7 @@ from ..spec.model import CreditModel
 from ..spec.schedule import to_units
 from .model import LoanMoney
 
-__all__ = ["FEN", "resolve", "money_quantum", "loan_money", "exposure_units"]
+__all__ = ["FEN", "resolve", "money_quantum", "loan_money", "exposure_units", "months_past_due", "day_range"]
 
 #: The smallest amount paid or charged on a loan with terms (one fen, 0.01 yuan).
 FEN = 0.01
@@ -77,3 +77,30 @@ def loan_money(book: LoanBook, model: CreditModel, units: np.ndarray) -> LoanMon
     return LoanMoney(units, r.astype(np.float32), np.log1p(r).astype(np.float32),
                      (r * model.penalty_multiple).astype(np.float32), t.method.astype(np.int32),
                      (t.term - t.months_on_book).astype(np.int32))
+
+
+def day_range(model: CreditModel, state: int) -> tuple[int, int]:
+    """The days past due a loan in state ``state`` (index) may be: ``(30·(first − 1) + 1,
+    30·last)`` for a state ``first``..``last`` months past due, ``(0, 0)`` for one not
+    past due (a month is 30 days)."""
+    first, last = model.states.past_due[state]
+    return (0, 0) if first == 0 else (30 * (first - 1) + 1, 30 * last)
+
+
+def months_past_due(book: LoanBook, model: CreditModel, st0: np.ndarray) -> np.ndarray | None:
+    """Each loan's months past due at month 0 from the book's ``days_past_due`` (⌈days /
+    30⌉, int32), or None where the book has none; a ValueError names the first loan whose
+    days lie outside its state's range (``day_range``)."""
+    days = book.days_past_due
+    if days is None:
+        return None
+    k = len(model.states)
+    lo, hi = (np.array(x) for x in zip(*(day_range(model, i) for i in range(k)), strict=True))
+    bad = np.flatnonzero((days < lo[st0]) | (days > hi[st0]))
+    if bad.size:
+        i = int(bad[0])
+        name = model.states.names[st0[i]]
+        span = "0 (not past due)" if hi[st0[i]] == 0 else f"{lo[st0[i]]}-{hi[st0[i]]}"
+        raise ValueError(f"LoanBook.days_past_due: loan {i} is {int(days[i])} days past due in state {name!r}, "
+                         f"whose days past due are {span}")
+    return ((days + 29) // 30).astype(np.int32)

@@ -36,7 +36,7 @@ def draw_groups(key, loan_id, seg, draw: TypeDraw):
 
 @partial(jax.jit, static_argnames=("features", "n_segments", "keep", "strategy_batch"))
 def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard,
-                 loans: LoanMoney | None, start, t0, strat=None, *, features: tuple[Feature, ...], n_segments: int,
+                 loans: LoanMoney | None, start, t0, strat=None, per_loan: dict | None = None, *, features: tuple[Feature, ...], n_segments: int,
                  keep: bool = False, strategy_batch: int = 1):
     """Simulate one chunk of loans under a batch of scenarios, for months ``t0 + 1 ..
     t0 + T``, from the loans' states at month 0 or from the carry this function returned
@@ -73,6 +73,11 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
         StrategyArrays``, with the ``Collections`` feature), each with its row table; None
         for no strategy.  All S run in this one call on common random numbers: every draw
         depends only on (scenario, loan, month, stream), never on the strategy.
+    per_loan
+        Optional per-loan inputs by name, ``(N,)`` arrays the features read
+        (``Kernel.per_loan``): ``"dpd0"`` int32 months past due at month 0 (``Aging``;
+        default each state's first month), ``"attr"`` int32 attribution group and
+        ``"log_v"`` float32 monthly log discount factor (``Attribution``).
     features, n_segments, keep, strategy_batch
         Static: the run's features (``creditsim.engine.features.features_for``: frozen and
         hashable, so each set compiles once); the number of segments G; whether to return
@@ -111,7 +116,7 @@ def chunk_kernel(cm: CompiledModel, z, keys, loan_id, group, units, fraud_hazard
 
     def one_scenario(zs, key, init0, strat_i):
         ctx = kernel_context(features, cm, group=group, units=units, loans=loans, fraud_hazard=fraud_hazard, t0=t0,
-                             strat=strat_i, n_segments=n_segments, n_months=zs.shape[0])
+                             strat=strat_i, n_segments=n_segments, n_months=zs.shape[0], per_loan=per_loan)
         return run_scenario(ctx, zs, key, loan_id, start if init0 is None else init0, keep=keep)
 
     def scenario(zs, key, init0):

@@ -54,10 +54,11 @@ def _looped(step, carry, inputs, t0):
 
 
 def kernel_context(features, cm, *, group, units=None, loans=None, fraud_hazard=None, t0=0, strat=None,
-                   n_segments: int, n_months: int = 1) -> Kernel:
+                   n_segments: int, n_months: int = 1, per_loan: dict | None = None) -> Kernel:
     """The trace-time context of a kernel call (``Kernel``) for ``features``: sizes,
-    per-loan group and segment, and the helpers features use (``count``, ``move``,
-    ``store``); each feature's ``setup`` adds its constants."""
+    per-loan group and segment, the run's optional per-loan inputs by name (``per_loan``:
+    ``(N,)`` arrays, e.g. months past due at the start), and the helpers features use
+    (``count``, ``move``, ``store``); each feature's ``setup`` adds its constants."""
     k = cm.q.shape[1]
     s1 = n_segments + 1  # segments, padding included
     flagged = [x for x in features if x.flag_bins > 1]
@@ -68,7 +69,8 @@ def kernel_context(features, cm, *, group, units=None, loans=None, fraud_hazard=
     t0 = jnp.asarray(t0, jnp.int32)
     ctx = Kernel(cm=cm, strat=strat, features=tuple(features), k=k, g1=cm.group_segment.shape[0], s1=s1, f=f,
                  nb=1, ne=1, group=group, seg=cm.group_segment[group], units=units, loans=loans,
-                 fraud_hazard=fraud_hazard, t0=t0, n_segments=n_segments, n_months=n_months, n_bins=s1 * k * f)
+                 fraud_hazard=fraud_hazard, t0=t0, n_segments=n_segments, n_months=n_months, n_bins=s1 * k * f,
+                 per_loan=dict(per_loan or {}))
     # counts are kept per lane (loan index mod LANES) so that consecutive loans in the same
     # bin do not serialise the scatter-add on one counter
     lane = jnp.arange(group.shape[0], dtype=jnp.int32) % LANES

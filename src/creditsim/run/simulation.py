@@ -13,11 +13,11 @@ import math
 import numpy as np
 import xarray as xr
 
-from ..compile.loans import exposure_units, loan_money, money_quantum, resolve
+from ..compile.loans import exposure_units, loan_money, money_quantum, months_past_due, resolve
 from ..compile.model import base_matrices, compile_model, needs_aging
 from ..compile.strategies import compile_strategies
 from ..engine import rng as _rng
-from ..engine.features import features_for, totals_of
+from ..engine.features import Aging, features_for, totals_of
 from ..engine.macro import macro_paths
 from ..results.dataset import assemble
 from ..spec.book import LoanBook
@@ -161,6 +161,7 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list)
     """Everything the run's work units need (``Job``), and what the Dataset assembly
     needs besides the totals."""
     seg, st0 = resolve(book, model)
+    dpd0 = months_past_due(book, model, st0)
     cm, types = compile_model(model)
     g, k = len(model.segments), len(model.states)
     typed = any(s.types for s in model.segments)
@@ -179,13 +180,16 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list)
     arrs = compile_strategies(model, strats, base_matrices(model), quantum) if strats else None
     features = features_for(shocks=shocks, fraud=fraud, aging=needs_aging(model), money=money,
                             strategy=bool(strats), n_age=horizon)
+    per_loan = {}
+    if dpd0 is not None and any(isinstance(x, Aging) for x in features):
+        per_loan["dpd0"] = dpd0
     f = math.prod(x.flag_bins for x in features)  # flag combinations per (segment, state) bin
     group = _unit.draw_groups(seed, plan, seg, cm, types, typed)
     n_groups = cm.group_segment.shape[0] - 1
     by_group = np.bincount(group, minlength=n_groups + 1)[:n_groups].astype(np.int64)
     job = _unit.Job(plan=plan, cm=cm, strat=arrs, features=features, totals=totals_of(features),
                     n_out=g * k * f, z=z, keys=keys, fraud_hazard=fraud_hazard, seg=seg, state0=st0, units=units,
-                    group=group, money=money_in, n_segments=g, n_moves=g * k * k)
+                    group=group, money=money_in, n_segments=g, n_moves=g * k * k, per_loan=per_loan)
     common = dict(model=model, book=book, seg=seg, st0=st0, z=z, by_group=by_group, units=units, quantum=quantum,
                   horizon=horizon, scenarios=scenarios, seed=seed, engine="agent", f=f)
     return job, common

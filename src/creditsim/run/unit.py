@@ -46,6 +46,7 @@ class Job:
     money: LoanMoney | None  # (N,) loan terms, or None
     n_segments: int
     n_moves: int  # G*K*K
+    per_loan: dict = field(default_factory=dict)  # (N,) optional per-loan inputs by name (Kernel.per_loan)
     _cut: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -70,6 +71,7 @@ class Job:
                "group": cut(self.group, pad_group), "state0": cut(self.state0), "units": cut(self.units)}
         if self.money is not None:
             out.update({name: cut(a) for name, a in self.money._asdict().items()})
+        out.update({name: cut(a) for name, a in self.per_loan.items()})
         self._cut = {i: out}  # a new dict (not cleared in place): safe under several threads
         return out
 
@@ -208,7 +210,8 @@ def run_unit(job: Job, unit: WorkUnit, dev: DeviceInputs) -> list[dict]:
             for gi, (g, strat) in enumerate(zip(groups, strats, strict=True)):
                 res, carries[gi] = agent.chunk_kernel(
                     dev.cm, z_span, keys, dev_loans["ids"], dev_loans["group"], dev_loans["units"], hazard, money_dev,
-                    carries[gi], jnp.int32(t0), strat, features=job.features, n_segments=job.n_segments,
+                    carries[gi], jnp.int32(t0), strat, {name: dev_loans[name] for name in job.per_loan},
+                    features=job.features, n_segments=job.n_segments,
                     keep=t1 < horizon, strategy_batch=1 if g is None else g.stop - g.start)
                 res = {name: np.asarray(a) for name, a in res.items()}
                 if g is None:

@@ -10,7 +10,7 @@ import numpy as np
 
 from .terms import LoanTerms, is_number
 
-__all__ = ["LoanBook"]
+__all__ = ["LoanBook", "spread_days_past_due"]
 
 
 def _labels(field: str, values, n: int | None = None) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -56,7 +56,13 @@ class LoanBook:
     exposure=...)`` with one name per loan for segment and state (arrays of strings) and
     exposures in currency units (yuan), non-negative.  ``terms`` (a ``LoanTerms``)
     adds each loan's contract; without ``exposure`` the exposure is then the scheduled
-    principal outstanding.
+    principal outstanding.  ``days_past_due`` (whole days, >= 0, one per loan; optional)
+    says how far past due each loan is at the start: a seasoned book's loans in a
+    state spanning several months (``dpd_91_180``) are then as many months past due as
+    their days say (⌈days / 30⌉), not all at the state's first month.  It must lie in the
+    loan's state's range (1-30 for ``dpd_1_30``, 91-180 for ``dpd_91_180``, 0 for a state
+    not past due), checked against the model when the book is simulated.  Without it each
+    loan is at its state's first month past due.
     """
 
     segment_codes: np.ndarray
@@ -65,9 +71,10 @@ class LoanBook:
     state_names: tuple[str, ...]
     exposure: np.ndarray
     terms: LoanTerms | None
+    days_past_due: np.ndarray | None
 
     def __init__(self, segment=None, state=None, exposure=None, *, terms: LoanTerms | None = None,
-                 _codes=None):
+                 days_past_due=None, _codes=None):
         if terms is not None and not isinstance(terms, LoanTerms):
             raise ValueError(f"LoanBook.terms: need a LoanTerms, got {type(terms).__name__}")
         if _codes is not None:
@@ -92,6 +99,7 @@ class LoanBook:
                 )
         if terms is not None and len(terms) != n:
             raise ValueError(f"LoanBook.terms: has {len(terms)} loans, segment has {n}")
+        dpd = None if days_past_due is None else _days(days_past_due, n)
         bad = np.flatnonzero(~np.isfinite(exp) | (exp < 0))
         if bad.size:
             i = int(bad[0])
@@ -108,6 +116,15 @@ class LoanBook:
         object.__setattr__(self, "segment_names", tuple(seg_n))
         object.__setattr__(self, "state_names", tuple(st_n))
         object.__setattr__(self, "terms", terms)
+        if dpd is not None:
+            dpd.setflags(write=False)
+        object.__setattr__(self, "days_past_due", dpd)
+
+    def with_days_past_due(self, days_past_due) -> LoanBook:
+        """The same book with each loan's days past due (see the class docstring)."""
+        return LoanBook(terms=self.terms, days_past_due=days_past_due,
+                        _codes=(self.segment_codes, self.segment_names, self.state_codes, self.state_names,
+                                self.exposure))
 
     # ----------------------------------------------------------------- constructors
     @classmethod
@@ -134,6 +151,7 @@ class LoanBook:
         exposure_sigma: float = 1.0,
         exposure_range: tuple[float, float] = (1_000.0, 300_000.0),
         seed: int = 0,
+        spread_days: bool = True,
     ) -> LoanBook:
         """A mixed book of ``n`` loans drawn reproducibly from ``seed``.
 
@@ -150,6 +168,11 @@ class LoanBook:
             (an assumption calibrated to the source articles' "around 10,000 yuan").
         seed
             Seed of NumPy's PCG64 generator.
+        spread_days
+            Give loans in states named ``dpd_<lo>_<hi>`` days past due drawn uniformly over
+            their bucket's days (``spread_days_past_due``), so that a seasoned book's
+            91-180-day loans are not all at day 91 and do not charge off together; default
+            True.  False: no ``days_past_due`` (each loan at its state's first month).
         """
         n = _count("n", n)
         seg_n, seg_w = _shares("segments", segments)
@@ -175,7 +198,8 @@ class LoanBook:
         st_c = rng.choice(len(st_n), size=n, p=st_w).astype(np.int32)
         exp = np.exp(np.log(exposure_median) + exposure_sigma * rng.standard_normal(n))
         exp = np.round(np.clip(exp, lo, hi), 2)
-        return cls(_codes=(seg_c, seg_n, st_c, st_n, exp))
+        days = spread_days_past_due(st_n, st_c, rng) if spread_days else None
+        return cls(_codes=(seg_c, seg_n, st_c, st_n, exp), days_past_due=days)
 
     #: Column names of the loan terms in a DataFrame, CSV or Parquet file.
     TERM_COLUMNS = ("principal", "annual_rate", "term", "method", "months_on_book")
@@ -187,7 +211,8 @@ class LoanBook:
 
         Columns ``segment`` and ``state`` (names), and ``exposure`` (yuan) unless the frame
         has loan terms: ``principal``, ``annual_rate`` and ``term`` (all three), with
-        ``method`` and ``months_on_book`` optional (see ``LoanTerms``).  With terms and
+        ``method`` and ``months_on_book`` optional (see ``LoanTerms``); ``days_past_due``
+        optional (whole days).  With terms and
         no exposure column, the exposure is the scheduled principal outstanding.
         """
         cols = list(getattr(df, "columns", []))
@@ -205,7 +230,8 @@ class LoanBook:
             extra = {c: np.asarray(df[c]) for c in cls.TERM_COLUMNS[3:] if c in cols}
             terms = LoanTerms(*(np.asarray(df[c]) for c in cls.TERM_COLUMNS[:3]), **extra)
         exp = _amounts(np.asarray(df[exposure])) if exposure in cols else None
-        return cls(df[segment], df[state], exp, terms=terms)
+        dpd = np.asarray(df["days_past_due"]) if "days_past_due" in cols else None
+        return cls(df[segment], df[state], exp, terms=terms, days_past_due=dpd)
 
     @classmethod
     def from_csv(cls, path, **columns) -> LoanBook:
@@ -245,6 +271,8 @@ class LoanBook:
         cols = [self.segment_codes, self.state_codes, self.exposure]
         if self.terms is not None:
             cols += [getattr(self.terms, c) for c in self.TERM_COLUMNS]
+        if self.days_past_due is not None:
+            cols.append(self.days_past_due)
         for a in cols:
             h.update(np.ascontiguousarray(a).tobytes())
         h.update(repr((self.segment_names, self.state_names)).encode())
@@ -263,6 +291,8 @@ class LoanBook:
         if self.terms is not None:
             for c in self.TERM_COLUMNS:
                 df[c] = getattr(self.terms, c)
+        if self.days_past_due is not None:
+            df["days_past_due"] = self.days_past_due
         return df
 
 
@@ -292,6 +322,49 @@ def _amounts(values) -> np.ndarray:
                 where = f"loan {i} has exposure {v!r}" if raw.ndim else f"got {v!r}"
                 raise ValueError(f"LoanBook.exposure: {where}; exposures are numbers (yuan)")
     return raw.astype(np.float64)
+
+
+def spread_days_past_due(state_names, state_codes, rng: np.random.Generator) -> np.ndarray | None:
+    """Days past due for a synthetic book: a loan in a state named ``dpd_<lo>_<hi>`` is a
+    whole number of days drawn uniformly over its bucket's days on 30-day months
+    (``states.name_days``: 91-180 for ``dpd_91_180``), a loan in any other state 0; None
+    when no state is so named.
+
+    The rule (an assumption): uniform days are the steady state of a bucket whose loans
+    neither cure nor roll before its last day; with the preset's exits from 91-180 (about
+    4% a month) the steady state has about 4% fewer loans in each later month of it.
+    """
+    from .states import name_days
+
+    ranges = [name_days(n) for n in state_names]
+    if all(r is None for r in ranges):
+        return None
+    lo = np.array([r[0] if r else 0 for r in ranges])[state_codes]
+    hi = np.array([r[1] if r else 0 for r in ranges])[state_codes]
+    return (lo + np.floor(rng.random(state_codes.shape[0]) * (hi - lo + 1))).astype(np.int32)
+
+
+def _days(values, n: int) -> np.ndarray:
+    """Days past due as int32 (whole numbers >= 0, one per loan); a ValueError names the
+    first loan whose value is not one."""
+    raw = np.asarray(values) if not isinstance(values, (list, tuple)) else np.asarray(values, dtype=object)
+    if raw.ndim != 1 or raw.shape[0] != n:
+        raise ValueError(f"LoanBook.days_past_due: need one value per loan ({n}), got shape {raw.shape}")
+    if raw.dtype.kind in "iu":
+        ok = raw >= 0
+    else:
+        flat = [(_plain(v)) for v in raw]
+        ok = np.array([is_number(v) and np.isfinite(float(v)) and float(v) >= 0 and float(v) == round(float(v))
+                       for v in flat], dtype=bool)
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise ValueError(f"LoanBook.days_past_due: loan {i} has {_plain(raw[i])!r}; days past due are whole "
+                         f"numbers >= 0")
+    out = raw.astype(np.float64)
+    if (out > 100_000).any():
+        i = int(np.flatnonzero(out > 100_000)[0])
+        raise ValueError(f"LoanBook.days_past_due: loan {i} has {_plain(raw[i])!r} days; at most 100,000")
+    return np.ascontiguousarray(out.astype(np.int32))
 
 
 def _count(field: str, n) -> int:

@@ -106,9 +106,11 @@ def demo_model(phi: float = PHI, rho: float = RHO) -> CreditModel:
                        charge_off_dpd=None)
 
 
-def demo_book(n: int = 1_000_000, seed: int = 0) -> LoanBook:
-    """A synthetic book of ``n`` loans over the five bands (``DEMO_MIX``, ``DEMO_START``)."""
-    return LoanBook.synthetic(n, segments=DEMO_MIX, states=DEMO_START, seed=seed)
+def demo_book(n: int = 1_000_000, seed: int = 0, spread_days: bool = True) -> LoanBook:
+    """A synthetic book of ``n`` loans over the five bands (``DEMO_MIX``, ``DEMO_START``),
+    past-due loans spread over their bucket's days (``spread_days``, as
+    ``LoanBook.synthetic``)."""
+    return LoanBook.synthetic(n, segments=DEMO_MIX, states=DEMO_START, seed=seed, spread_days=spread_days)
 
 
 # ----------------------------------------------------------------- a Jiebei-like book
@@ -122,7 +124,8 @@ JIEBEI_METHODS = {"equal_instalment": 0.70, "equal_principal": 0.20, "interest_f
 
 
 def jiebei_book(n: int, *, seed: int = 0, bands: dict[str, float] | None = None,
-                states: dict[str, float] | None = None, seasoned: bool = True) -> LoanBook:
+                states: dict[str, float] | None = None, seasoned: bool = True,
+                spread_days: bool = True) -> LoanBook:
     """A synthetic Jiebei-like book of ``n`` loans with their terms, reproducible from ``seed``.
 
     - score bands (the segments) drawn with shares ``bands`` (default ``DEMO_MIX``), each
@@ -132,7 +135,9 @@ def jiebei_book(n: int, *, seed: int = 0, bands: dict[str, float] | None = None,
     - terms 3, 6 and 12 months with shares ``JIEBEI_TERMS``; methods ``JIEBEI_METHODS``;
     - ``seasoned``: months on book uniform from 0 to term - 1 (a book at mixed ages);
       otherwise all new;
-    - starting states with shares ``states`` (default all ``"current"``);
+    - starting states with shares ``states`` (default all ``"current"``), past-due loans
+      with days past due spread uniformly over their bucket's days (``spread_days``,
+      ``creditsim.LoanBook.synthetic``'s rule);
     - exposure: the scheduled principal outstanding.
 
     Every column is drawn in one vectorised pass (10,000,000 loans take a few seconds).
@@ -157,7 +162,10 @@ def jiebei_book(n: int, *, seed: int = 0, bands: dict[str, float] | None = None,
     mob = np.floor(rng.random(n) * terms).astype(np.int32) if seasoned else np.zeros(n, np.int32)
     rates = np.array([JIEBEI_RATES[b] for b in band_n])[band]
     lt = LoanTerms(amount, rates, terms, method_codes, mob)
-    return LoanBook(_codes=(band, band_n, state, st_n, lt.outstanding()), terms=lt)
+    from .book import spread_days_past_due
+
+    days = spread_days_past_due(st_n, state, rng) if spread_days else None
+    return LoanBook(_codes=(band, band_n, state, st_n, lt.outstanding()), terms=lt, days_past_due=days)
 
 
 # ----------------------------------------------------------------- the calibrated preset

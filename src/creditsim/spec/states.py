@@ -39,6 +39,19 @@ def _names(field: str, values: Iterable[str] | None) -> tuple[str, ...]:
 _DPD_NAME = re.compile(r"^dpd_(\d+)_(\d+)$")
 
 
+def name_days(name: str) -> tuple[int, int] | None:
+    """The days past due a state named ``dpd_<lo>_<hi>`` spans, on the engine's 30-day
+    months (``dpd_91_180``: 91-180, ``dpd_1_30``: 1-30), or None for another name."""
+    m = _DPD_NAME.match(name)
+    if not m:
+        return None
+    lo, hi = int(m.group(1)), int(m.group(2))
+    first, last = math.ceil(lo / 30), max(math.ceil(hi / 30), math.ceil(lo / 30))
+    if first == 0:
+        return None
+    return 30 * (first - 1) + 1, 30 * last
+
+
 def _past_due(names: tuple[str, ...], given, absorbing: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
     """Months past due (first, last) of each state: from ``given``, else from a name
     ``dpd_<lo>_<hi>`` (days), else (0, 0)."""

@@ -1,6 +1,7 @@
 """Months past due and the charge-off rule: a loan counts its months past due (a state's
 first month on entry, one more for each month it stays in a state spanning several) and
-past ``charge_off_dpd`` days it is charged off."""
+past ``charge_off_dpd`` days it is charged off.  At month 0 a loan is as many months past
+due as the book says (``LoanBook.days_past_due``), else its state's first month."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ class Aging(Feature):
     name = "aging"
 
     def init(self, k, carry, state0):
-        carry["dpd"] = k.cm.past_first[state0]
+        # the book's months past due where it gives them (a seasoned start), else each
+        # state's first month
+        given = k.per_loan.get("dpd0")
+        carry["dpd"] = k.cm.past_first[state0] if given is None else given
 
     def age(self, k, m):
         m.d = m.c["dpd"]
