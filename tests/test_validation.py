@@ -129,6 +129,17 @@ case("LoanBook.segment=[]", lambda: cs.LoanBook([], [], []), "LoanBook.segment",
 each("LoanBook.segment", lambda v: book(segment=(v,)), [None, 5, NAN])
 each("LoanBook.state", lambda v: book(state=(v,)), [None, NAN])
 case("LoanBook.terms", lambda: cs.LoanBook(["A"], ["current"], [1.0], terms="x"), "LoanBook.terms", "str")
+each("LoanBook.days_past_due", lambda v: cs.LoanBook(["A", "A"], ["current", "dpd_1_30"], [1.0, 1.0],
+                                                      days_past_due=[0, v]), [NAN, -1, 1.5, "5", True, None, INF])
+case("LoanBook.days_past_due shape", lambda: cs.LoanBook(["A"], ["current"], [1.0], days_past_due=[0, 0]),
+     "LoanBook.days_past_due", "one value per loan (1)", "(2,)")
+case("LoanBook.days_past_due range", lambda: cs.simulate(
+    presets.jiebei_model(), cs.LoanBook(["A", "B", "C"], ["current", "dpd_91_180", "dpd_91_180"], [1.0] * 3,
+                                        days_past_due=[0, 120, 60]), horizon=2, scenarios=1, seed=0),
+     "LoanBook.days_past_due", "loan 2 is 60 days past due", "'dpd_91_180'", "91-180")
+case("LoanBook.days_past_due not past due", lambda: cs.simulate(
+    presets.jiebei_model(), cs.LoanBook(["A"], ["current"], [1.0], days_past_due=[3]), horizon=2, scenarios=1, seed=0),
+     "LoanBook.days_past_due", "loan 0 is 3 days past due", "'current'", "0 (not past due)")
 each("LoanBook.homogeneous.n", lambda v: cs.LoanBook.homogeneous(v, segment="A"), [NAN, 0, -1, 1.5, "5", True])
 each("LoanBook.homogeneous.segment", lambda v: cs.LoanBook.homogeneous(3, segment=v), [None, "", 5])
 each("LoanBook.homogeneous.state", lambda v: cs.LoanBook.homogeneous(3, segment="A", state=v), [None, ""])
