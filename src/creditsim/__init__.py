@@ -33,6 +33,7 @@ _NAMES = {
     "STRESS_SCENARIOS": "spec.stress", "apply_stress": "spec.stress",
     "sweep": "run.sweep",
     "LoanTerms": "spec.terms",
+    "Staging": "spec.staging", "provisions": "results.provisions", "ECL_SCENARIOS": "results.provisions",
 }
 #: Modules scripts use by their short name (``from creditsim import presets``).
 _MODULES = {"presets": "spec.presets", "plot": "report.plot", "oracles": "testing.oracles",

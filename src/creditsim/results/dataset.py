@@ -41,7 +41,7 @@ def assemble(totals: list[dict], strategies: list, **common) -> xr.Dataset:
 
 
 def _result(totals, strat, *, model, book, seg, st0, z, by_group, units, quantum, horizon, scenarios, seed,
-            engine, f) -> xr.Dataset:
+            engine, f, stage=None, staging=None) -> xr.Dataset:
     """The Dataset of one run (one strategy) from its integer totals."""
     g, k = len(model.segments), len(model.states)
     money = book.terms is not None
@@ -67,6 +67,9 @@ def _result(totals, strat, *, model, book, seg, st0, z, by_group, units, quantum
         extra["end"] = np.stack([totals["accrued"], totals["owed_at_end"]], axis=-1) * quantum
         extra["police"] = police
         extra["opening"] = units * quantum  # the book's balances on the money grid
+    if stage is not None:
+        extra["staged"] = _staged(totals["attributed"], model, book, seg, st0, stage, units, quantum, police, money)
+        extra["staging"] = staging
     if strat is not None:
         extra["strategy"] = strat
         extra["recovered_by_age"] = totals["recovered_by_age"] * quantum
@@ -74,6 +77,26 @@ def _result(totals, strat, *, model, book, seg, st0, z, by_group, units, quantum
         extra["contacts_barred"] = totals["contacts_barred"]
     return _dataset(model, book, seg, st0, occ, loss_units[:, 0] * quantum, charged[:, 0], z, by_group, extra,
                     horizon=horizon, scenarios=scenarios, seed=seed, engine=engine)
+
+
+def _staged(attributed, model, book, seg, st0, stage, units, quantum, police, money) -> dict:
+    """The variables of losses by stage at month 0 (``Attribution``'s totals ``(S, 3, 2,
+    G*3)``: measure, cause, segment by stage)."""
+    g, n = len(model.segments), 3
+    a = attributed.reshape(attributed.shape[0], 3, 2, g, n).astype(np.float64) * quantum
+    net = a[:, :, 0] + a[:, :, 1] * (1.0 - police)  # credit, and fraud less police recovery
+    k = len(model.states)
+    live = ~np.isin(np.arange(k), [model.states.index(x) for x in model.states.absorbing])[st0]
+    if money:  # principal owed at month 0: not yet due (the book's outstanding)
+        owed = units.astype(np.float64) * quantum
+    else:
+        owed = book.exposure
+    bal = np.bincount(seg * n + stage - 1, weights=np.where(live, owed, 0.0), minlength=g * n).reshape(g, n)
+    loans = np.bincount(seg * n + stage - 1, weights=live.astype(np.float64), minlength=g * n).reshape(g, n)
+    fraud = a[:, :, 1] * (1.0 - police)
+    return {"loss": net[:, 0], "discounted": np.stack([net[:, 2], net[:, 1]], axis=1),
+            "discounted_fraud": np.stack([fraud[:, 2], fraud[:, 1]], axis=1), "balance": bal,
+            "loans": loans.astype(np.int64)}
 
 
 def _money_variables(model, seg, st0, extra, s, horizon, money) -> dict:
@@ -261,6 +284,32 @@ def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flag
                                      {"units": "loans", "description": "loans charged off as confirmed fraud"})
     if "flows" in flags:
         data.update(_money_variables(model, seg, st0, flags, s, horizon, money))
+    if "staged" in flags:
+        st = flags["staged"]
+        coords["stage"] = ("stage", [1, 2, 3], {"description": "IFRS 9 stage of the loan at month 0 (the "
+                                                "reporting date): 1 performing, 2 significant increase in "
+                                                "credit risk, 3 credit-impaired"})
+        coords["window"] = ("window", ["12_months", "horizon"],
+                            {"description": "losses of loans charged off within the first 12 months, or over "
+                             "the whole horizon"})
+        basis = "principal owed" if "flows" in flags else "exposure"
+        data["loss_by_stage"] = (("scenario", "segment", "stage"), st["loss"],
+                                 {**money, "description": "credit charge-offs and fraud losses (less police "
+                                  "recovery) over the horizon, by the loan's stage at month 0 (the loss "
+                                  "variable's basis: summed, the result's loss plus fraud loss)"})
+        data["discounted_loss"] = (("scenario", "window", "segment", "stage"), st["discounted"],
+                                   {**money, "description": f"{basis} of loans charged off (fraud less police "
+                                    "recovery), discounted to month 0 at each loan's contract rate, by the "
+                                    "loan's stage at month 0: within the first 12 months and over the horizon"})
+        data["discounted_fraud_loss"] = (("scenario", "window", "segment", "stage"), st["discounted_fraud"],
+                                         {**money, "description": "the part of discounted_loss that is "
+                                          "confirmed fraud (less police recovery)"})
+        data["balance_by_stage"] = (("segment", "stage"), st["balance"],
+                                    {**money, "description": f"{basis} at month 0 of the loans not paid off or "
+                                     "charged off, by stage"})
+        data["loans_by_stage"] = (("segment", "stage"), st["loans"],
+                                  {"units": "loans", "description": "loans not paid off or charged off at "
+                                   "month 0, by stage"})
     if "in_shock" in flags:
         zero = np.zeros((s, 1, g), dtype=np.int64)
         data["in_shock"] = (("scenario", "month", "segment"), np.concatenate([zero, flags["in_shock"]], axis=1),
@@ -283,6 +332,8 @@ def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flag
         "book_fingerprint": book.fingerprint(),
         "model": json.dumps(model.to_dict()),
     }
+    if "staging" in flags:
+        attrs["staging"] = json.dumps(flags["staging"].to_dict())
     if "recovered_by_age" in data:
         for dim in ("months_since_charge_off", "months_since_placement", "months_since_delinquency"):
             coords[dim] = (dim, np.arange(horizon), {"units": "months"})

@@ -17,11 +17,12 @@ from ..compile.loans import exposure_units, loan_money, money_quantum, months_pa
 from ..compile.model import base_matrices, compile_model, needs_aging
 from ..compile.strategies import compile_strategies
 from ..engine import rng as _rng
-from ..engine.features import Aging, features_for, totals_of
+from ..engine.features import Aging, Attribution, features_for, totals_of
 from ..engine.macro import macro_paths
 from ..results.dataset import assemble
 from ..spec.book import LoanBook
 from ..spec.model import CreditModel
+from ..spec.staging import ECL_MONTHS, STAGES, Staging
 from . import executors as _executors
 from . import plan as _plan
 from . import unit as _unit
@@ -46,6 +47,7 @@ def simulate(
     month_span: int | None = None,
     min_drop_size: int | None = None,
     executor=None,
+    stages=None,
 ) -> xr.Dataset:
     """Simulate ``book`` under ``model`` for ``horizon`` months in ``scenarios`` scenarios.
 
@@ -112,6 +114,14 @@ def simulate(
         every local device, one thread each: several GPUs, or CPU devices made with
         ``XLA_FLAGS=--xla_force_host_platform_device_count=N``), or a
         ``creditsim.run.Executor``.  Results are identical whatever the executor.
+    stages
+        Attribute losses to each loan's IFRS 9 stage at month 0 (``creditsim.Staging``,
+        True for its default rule, or a dict of its fields); default None.  The result
+        gains ``loss_by_stage`` (scenario, segment, stage), ``discounted_loss`` (scenario,
+        window, segment, stage: principal charged off, discounted at each loan's contract
+        rate, within 12 months and over the horizon) and ``balance_by_stage`` (segment,
+        stage): what ``creditsim.provisions`` and ``creditsim.risk_contributions`` by
+        stage read.
 
     Returns
     -------
@@ -146,7 +156,8 @@ def simulate(
     if progress is not None and not callable(progress):
         raise ValueError(f"simulate: progress must be a callable progress(done, total) or None, got {progress!r}")
     runner = _executors.executor(executor)
-    job, common = compile_job(model, book, plan, strats)
+    staging = None if stages is None or stages is False else Staging.of(stages)
+    job, common = compile_job(model, book, plan, strats, staging)
     totals = _unit.zeros(job, plan.scenarios)
     done, total = 0, plan.loan_months()
     for unit, part in runner.map(job, plan.units()):
@@ -157,7 +168,8 @@ def simulate(
     return assemble(totals, strats, **common)
 
 
-def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list) -> tuple[_unit.Job, dict]:
+def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
+                staging: Staging | None = None) -> tuple[_unit.Job, dict]:
     """Everything the run's work units need (``Job``), and what the Dataset assembly
     needs besides the totals."""
     seg, st0 = resolve(book, model)
@@ -178,9 +190,16 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list)
     fraud_hazard = model.fraud.hazards(horizon) if fraud else np.zeros(horizon)
     # the strategies, stacked: every kernel call runs them all
     arrs = compile_strategies(model, strats, base_matrices(model), quantum) if strats else None
+    per_loan, stage = {}, None
+    attribution = None
+    if staging is not None:
+        stage = staging.stages(book, model, seg, st0)
+        attribution = Attribution(n_keys=g * len(STAGES), within=ECL_MONTHS)
+        per_loan["attr"] = (seg * len(STAGES) + stage - 1).astype(np.int32)
+        rate = book.terms.annual_rate / 12.0 if money else np.zeros(len(book))
+        per_loan["log_v"] = np.log1p(rate).astype(np.float32)
     features = features_for(shocks=shocks, fraud=fraud, aging=needs_aging(model), money=money,
-                            strategy=bool(strats), n_age=horizon)
-    per_loan = {}
+                            strategy=bool(strats), n_age=horizon, attribution=attribution)
     if dpd0 is not None and any(isinstance(x, Aging) for x in features):
         per_loan["dpd0"] = dpd0
     f = math.prod(x.flag_bins for x in features)  # flag combinations per (segment, state) bin
@@ -191,5 +210,6 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list)
                     n_out=g * k * f, z=z, keys=keys, fraud_hazard=fraud_hazard, seg=seg, state0=st0, units=units,
                     group=group, money=money_in, n_segments=g, n_moves=g * k * k, per_loan=per_loan)
     common = dict(model=model, book=book, seg=seg, st0=st0, z=z, by_group=by_group, units=units, quantum=quantum,
-                  horizon=horizon, scenarios=scenarios, seed=seed, engine="agent", f=f)
+                  horizon=horizon, scenarios=scenarios, seed=seed, engine="agent", f=f, stage=stage,
+                  staging=staging)
     return job, common
