@@ -8,7 +8,8 @@ import numpy as np
 import xarray as xr
 from scipy import special, stats
 
-__all__ = ["risk_summary", "delinquency_ratios", "roll_rates", "loss_per_scenario"]
+__all__ = ["risk_summary", "risk_contributions", "es_interval", "delinquency_ratios", "roll_rates",
+           "loss_per_scenario"]
 
 _BOUNDS = ("estimate", "lower", "upper")
 #: Fewest scenarios beyond the VaR for which the expected shortfall gets an interval; below
@@ -95,7 +96,8 @@ def es_interval(x_sorted: np.ndarray, alpha: float, confidence: float):
     mean_t = np.where(in_tail, x_sorted, 0.0).sum(axis=-1) / count
     dev = np.where(in_tail, x_sorted - mean_t[..., None], 0.0)
     tail_var = (dev**2).sum(axis=-1) / count
-    skew = np.where(tail_var > 0, (dev**3).sum(axis=-1) / count / np.maximum(tail_var, 1e-300) ** 1.5, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        skew = np.where(tail_var > 0, (dev**3).sum(axis=-1) / count / np.maximum(tail_var, 1e-300) ** 1.5, 0.0)
     se = np.sqrt((tail_var + alpha * (es - var) ** 2) / n_tail)
     lower, upper = _skew_corrected(es, se, skew, n_tail, confidence)
     return var, es, lower, upper
@@ -285,3 +287,158 @@ def roll_rates(ds: xr.Dataset, segment: str | None = None) -> xr.DataArray:
                  "in `to_state` at its end, pooled over months and scenarios"
                  + (f" (segment {segment})" if segment is not None else "")}
     return out.rename("roll_rate")
+
+
+def _parts_of(ds: xr.Dataset, variable: str, by: str):
+    """``(parts (S, J) float64, names, total (S,))``: the loss variable of each scenario split
+    into the parts of ``by``; a ValueError where the result cannot split it."""
+    caller = "risk_contributions"
+    if "strategy" in ds.dims:
+        raise ValueError(f"{caller}: the result has strategies {list(ds.strategy.values)!r}; select one "
+                         f"(ds.sel(strategy=...))")
+    variable, x = loss_per_scenario(ds, variable, caller=caller)
+    total = np.asarray(x.values, dtype=np.float64)
+    if by == "segment":
+        if variable == "loss":
+            parts = ds["loss_by_segment"]
+        elif variable == "net_credit_loss":
+            parts = ds["loss_by_segment"] + (ds["fraud_loss"] if "fraud_loss" in ds else 0.0)
+        else:
+            raise ValueError(f"{caller}: {variable!r} is not split by segment; use 'loss' or 'net_credit_loss'")
+        names = [str(s) for s in ds.segment.values]
+    elif by == "stage":
+        if "loss_by_stage" not in ds:
+            raise ValueError(f"{caller}: the result has no losses by stage; simulate it with stages=True")
+        if variable != "net_credit_loss" and not (variable == "loss" and "fraud_loss" not in ds):
+            raise ValueError(f"{caller}: by stage splits the credit and fraud losses together (variable "
+                             f"'net_credit_loss', or 'loss' without fraud), got {variable!r}")
+        parts = ds["loss_by_stage"].sum("segment")
+        names = [f"stage {int(s)}" for s in ds.stage.values]
+    else:
+        raise ValueError(f"{caller}: by must be 'segment' or 'stage', got {by!r}")
+    p = np.asarray(parts.transpose("scenario", ...).values, dtype=np.float64)
+    gap = np.abs(p.sum(axis=1) - total)
+    scale = np.maximum(np.abs(total), 1.0)
+    if (gap > 1e-9 * scale).any():
+        i = int(np.argmax(gap / scale))
+        raise ValueError(f"{caller}: the parts by {by} do not add up to {variable!r} (scenario {i}: "
+                         f"{p[i].sum()!r} vs {total[i]!r}); with strategies, collection costs and "
+                         f"recoveries are not attributed: use variable='loss'")
+    return variable, p, names, total
+
+
+def risk_contributions(
+    ds: xr.Dataset,
+    levels: Sequence[float] = (0.99, 0.999),
+    *,
+    by: str = "segment",
+    variable: str | None = None,
+    confidence: float = 0.95,
+) -> xr.Dataset:
+    """How much of the VaR and the expected shortfall each segment (or stage at month 0)
+    carries: the Euler allocation, contributions that sum to the portfolio's figure.
+
+    With L = Σ_j X_j the loss of a scenario split into parts X_j:
+
+    - ES contribution: E[X_j | L ≥ VaR_α], estimated with the weights of the ES estimator
+      (``es_interval``): 1/(S(1 − α)) for each scenario beyond the VaR and the rest of the
+      tail's weight shared by the scenarios at it, so the contributions sum to the ES
+      exactly.  Interval: se² = (Var(X_j | tail) + α(C_j − c_j)²)/(S(1 − α)), c_j the VaR
+      contribution (the derivative of the ES in the VaR is zero; this is the ES's formula
+      for one part), corrected for the tail's skewness as the ES's.
+    - VaR contribution: E[X_j | L = VaR_α], estimated as the mean of X_j over the scenarios
+      ranked nearest the VaR (⌈√(S(1 − α))⌉ on each side), scaled to sum to the VaR (a
+      local average: biased by the window, its interval ± z·sd/√m from the window's m
+      scenarios only).  It needs a large S: the VaR of one scenario is noisy.
+
+    Parameters
+    ----------
+    ds
+        A result of ``creditsim.simulate`` (one strategy: select it first).
+    levels
+        Levels of VaR and ES, each in (0, 1); default 99% and 99.9%.
+    by
+        ``"segment"`` (``loss_by_segment``, plus ``fraud_loss`` for the net credit loss) or
+        ``"stage"`` (each loan's IFRS 9 stage at month 0: a result simulated with
+        ``stages=True``).
+    variable
+        As ``risk_summary``: default ``"net_credit_loss"`` with loan terms, else ``"loss"``.
+        Collection costs and recoveries of a strategy run are not attributed to parts:
+        there, use ``"loss"``.
+    confidence
+        Level of the intervals; default 0.95.
+
+    Returns
+    -------
+    xarray.Dataset: ``es_contribution`` and ``var_contribution`` (level, part, bound),
+    ``es_share`` (level, part) the ES contributions over the ES, and ``es`` and ``var``
+    (level) the portfolio figures they sum to; units as the variable's.
+    """
+    if (isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, (int, float, np.integer, np.floating))
+            or not 0 < confidence < 1):
+        raise ValueError(f"risk_contributions: confidence must be in (0, 1), got {confidence!r}")
+    lv = _numbers("risk_contributions", "levels", levels)
+    bad = np.flatnonzero(~((lv > 0) & (lv < 1)))
+    if bad.size:
+        raise ValueError(f"risk_contributions: levels[{int(bad[0])}] is {float(lv[bad[0]])!r}, not in (0, 1)")
+    variable, parts, names, total = _parts_of(ds, variable, by)
+    s = total.size
+    if s < 2:
+        raise ValueError(f"risk_contributions: need at least 2 scenarios, got {s}")
+    order = np.argsort(total, kind="stable")
+    xs, ps = total[order], parts[order]
+    z = float(special.ndtri((1 + confidence) / 2))
+    n_parts = ps.shape[1]
+    es_c = np.full((lv.size, n_parts, 3), np.nan)
+    var_c = np.full((lv.size, n_parts, 3), np.nan)
+    es_tot, var_tot = np.empty(lv.size), np.empty(lv.size)
+    for li, alpha in enumerate(lv):
+        var, es, _, _ = es_interval(xs, alpha, confidence)
+        var, es = float(var), float(es)
+        n_tail = s * (1 - alpha)
+        above = xs > var
+        at = xs == var
+        w = np.where(above, 1.0 / n_tail, 0.0)
+        w[at] = max(n_tail - above.sum(), 0.0) / n_tail / at.sum()
+        contrib = w @ ps
+        # the VaR's contribution: parts near the VaR's rank, scaled to sum to it
+        rank = max(int(np.ceil(s * alpha - 1e-9)), 1) - 1
+        h = int(np.ceil(np.sqrt(n_tail)))
+        win = ps[max(rank - h, 0): rank + h + 1]
+        m = win.shape[0]
+        mean_w = win.mean(axis=0)
+        scale = var / mean_w.sum() if mean_w.sum() != 0 else 0.0
+        c_var = mean_w * scale
+        se_var = (win.std(axis=0, ddof=1) / np.sqrt(m) if m > 1 else np.full(n_parts, np.nan)) * abs(scale)
+        var_c[li] = np.stack([c_var, c_var - z * se_var, c_var + z * se_var], axis=-1)
+        es_c[li, :, 0] = contrib
+        es_tot[li], var_tot[li] = es, var
+        if n_tail < MIN_TAIL_SCENARIOS:
+            continue
+        tail = ps[xs >= var]
+        dev = tail - tail.mean(axis=0)
+        tv = (dev**2).mean(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            skew = np.where(tv > 0, (dev**3).mean(axis=0) / np.maximum(tv, 1e-300) ** 1.5, 0.0)
+        se = np.sqrt((tv + alpha * (contrib - c_var) ** 2) / n_tail)
+        lo, hi = _skew_corrected(contrib, se, skew, n_tail, confidence)
+        es_c[li, :, 1], es_c[li, :, 2] = lo, hi
+    units = ds[variable].attrs.get("units", "")
+    attrs = {"units": units} if units else {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = es_c[:, :, 0] / es_tot[:, None]
+    return xr.Dataset(
+        {
+            "es_contribution": (("level", "part", "bound"), es_c,
+                                {**attrs, "description": f"E[loss of the {by} | loss >= VaR]: its share of "
+                                 "the expected shortfall (Euler allocation)"}),
+            "var_contribution": (("level", "part", "bound"), var_c,
+                                 {**attrs, "description": f"E[loss of the {by} | loss = VaR], a local average "
+                                  "of the scenarios ranked nearest the VaR, scaled to sum to it"}),
+            "es_share": (("level", "part"), share, {"units": "1", "description": "ES contribution over the ES"}),
+            "es": (("level",), es_tot, {**attrs, "description": "the portfolio's expected shortfall"}),
+            "var": (("level",), var_tot, {**attrs, "description": "the portfolio's value at risk"}),
+        },
+        coords={"level": lv, "part": names, "bound": list(_BOUNDS)},
+        attrs={"variable": variable, "by": by, "scenarios": s, "confidence": confidence},
+    )
