@@ -53,6 +53,11 @@ pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; 
 credit loss is the charge-offs, fraud losses, costs, interest forgone and debt forgiven, less recoveries.</p>
 {{ table(parts) }}
 {% endif %}
+{% for t in contributions %}
+<h3>{{ t.name }}</h3>
+<p>{{ t.text }}</p>
+{{ table(t) }}
+{% endfor %}
 <p class="note">Intervals are {{ confidence }} Monte Carlo intervals over the scenarios; "n/a" where there are
 too few scenarios beyond a level for one (the estimate is then rough).</p>
 
@@ -155,6 +160,39 @@ def _parts(ds: xr.Dataset, strategies: list, levels) -> dict | None:
     return {"columns": columns, "rows": rows, "unit": unit}
 
 
+def _contributions(ds: xr.Dataset, levels, scale: float, word: str) -> list[dict]:
+    """The tables of ``creditsim.risk_contributions`` by segment (and by stage at month 0
+    where the run has them): each part's share of the expected shortfall at each level
+    with its interval, in money and in % of the ES.  None for a strategy run (its costs
+    and recoveries are not attributed to parts)."""
+    from ..results.risk import risk_contributions
+
+    out = []
+    for by, what in (("segment", "segment"), ("stage", "IFRS 9 stage at month 0")):
+        if by == "stage" and "loss_by_stage" not in ds:
+            continue
+        try:
+            c = risk_contributions(ds, levels, by=by)
+        except ValueError:
+            continue
+        unit = f"{word} {c.es_contribution.attrs.get('units', '')}".strip()
+        columns = [by]
+        for lvl in c.level.values:
+            columns += [f"ES {100 * lvl:g}% contribution ({unit})", "interval", "share of the ES"]
+        rows = []
+        for part in c.part.values:
+            row = [str(part)]
+            for lvl in c.level.values:
+                est, lo, hi = (float(a) for a in c.es_contribution.sel(level=lvl, part=part).values)
+                share = float(c.es_share.sel(level=lvl, part=part))
+                row += [_num(est, scale, ",.1f"), _interval(lo, hi, scale, ",.1f"), _num(share, 0.01, ".1f") + "%"]
+            rows.append(row)
+        out.append({"name": f"Where the tail comes from, by {what}", "columns": columns, "rows": rows,
+                    "text": f"The expected shortfall split by {what} (Euler allocation: each part's mean loss in "
+                            "the scenarios beyond the VaR; the parts sum to the ES)."})
+    return out
+
+
 def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | None = None,
                  command: str | None = None, levels=(0.99, 0.999)) -> Path:
     """Write the report of result ``ds`` into folder ``out_dir``: ``report.html`` (one file,
@@ -186,6 +224,9 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
     summ = next(iter(summaries.values()))
     tables = _risk_tables(summaries, summ["expected_loss"].attrs.get("units", ""))
     parts = _parts(ds, strategies, levels)
+    from .text import money_scale
+
+    contributions = _contributions(first, levels, *money_scale(summ)) if strategies[0] is None else []
     figures = [("loss_distribution", "Loss distribution over the scenarios, with the expected loss, VaR and "
                 "expected shortfall" + ("" if strategies[0] is None else f" (strategy {strategies[0]})"),
                 plot.loss_distribution(first, summ))]
@@ -259,7 +300,7 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
                  f"{a.get('currency', '')}, {a.get('horizon', '')} months, {a.get('scenarios', 0):,} scenarios",
         loss_text="Net credit loss over the horizon: credit charge-offs, fraud losses borne and collection costs, "
                   "less recoveries, as a share of the book's balance at month 0 and in money.",
-        risk_tables=tables, parts=parts, confidence=f"{100 * summ.attrs['confidence']:g}%", comparison=comparison,
+        risk_tables=tables, parts=parts, contributions=contributions, confidence=f"{100 * summ.attrs['confidence']:g}%", comparison=comparison,
         figures=embedded, settings=settings, scenario=scenario, command=command)
     path = out / "report.html"
     _write(path, html.encode("utf-8"))
