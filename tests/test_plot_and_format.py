@@ -193,3 +193,25 @@ def test_state_fan_and_roll_rates_and_segment_losses(money_results):
     scale = _axis_scale(ax.get_xlabel())
     np.testing.assert_allclose([p.get_width() * scale for p in credit], ds.loss_by_segment.mean("scenario").values)
     assert "fraud (after police recovery)" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_report_shows_where_the_tail_comes_from(tmp_path):
+    """A run with stages: the report's contribution tables by segment and by stage, their
+    shares summing to 100%."""
+    import re
+
+    from creditsim import presets
+
+    model = presets.jiebei_model(shocks=False, fraud=False)
+    book = presets.jiebei_book(2000, seed=1, states=presets.JIEBEI_START)
+    ds = cs.simulate(model, book, horizon=6, scenarios=200, seed=1, stages=True)
+    html = cs.write_report(ds, tmp_path / "rep", levels=(0.95,)).read_text()
+    for what in ("by segment", "by IFRS 9 stage at month 0"):
+        i = html.index(f"Where the tail comes from, {what}")
+        table = html[i: html.index("</table>", i)]
+        shares = [float(x) for x in re.findall(r"<td>([0-9.]+)%</td>", table)]
+        assert len(shares) == (5 if what == "by segment" else 3)
+        assert sum(shares) == pytest.approx(100.0, abs=0.1 * len(shares))
+    plain = cs.simulate(model, book, horizon=6, scenarios=50, seed=1)
+    html = cs.write_report(plain, tmp_path / "rep2", levels=(0.95,)).read_text()
+    assert "by segment" in html and "by IFRS 9 stage" not in html
