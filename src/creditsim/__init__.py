@@ -34,7 +34,8 @@ _NAMES = {
     "STRESS_SCENARIOS": "spec.stress", "apply_stress": "spec.stress",
     "sweep": "run.sweep",
     "LoanTerms": "spec.terms",
-    "Staging": "spec.staging", "provisions": "results.provisions", "ECL_SCENARIOS": "results.provisions",
+    "Originations": "spec.originations", "vintage_curves": "results.vintage",
+    "Staging": "spec.staging", "provisions": "run.provisions", "ECL_SCENARIOS": "run.provisions",
 }
 #: Modules scripts use by their short name (``from creditsim import presets``).
 _MODULES = {"presets": "spec.presets", "plot": "report.plot", "oracles": "testing.oracles",

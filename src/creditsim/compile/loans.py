@@ -70,9 +70,10 @@ def exposure_units(book: LoanBook, quantum: float) -> np.ndarray:
     return to_units(book.exposure, quantum).astype(np.int32)
 
 
-def loan_money(book: LoanBook, model: CreditModel, units: np.ndarray) -> LoanMoney:
-    """The kernel's per-loan money inputs for a book with loan terms."""
-    t = book.terms
+def loan_money(book: LoanBook, model: CreditModel, units: np.ndarray, terms=None) -> LoanMoney:
+    """The kernel's per-loan money inputs for a book with loan terms (or for ``terms``, a
+    ``LoanTerms`` of the same loans as ``units``)."""
+    t = book.terms if terms is None else terms
     r = t.annual_rate / 12.0
     return LoanMoney(units, r.astype(np.float32), np.log1p(r).astype(np.float32),
                      (r * model.penalty_multiple).astype(np.float32), t.method.astype(np.int32),

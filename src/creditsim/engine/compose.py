@@ -115,7 +115,8 @@ def month_step(ctx: Kernel, c: dict, t, words: dict, x: dict) -> tuple[dict, dic
     inputs by name.  Returns the carry at its end and the month's outputs."""
     state = c["state"]
     m = Month(c=dict(c), state=state, t=t, t_abs=ctx.t0 + t + 1, words=words, x=x, new=None,
-              frozen=jnp.zeros(state.shape, bool), flags=0, bureau=0, eff=0, row_offset=None, out={})
+              frozen=jnp.zeros(state.shape, bool), flags=0, bureau=0, eff=0, row_offset=None, absent=None,
+              out={})
     for phase in PHASES:
         if phase in STORES:
             names = ctx.stored[phase]

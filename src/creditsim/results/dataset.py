@@ -41,7 +41,7 @@ def assemble(totals: list[dict], strategies: list, **common) -> xr.Dataset:
 
 
 def _result(totals, strat, *, model, book, seg, st0, z, by_group, units, quantum, horizon, scenarios, seed,
-            engine, f, stage=None, staging=None) -> xr.Dataset:
+            engine, f, stage=None, staging=None, new=None) -> xr.Dataset:
     """The Dataset of one run (one strategy) from its integer totals."""
     g, k = len(model.segments), len(model.states)
     money = book.terms is not None
@@ -70,6 +70,8 @@ def _result(totals, strat, *, model, book, seg, st0, z, by_group, units, quantum
     if stage is not None:
         extra["staged"] = _staged(totals["attributed"], model, book, seg, st0, stage, units, quantum, police, money)
         extra["staging"] = staging
+    if new is not None:
+        extra["vintages"] = _vintages(totals, model, book, new, quantum, scenarios, horizon, money, st0, units)
     if strat is not None:
         extra["strategy"] = strat
         extra["recovered_by_age"] = totals["recovered_by_age"] * quantum
@@ -77,6 +79,37 @@ def _result(totals, strat, *, model, book, seg, st0, z, by_group, units, quantum
         extra["contacts_barred"] = totals["contacts_barred"]
     return _dataset(model, book, seg, st0, occ, loss_units[:, 0] * quantum, charged[:, 0], z, by_group, extra,
                     horizon=horizon, scenarios=scenarios, seed=seed, engine=engine)
+
+
+def _vintages(totals, model, book, new, quantum, s, horizon, money, st0, units) -> dict:
+    """The vintage views from ``Origination``'s totals (vintage 0: the book at month 0)."""
+    loans, seg_new, new_units = new
+    k, v = len(model.states), horizon + 1
+    live = totals["vintage_live"].reshape(s, horizon, v, k).astype(np.float64) * quantum
+    charged = totals["vintage_charged"].reshape(s, horizon, 2, v)
+    states = model.states
+    late = {d: [i for i, n in enumerate(states.names) if n not in states.absorbing and
+                30 * states.months_past_due(n) > d] for d in (30, 90)}
+    count = np.bincount(loans.entry, minlength=v).astype(np.int64)
+    count[0] = len(book)
+    amount = np.bincount(loans.entry, weights=new_units * quantum, minlength=v)
+    amount[0] = np.sum(book.exposure)
+    zero = np.zeros((s, 1, v))
+    # month 0: the book's loans as given (principal owed, or exposure, of live loans)
+    owed0 = units.astype(np.float64) * quantum if money else book.exposure
+    by_state = np.bincount(st0, weights=np.where(np.isin(st0, [states.index(a) for a in states.absorbing]), 0.0,
+                                                 owed0), minlength=k)
+    start = np.zeros((s, 1, v, k))
+    start[:, 0, 0] = by_state
+    live = np.concatenate([start, live], axis=1)
+    return {
+        "count": count, "amount": amount,
+        "balance": live.sum(axis=3),
+        "late": np.stack([live[..., late[d]].sum(axis=3) for d in (30, 90)], -1),
+        "charged": np.concatenate([zero, charged[:, :, 0]], axis=1).astype(np.int64),
+        "charged_principal": np.concatenate([zero, charged[:, :, 1].astype(np.float64) * quantum], axis=1),
+        "lent": np.concatenate([[0.0], amount[1:]]) if money else None,
+    }
 
 
 def _staged(attributed, model, book, seg, st0, stage, units, quantum, police, money) -> dict:
@@ -148,6 +181,8 @@ def _money_variables(model, seg, st0, extra, s, horizon, money) -> dict:
     # principal still owed at the horizon at par, less what the book is worth at month 0
     v = (1.0 + model.cost_of_funds / 12.0) ** -np.arange(horizon + 1)
     cash = interest + principal + recoveries - costs
+    if "vintages" in extra:  # new loans: their principal lent in their month is cash out
+        cash = cash - extra["vintages"]["lent"][None, :]
     npv = (cash * v).sum(axis=1) + v[-1] * balance[:, -1].sum(axis=(1, 2)) - start.sum()
     by_month = ("scenario", "month")
     desc = {
@@ -210,8 +245,8 @@ def _money_variables(model, seg, st0, extra, s, horizon, money) -> dict:
                                   "on loans not charged off"}),
         "npv": (("scenario",), npv,
                 {**money, "description": "net present value at the cost of funds of the book's cash flows over "
-                 "the horizon, with the principal still owed at the horizon at par, less the principal owed "
-                 "at month 0"}),
+                 "the horizon (new loans' principal lent as cash out in their month), with the principal still "
+                 "owed at the horizon at par, less the principal owed at month 0"}),
     })
     return out
 
@@ -284,6 +319,34 @@ def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flag
                                      {"units": "loans", "description": "loans charged off as confirmed fraud"})
     if "flows" in flags:
         data.update(_money_variables(model, seg, st0, flags, s, horizon, money))
+    if "vintages" in flags:
+        vt = flags["vintages"]
+        coords["vintage"] = ("vintage", np.arange(horizon + 1),
+                             {"description": "month of origination: 0 the book at month 0, v > 0 the loans lent "
+                              "in month v"})
+        coords["days"] = ("days", [30, 90], {"units": "days"})
+        basis = "principal owed" if "flows" in flags else "exposure"
+        data.update({
+            "originated": (("vintage",), vt["count"], {"units": "loans", "description": "loans of each vintage "
+                           "(vintage 0: the book at month 0)"}),
+            "originated_amount": (("vintage",), vt["amount"], {**money, "description": "amount lent in each "
+                                  "vintage (vintage 0: the book's exposure at month 0)"}),
+            "vintage_balance": (("scenario", "month", "vintage"), vt["balance"],
+                                {**money, "description": f"{basis} of the live loans of each vintage at the end "
+                                 "of each month (0 before it is lent; month 0: the book as given)"}),
+            "vintage_delinquent": (("scenario", "month", "vintage", "days"), vt["late"],
+                                   {**money, "description": f"{basis} of the live loans of each vintage more than "
+                                    "`days` past due at the end of each month"}),
+            "vintage_charged_off": (("scenario", "month", "vintage"), vt["charged"],
+                                    {"units": "loans", "description": "loans of each vintage charged off in the "
+                                     "month"}),
+            "vintage_charged_off_principal": (("scenario", "month", "vintage"), vt["charged_principal"],
+                                              {**money, "description": f"{basis} of the loans of each vintage "
+                                               "charged off in the month, when charged off"}),
+        })
+        if vt["lent"] is not None:
+            data["principal_lent"] = (("month",), vt["lent"], {**money, "description": "principal lent to new "
+                                      "loans in each month"})
     if "staged" in flags:
         st = flags["staged"]
         coords["stage"] = ("stage", [1, 2, 3], {"description": "IFRS 9 stage of the loan at month 0 (the "

@@ -17,11 +17,13 @@ from ..compile.loans import exposure_units, loan_money, money_quantum, months_pa
 from ..compile.model import base_matrices, compile_model, needs_aging
 from ..compile.strategies import compile_strategies
 from ..engine import rng as _rng
-from ..engine.features import Aging, Attribution, features_for, totals_of
+from ..engine.features import Aging, Attribution, Origination, features_for, totals_of
 from ..engine.macro import macro_paths
 from ..results.dataset import assemble
 from ..spec.book import LoanBook
 from ..spec.model import CreditModel
+from ..spec.originations import Originations
+from ..spec.schedule import to_units
 from ..spec.staging import ECL_MONTHS, STAGES, Staging
 from . import executors as _executors
 from . import plan as _plan
@@ -48,6 +50,7 @@ def simulate(
     min_drop_size: int | None = None,
     executor=None,
     stages=None,
+    originations=None,
 ) -> xr.Dataset:
     """Simulate ``book`` under ``model`` for ``horizon`` months in ``scenarios`` scenarios.
 
@@ -122,6 +125,15 @@ def simulate(
         rate, within 12 months and over the horizon) and ``balance_by_stage`` (segment,
         stage): what ``creditsim.provisions`` and ``creditsim.risk_contributions`` by
         stage read.
+    originations
+        New loans every month (``creditsim.Originations``): they enter the book in their
+        month with loan indices after the book's, so the book's loans' paths are the same
+        with and without them.  The result gains vintage views (``vintage`` 0 is the book
+        at month 0, v > 0 the loans lent in month v): ``originated`` and
+        ``originated_amount`` (vintage), ``vintage_balance`` (scenario, month, vintage),
+        ``vintage_delinquent`` (scenario, month, vintage, days: 30+ and 90+ balances),
+        ``vintage_charged_off`` and ``vintage_charged_off_principal`` (scenario, month,
+        vintage); ``creditsim.vintage_curves`` reads them.  Default None.
 
     Returns
     -------
@@ -143,10 +155,12 @@ def simulate(
         raise ValueError(f"simulate: unknown engine {engine!r}; available: ['agent']")
     strats = _plan.strategies(strategies)
     money = book.terms is not None
-    plan = _plan.make_plan(n_loans=len(book), horizon=horizon, scenarios=scenarios, seed=seed, chunk_size=chunk_size,
+    n_new = int(originations.volumes(horizon).sum()) if isinstance(originations, Originations) and \
+        isinstance(horizon, (int, np.integer)) and not isinstance(horizon, bool) and horizon >= 1 else 0
+    plan = _plan.make_plan(n_loans=len(book) + n_new, horizon=horizon, scenarios=scenarios, seed=seed, chunk_size=chunk_size,
                            scenario_batch=scenario_batch, n_strategies=len(strats), strategy_batch=strategy_batch,
                            month_span=month_span, min_drop_size=min_drop_size,
-                           spans=money or month_span is not None)
+                           spans=money or month_span is not None or originations is not None)
     if strats and not money:
         raise ValueError("simulate: strategies need a book with loan terms (balances to collect); this book "
                          "has only exposures")
@@ -157,7 +171,7 @@ def simulate(
         raise ValueError(f"simulate: progress must be a callable progress(done, total) or None, got {progress!r}")
     runner = _executors.executor(executor)
     staging = None if stages is None or stages is False else Staging.of(stages)
-    job, common = compile_job(model, book, plan, strats, staging)
+    job, common = compile_job(model, book, plan, strats, staging, originations)
     totals = _unit.zeros(job, plan.scenarios)
     done, total = 0, plan.loan_months()
     for unit, part in runner.map(job, plan.units()):
@@ -168,10 +182,32 @@ def simulate(
     return assemble(totals, strats, **common)
 
 
+def _new_loans(model: CreditModel, book: LoanBook, originations, horizon: int):
+    """The origination plan's loans as the model's indices: ``(new loans, segment, wait
+    state, enter state)``."""
+    if not isinstance(originations, Originations):
+        raise ValueError(f"simulate: originations must be a creditsim.Originations, got "
+                         f"{type(originations).__name__}")
+    states = model.states
+    if states.paid_off is None:
+        raise ValueError(f"simulate: originations need a state space with a paid-off state (a new loan waits "
+                         f"there, counted nowhere, until its month); the states are {list(states.names)}")
+    enter = states.index(originations.state, field="Originations.state")
+    if originations.state in states.absorbing:
+        raise ValueError(f"Originations.state: new loans cannot enter the absorbing state {originations.state!r}")
+    new = originations.draw(horizon, with_terms=book.terms is not None)
+    for name in originations.segments:
+        model.segment_index(name, field="Originations.segments")
+    names = list(model.segment_names)
+    seg = np.array([names.index(x) for x in new.segment], dtype=np.int32) if len(new) else np.zeros(0, np.int32)
+    return new, seg, states.index(states.paid_off), enter
+
+
 def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
-                staging: Staging | None = None) -> tuple[_unit.Job, dict]:
+                staging: Staging | None = None, originations: Originations | None = None) -> tuple[_unit.Job, dict]:
     """Everything the run's work units need (``Job``), and what the Dataset assembly
-    needs besides the totals."""
+    needs besides the totals.  With ``originations`` the plan's new loans follow the
+    book's in the job's arrays (loan indices len(book), ...)."""
     seg, st0 = resolve(book, model)
     dpd0 = months_past_due(book, model, st0)
     cm, types = compile_model(model)
@@ -180,28 +216,56 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
     shocks = model.income_shock is not None
     fraud = model.fraud is not None
     money = book.terms is not None
+    horizon, scenarios, seed = plan.horizon, plan.scenarios, plan.seed
+    n_book = len(book)
+    new = None
     quantum = money_quantum(book)
+    if originations is not None:
+        new, seg_new, wait, enter = _new_loans(model, book, originations, horizon)
+        if len(new):
+            quantum = max(quantum, money_quantum(LoanBook(_codes=(seg_new, tuple(model.segment_names), seg_new,
+                                                                  tuple(model.segment_names), new.amount),
+                                                          terms=new.terms)))
     units = exposure_units(book, quantum)
     money_in = loan_money(book, model, units) if money else None
-    horizon, scenarios, seed = plan.horizon, plan.scenarios, plan.seed
+    stage = staging.stages(book, model, seg, st0) if staging is not None else None
+    book_seg, book_st0, book_units = seg, st0, units
+    per_loan = {}
+    if dpd0 is not None:
+        per_loan["dpd0"] = dpd0
+    if staging is not None:
+        per_loan["attr"] = (seg * len(STAGES) + stage - 1).astype(np.int32)
+        rate = book.terms.annual_rate / 12.0 if money else np.zeros(n_book)
+        per_loan["log_v"] = np.log1p(rate).astype(np.float32)
+    origination = None
+    if new is not None:
+        m = len(new)
+        new_units = to_units(new.amount, quantum).astype(np.int32)
+        seg = np.concatenate([seg, seg_new])
+        st0 = np.concatenate([st0, np.full(m, wait, np.int32)])
+        units = np.concatenate([units, new_units])
+        if money and m:
+            extra = loan_money(book, model, new_units, terms=new.terms)
+            money_in = type(money_in)(*(np.concatenate([a, b]) for a, b in zip(money_in, extra, strict=True)))
+        if "dpd0" in per_loan:
+            per_loan["dpd0"] = np.concatenate([per_loan["dpd0"], np.zeros(m, np.int32)])
+        if staging is not None:
+            per_loan["attr"] = np.concatenate([per_loan["attr"], (seg_new * len(STAGES)).astype(np.int32)])
+            rate = new.terms.annual_rate / 12.0 if money and m else np.zeros(m)
+            per_loan["log_v"] = np.concatenate([per_loan["log_v"], np.log1p(rate).astype(np.float32)])
+        per_loan["entry"] = np.concatenate([np.zeros(n_book, np.int32), new.entry])
+        origination = Origination(n_vintages=horizon + 1, wait_state=wait, enter_state=enter)
     keys = _rng.scenario_keys(seed, np.arange(scenarios, dtype=np.int64))
     path = model.macro.path[:horizon] if model.macro.path is not None else None
     z = macro_paths(keys, model.macro.phi, horizon, path)
     fraud_hazard = model.fraud.hazards(horizon) if fraud else np.zeros(horizon)
     # the strategies, stacked: every kernel call runs them all
     arrs = compile_strategies(model, strats, base_matrices(model), quantum) if strats else None
-    per_loan, stage = {}, None
-    attribution = None
-    if staging is not None:
-        stage = staging.stages(book, model, seg, st0)
-        attribution = Attribution(n_keys=g * len(STAGES), within=ECL_MONTHS)
-        per_loan["attr"] = (seg * len(STAGES) + stage - 1).astype(np.int32)
-        rate = book.terms.annual_rate / 12.0 if money else np.zeros(len(book))
-        per_loan["log_v"] = np.log1p(rate).astype(np.float32)
+    attribution = Attribution(n_keys=g * len(STAGES), within=ECL_MONTHS) if staging is not None else None
     features = features_for(shocks=shocks, fraud=fraud, aging=needs_aging(model), money=money,
-                            strategy=bool(strats), n_age=horizon, attribution=attribution)
-    if dpd0 is not None and any(isinstance(x, Aging) for x in features):
-        per_loan["dpd0"] = dpd0
+                            strategy=bool(strats), n_age=horizon, attribution=attribution, origination=origination)
+    if "dpd0" in per_loan and not any(isinstance(x, Aging) for x in features):
+        del per_loan["dpd0"]
     f = math.prod(x.flag_bins for x in features)  # flag combinations per (segment, state) bin
     group = _unit.draw_groups(seed, plan, seg, cm, types, typed)
     n_groups = cm.group_segment.shape[0] - 1
@@ -209,7 +273,7 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
     job = _unit.Job(plan=plan, cm=cm, strat=arrs, features=features, totals=totals_of(features),
                     n_out=g * k * f, z=z, keys=keys, fraud_hazard=fraud_hazard, seg=seg, state0=st0, units=units,
                     group=group, money=money_in, n_segments=g, n_moves=g * k * k, per_loan=per_loan)
-    common = dict(model=model, book=book, seg=seg, st0=st0, z=z, by_group=by_group, units=units, quantum=quantum,
-                  horizon=horizon, scenarios=scenarios, seed=seed, engine="agent", f=f, stage=stage,
-                  staging=staging)
+    common = dict(model=model, book=book, seg=book_seg, st0=book_st0, z=z, by_group=by_group, units=book_units,
+                  quantum=quantum, horizon=horizon, scenarios=scenarios, seed=seed, engine="agent", f=f,
+                  stage=stage, staging=staging, new=None if new is None else (new, seg_new, new_units))
     return job, common

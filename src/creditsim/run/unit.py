@@ -204,7 +204,13 @@ def run_unit(job: Job, unit: WorkUnit, dev: DeviceInputs) -> list[dict]:
         z, keys = job.z[sl], dev.put(job.keys[sl])
         dropped = [None] * len(groups)  # occupancy bins (B, n_out), or (B, g, n_out), of dropped loans
         horizon = plan.horizon
+        # a chunk of new loans that all enter after a span has nothing to do in it
+        entry = loans.get("entry")
+        real = loans["group"] != pad_group
+        first_entry = int(entry[real].min()) if entry is not None and real.any() else 0
         for t0, t1 in plan.spans():
+            if first_entry > t1:
+                continue
             money_dev = LoanMoney(*(dev_loans[name] for name in LoanMoney._fields)) if money else None
             z_span, hazard = dev.put(z[:, t0:t1]), dev.put(job.fraud_hazard[t0:t1])
             for gi, (g, strat) in enumerate(zip(groups, strats, strict=True)):

@@ -19,7 +19,7 @@ from .states import DEFAULT_STATES, StateSpace
 from .terms import METHOD_NAMES as _METHOD_CODE
 from .terms import LoanTerms
 
-__all__ = ["BANDS", "band_matrix", "demo_model", "demo_book", "pd12", "DEMO_MIX", "DEMO_START",
+__all__ = ["BANDS", "band_matrix", "demo_model", "demo_book", "pd12", "DEMO_MIX", "DEMO_START", "draw_contracts",
            "jiebei_book", "JIEBEI_RATES", "JIEBEI_TERMS", "JIEBEI_METHODS", "jiebei_model", "jiebei_matrix",
            "JIEBEI_TYPES", "JIEBEI_BANDS", "JIEBEI_PREPAY", "JIEBEI_SHOCK", "JIEBEI_FRAUD", "JIEBEI_START",
            "JIEBEI_DISTRESSED", "JIEBEI_LATE_CURE"]
@@ -123,6 +123,22 @@ JIEBEI_TERMS = {3: 0.20, 6: 0.30, 12: 0.50}
 JIEBEI_METHODS = {"equal_instalment": 0.70, "equal_principal": 0.20, "interest_first": 0.10}
 
 
+def draw_contracts(rng: np.random.Generator, n: int, *, median: float = 10_000.0, sigma: float = 1.0,
+                   bounds: tuple[float, float] = (1_000.0, 300_000.0), terms: dict[int, float] | None = None,
+                   methods: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` loans' amounts (lognormal with ``median`` yuan and log-sd ``sigma``, clipped to
+    ``bounds``, rounded to the fen), terms (months, shares ``terms``, default
+    ``JIEBEI_TERMS``) and repayment method codes (shares ``methods``, default
+    ``JIEBEI_METHODS``), drawn from ``rng`` in that order."""
+    terms = JIEBEI_TERMS if terms is None else terms
+    methods = JIEBEI_METHODS if methods is None else methods
+    amount = np.round(np.clip(np.exp(np.log(median) + sigma * rng.standard_normal(n)), *bounds), 2)
+    t = np.array(list(terms))[rng.choice(len(terms), size=n, p=list(terms.values()))]
+    m = rng.choice(len(methods), size=n, p=list(methods.values()))
+    codes = np.array([int(_METHOD_CODE[x]) for x in methods], dtype=np.int8)[m]
+    return amount, t, codes
+
+
 def jiebei_book(n: int, *, seed: int = 0, bands: dict[str, float] | None = None,
                 states: dict[str, float] | None = None, seasoned: bool = True,
                 spread_days: bool = True) -> LoanBook:
@@ -155,10 +171,7 @@ def jiebei_book(n: int, *, seed: int = 0, bands: dict[str, float] | None = None,
     rng = np.random.default_rng(seed)
     band = rng.choice(len(band_n), size=n, p=band_w).astype(np.int32)
     state = rng.choice(len(st_n), size=n, p=st_w).astype(np.int32)
-    amount = np.round(np.clip(np.exp(np.log(10_000.0) + rng.standard_normal(n)), 1_000.0, 300_000.0), 2)
-    terms = np.array(list(JIEBEI_TERMS))[rng.choice(len(JIEBEI_TERMS), size=n, p=list(JIEBEI_TERMS.values()))]
-    methods = rng.choice(len(JIEBEI_METHODS), size=n, p=list(JIEBEI_METHODS.values()))
-    method_codes = np.array([int(_METHOD_CODE[m]) for m in JIEBEI_METHODS], dtype=np.int8)[methods]
+    amount, terms, method_codes = draw_contracts(rng, n)
     mob = np.floor(rng.random(n) * terms).astype(np.int32) if seasoned else np.zeros(n, np.int32)
     rates = np.array([JIEBEI_RATES[b] for b in band_n])[band]
     lt = LoanTerms(amount, rates, terms, method_codes, mob)

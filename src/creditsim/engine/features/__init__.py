@@ -14,6 +14,7 @@ from .base import PHASES, STORES, TOTAL_KINDS, Feature, Kernel, Month
 from .bureau import Bureau
 from .fraud import Fraud
 from .money import Money
+from .origination import Origination
 from .placement import Placement
 from .restructure import Restructure
 from .settlement import Settlement
@@ -23,22 +24,24 @@ from .transition import Transition
 
 __all__ = ["PHASES", "STORES", "TOTAL_KINDS", "Feature", "Kernel", "Month", "ORDER", "features_for", "has",
            "totals_of", "Transition", "IncomeShocks", "Fraud", "Aging", "Money", "Collections", "Placement", "Bureau",
-           "Restructure", "Settlement", "Attribution", "Audit", "AUDIT", "CURVES", "STRATEGY_FLOWS"]
+           "Restructure", "Settlement", "Attribution", "Origination", "Audit", "AUDIT", "CURVES", "STRATEGY_FLOWS"]
 
 #: Features in the order they act within a phase.
 ORDER = (Transition, IncomeShocks, Fraud, Aging, Money, Collections, Placement, Bureau, Restructure, Settlement,
-         Attribution, Audit)
+         Attribution, Origination, Audit)
 
 
 def features_for(*, shocks: bool = False, fraud: bool = False, aging: bool = False, money: bool = False,
                  strategy: bool = False, n_age: int = 0, audit: bool = False,
-                 attribution: Attribution | None = None) -> tuple[Feature, ...]:
+                 attribution: Attribution | None = None,
+                 origination: Origination | None = None) -> tuple[Feature, ...]:
     """A run's features, in ``ORDER``: the base transition always; months past due where
     the charge-off rule can act, and whenever money or fraud claims are simulated (a
     payment depends on them, a rejected claim returns to them); collections (and the
     test-only audit) with strategies: the rules and placements, and one component per
     other action kind; ``attribution`` where the run attributes losses to groups of
-    loans (``Attribution``)."""
+    loans (``Attribution``); ``origination`` where new loans enter the book
+    (``Origination``)."""
     out = [Transition()]
     if shocks:
         out.append(IncomeShocks())
@@ -53,8 +56,9 @@ def features_for(*, shocks: bool = False, fraud: bool = False, aging: bool = Fal
         out += [Collections(n_age=n_age, fraud=fraud), Placement(fraud=fraud), Bureau(), Restructure(), Settlement()]
         if audit:
             out.append(Audit(fraud=fraud))
-    if attribution is not None:
-        out.append(attribution)
+    for extra in (attribution, origination):
+        if extra is not None:
+            out.append(extra)
     return tuple(sorted(out, key=lambda x: ORDER.index(type(x))))
 
 

@@ -43,10 +43,14 @@ class Transition(Feature):
 
     def count(self, k, m):
         kk, f, s1 = k.k, k.f, k.s1
-        m.bins = k.bin_base + m.new * f + m.flags
+        # a loan not in the book this month (``m.absent``: a new loan before its month)
+        # counts in the padding segment, which no output keeps
+        seg = k.seg if m.absent is None else jnp.where(m.absent, s1 - 1, k.seg)
+        base = k.bin_base if m.absent is None else seg * (kk * f)
+        m.bins = base + m.new * f + m.flags
         # one scatter-add by (segment, state at the start, state at the end, flags): the
         # occupancy sums out the start, the moves the flags
-        full = k.count(((k.seg * kk + m.state) * kk + m.new) * f + m.flags, n=s1 * kk * kk * f).reshape(s1, kk, kk, f)
+        full = k.count(((seg * kk + m.state) * kk + m.new) * f + m.flags, n=s1 * kk * kk * f).reshape(s1, kk, kk, f)
         m.out["counts"] = full.sum(axis=1).reshape(k.n_bins)
         m.out["moves"] = jnp.where(k.from_open, full.sum(axis=3), 0).reshape(s1 * kk * kk)
 

@@ -145,7 +145,7 @@ def provisions(
     bound), ``coverage_by_stage`` (stage, bound) and ``coverage_total`` (bound): ECL over
     balance, as lenders publish them.  Money in CNY.
     """
-    from ..run.simulation import simulate
+    from .simulation import simulate
 
     if not isinstance(model, CreditModel):
         raise ValueError(f"provisions: model must be a CreditModel, got {type(model).__name__}")
