@@ -102,8 +102,9 @@ def simulate(
         and in all (loans × months × scenarios × strategies); default none.  The
         ``creditsim`` command draws its progress bar with it.
     month_span
-        Months per kernel call, an even number; default 6 for a book with loan terms and
-        the whole horizon for a book without (given, it applies to either).  Between
+        Months per kernel call, an even number; default 6 for a book with loan terms or
+        with originations (chunks of new loans then start in the span their loans enter
+        in) and the whole horizon for a book without terms (given, it applies to any).  Between
         calls, loans finished in every scenario of a block (paid off or charged off, with
         nothing left to recover) are dropped and the chunk is halved while at most 40% of
         it would be live.  Results do not depend on it (tested).
@@ -155,9 +156,10 @@ def simulate(
         raise ValueError(f"simulate: unknown engine {engine!r}; available: ['agent']")
     strats = _plan.strategies(strategies)
     money = book.terms is not None
-    n_new = int(originations.volumes(horizon).sum()) if isinstance(originations, Originations) and \
-        isinstance(horizon, (int, np.integer)) and not isinstance(horizon, bool) and horizon >= 1 else 0
-    plan = _plan.make_plan(n_loans=len(book) + n_new, horizon=horizon, scenarios=scenarios, seed=seed, chunk_size=chunk_size,
+    entries = originations.volumes(horizon) if isinstance(originations, Originations) and \
+        isinstance(horizon, (int, np.integer)) and not isinstance(horizon, bool) and horizon >= 1 else None
+    n_new = int(entries.sum()) if entries is not None else 0
+    plan = _plan.make_plan(n_loans=len(book) + n_new, entries=entries, horizon=horizon, scenarios=scenarios, seed=seed, chunk_size=chunk_size,
                            scenario_batch=scenario_batch, n_strategies=len(strats), strategy_batch=strategy_batch,
                            month_span=month_span, min_drop_size=min_drop_size,
                            spans=money or month_span is not None or originations is not None)
@@ -198,8 +200,9 @@ def _new_loans(model: CreditModel, book: LoanBook, originations, horizon: int):
     new = originations.draw(horizon, with_terms=book.terms is not None)
     for name in originations.segments:
         model.segment_index(name, field="Originations.segments")
-    names = list(model.segment_names)
-    seg = np.array([names.index(x) for x in new.segment], dtype=np.int32) if len(new) else np.zeros(0, np.int32)
+    names, codes = np.unique(new.segment, return_inverse=True) if len(new) else ([], np.zeros(0, np.int64))
+    lut = np.array([model.segment_index(str(x)) for x in names], dtype=np.int32)
+    seg = lut[codes].astype(np.int32) if len(new) else np.zeros(0, np.int32)
     return new, seg, states.index(states.paid_off), enter
 
 
