@@ -47,8 +47,8 @@ def main(argv=None):
     ap.add_argument("--loans", type=int, default=250_000)
     ap.add_argument("--monthly", type=int, default=25_000, help="new loans a month")
     ap.add_argument("--horizon", type=int, default=36)
-    ap.add_argument("--scenarios", type=int, default=8)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--scenarios", type=int, default=32)
+    ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args(argv)
     if a.quick:

@@ -86,7 +86,8 @@ def _vintages(totals, model, book, new, quantum, s, horizon, money, st0, units) 
     loans, seg_new, new_units = new
     k, v = len(model.states), horizon + 1
     live = totals["vintage_live"].reshape(s, horizon, v, k).astype(np.float64) * quantum
-    charged = totals["vintage_charged"].reshape(s, horizon, 2, v)
+    # (S, 2, vintage, month 0..horizon) -> (S, month, 2, vintage), months 1..horizon
+    charged = np.moveaxis(totals["vintage_charged"].reshape(s, 2, v, v)[..., 1:], 3, 1)
     states = model.states
     late = {d: [i for i, n in enumerate(states.names) if n not in states.absorbing and
                 30 * states.months_past_due(n) > d] for d in (30, 90)}

@@ -97,8 +97,8 @@ class RunPlan:
     def chunks(self) -> list[slice]:
         """The book's loans, chunk by chunk: consecutive pieces of ``chunk`` loans, each
         within one of ``groups`` (sizes of consecutive runs of loans no chunk straddles:
-        with originations, the book's loans, then the new loans entering in each month
-        span) where given."""
+        with originations, the book's loans, then the new loans entering in each month)
+        where given."""
         sizes = self.groups or (self.n_loans,)
         out, start = [], 0
         for size in sizes:
@@ -136,9 +136,10 @@ class RunPlan:
         """Every work unit, chunk by chunk (each chunk's scenario blocks in order)."""
         return [WorkUnit(i, loans, sl) for i, loans in enumerate(self.chunks()) for sl in self.scenario_blocks()]
 
-    def spans(self) -> list[tuple[int, int]]:
-        """The month spans ``(t0, t1)`` of a unit: months t0+1..t1 in one kernel call."""
-        return [(t, min(t + self.month_span, self.horizon)) for t in range(0, self.horizon, self.month_span)]
+    def spans(self, start: int = 0) -> list[tuple[int, int]]:
+        """The month spans ``(t0, t1)`` of a unit: months t0+1..t1 in one kernel call, from
+        month ``start`` (even: a chunk of new loans that all enter after it starts there)."""
+        return [(t, min(t + self.month_span, self.horizon)) for t in range(start, self.horizon, self.month_span)]
 
     def loan_months(self, unit: WorkUnit | None = None) -> int:
         """Loan-months simulated by ``unit`` (or the whole run), strategies counted apart."""
@@ -175,11 +176,13 @@ def check_seed(seed) -> int:
     return seed
 
 
-#: Months per kernel call with originations (default): a chunk of new loans starts in the
-#: span its loans enter in.  Measured on the 2-core reference machine (benchmarks/README.md):
-#: 6 months 4.98 s, 4 months 5.67 s, 2 months 7.0 s for the same run (shorter spans waste
-#: less on loans not yet lent, but make more kernel calls).
-ORIGINATION_MONTH_SPAN = 6
+#: With originations, consecutive months' new loans share a chunk until it holds this many
+#: (a chunk's calls start at most a month before its first loan enters, so a chunk of
+#: several months computes its later loans before they are lent; smaller chunks cost more
+#: per loan-month).  Measured (benchmarks/README.md, 25,000 new loans a month, 36 months, 32
+#: scenarios): 22.7 s month by month, 17.8 s at 50,000, 17.4 s at 75,000, 15.2 s at
+#: 150,000, 19.9 s at 250,000.
+NEW_LOANS_PER_CHUNK = 131_072
 
 
 def padded_length(n: int, cap: int) -> int:
@@ -240,9 +243,9 @@ def make_plan(*, n_loans: int, horizon, scenarios, seed, chunk_size=None, scenar
 
     ``spans`` False runs the horizon in one kernel call (nothing can be dropped).
     ``entries``: with originations, the new loans entering in each month 1..horizon (the
-    last of the ``n_loans``): they are chunked apart by month span (default span
-    ``ORIGINATION_MONTH_SPAN``), so that a chunk's loans enter within the span its first
-    kernel call simulates, and the chunk length is sized from a span's new loans."""
+    last of the ``n_loans``): they are chunked apart month by month, so that a chunk's
+    kernel calls start at most a month before its loans enter (``run_unit``), and the chunk
+    length is sized from a month's new loans."""
     horizon = positive_int("horizon", horizon, upper=2**24 - 1)
     scenarios = positive_int("scenarios", scenarios, upper=2**32)
     seed = check_seed(seed)
@@ -252,15 +255,20 @@ def make_plan(*, n_loans: int, horizon, scenarios, seed, chunk_size=None, scenar
     chunk = padded_length(min(n_loans, cap), cap)
     groups: tuple[int, ...] = ()
     if entries is not None:
-        span0 = positive_int("month_span", month_span) if month_span is not None else ORIGINATION_MONTH_SPAN
         entries = [int(x) for x in entries]
-        by_span = [sum(entries[t: t + span0]) for t in range(0, horizon, span0)]
         n_new = sum(entries)
-        groups = tuple(x for x in [n_loans - n_new] + by_span if x > 0)
-        if month_span is None:
-            month_span = span0
+        # consecutive months' new loans together, until a group holds NEW_LOANS_PER_CHUNK
+        merged, acc = [], 0
+        for x in entries:
+            acc += x
+            if acc >= NEW_LOANS_PER_CHUNK:
+                merged.append(acc)
+                acc = 0
+        if acc:
+            merged.append(acc)
+        groups = tuple(x for x in [n_loans - n_new] + merged if x > 0)
         if n_new:
-            chunk = padded_length(min(max(by_span), cap), cap)
+            chunk = padded_length(min(max(merged), cap), cap)
     batch = positive_int("scenario_batch", scenario_batch) if scenario_batch is not None \
         else default_scenario_batch(chunk)
     if strategy_batch is not None:

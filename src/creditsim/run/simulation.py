@@ -102,9 +102,9 @@ def simulate(
         and in all (loans × months × scenarios × strategies); default none.  The
         ``creditsim`` command draws its progress bar with it.
     month_span
-        Months per kernel call, an even number; default 6 for a book with loan terms or
-        with originations (chunks of new loans then start in the span their loans enter
-        in) and the whole horizon for a book without terms (given, it applies to any).  Between
+        Months per kernel call, an even number; default 6 for a book with loan terms or with
+        originations (a chunk of new loans, all lent in one month, starts its spans at
+        most a month before) and the whole horizon for a book without terms (given, it applies to any).  Between
         calls, loans finished in every scenario of a block (paid off or charged off, with
         nothing left to recover) are dropped and the chunk is halved while at most 40% of
         it would be live.  Results do not depend on it (tested).

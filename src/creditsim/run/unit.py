@@ -204,13 +204,12 @@ def run_unit(job: Job, unit: WorkUnit, dev: DeviceInputs) -> list[dict]:
         z, keys = job.z[sl], dev.put(job.keys[sl])
         dropped = [None] * len(groups)  # occupancy bins (B, n_out), or (B, g, n_out), of dropped loans
         horizon = plan.horizon
-        # a chunk of new loans that all enter after a span has nothing to do in it
+        # a chunk of new loans starts at the even month before its first loan enters
+        # (the kernel's random words come in month pairs): nothing happens to it before
         entry = loans.get("entry")
         real = loans["group"] != pad_group
         first_entry = int(entry[real].min()) if entry is not None and real.any() else 0
-        for t0, t1 in plan.spans():
-            if first_entry > t1:
-                continue
+        for t0, t1 in plan.spans(2 * ((first_entry - 1) // 2) if first_entry > 1 else 0):
             money_dev = LoanMoney(*(dev_loans[name] for name in LoanMoney._fields)) if money else None
             z_span, hazard = dev.put(z[:, t0:t1]), dev.put(job.fraud_hazard[t0:t1])
             for gi, (g, strat) in enumerate(zip(groups, strats, strict=True)):

@@ -19,16 +19,18 @@ class Origination(Feature):
     ``enter_state`` owing its contract's balance (months past due 0) and is counted at the
     month's end; it moves from month e + 1 on.
 
-    Totals (by month): ``vintage_live (months, V*K)`` the principal owed (exposure without
-    terms) by live loans by vintage and state, and ``vintage_charged (months, 2, V)`` the
-    loans charged off in the month by vintage and their principal owed then (exposure
-    without terms); ``n_vintages`` V = horizon + 1."""
+    Totals: ``vintage_live (months, V*K)`` by month, the principal owed (exposure without
+    terms) by live loans by vintage and state; ``vintage_charged (2, V, V)`` summed over
+    calls, the loans charged off by vintage and month of charge-off (0..horizon) and their
+    principal owed then (exposure without terms), scattered once per call from the carry
+    (one scatter a month fewer than counting them month by month: measured 27% of the run
+    with two); ``n_vintages`` V = horizon + 1."""
 
     n_vintages: int = 1
     wait_state: int = 0
     enter_state: int = 1
     name = "origination"
-    totals = {"vintage_live": "month", "vintage_charged": "month"}
+    totals = {"vintage_live": "month", "vintage_charged": "sum"}
 
     def setup(self, k):
         k.entry = k.per_loan["entry"]
@@ -36,6 +38,7 @@ class Origination(Feature):
 
     def init(self, k, carry, state0):
         carry["waiting"] = k.entry > 0
+        carry["v_exit"] = jnp.zeros(state0.shape, jnp.int32)  # month charged off (0: not yet)
 
     def start(self, k, m):
         m.absent = m.t_abs < k.entry  # not in the book yet this month
@@ -46,6 +49,8 @@ class Origination(Feature):
         m.new = jnp.where(entering, self.enter_state, m.new)
         c["state"] = m.new
         c["waiting"] = c["waiting"] & ~entering
+        co = k.cm.charge_off
+        c["v_exit"] = jnp.where(co[m.new] & ~co[m.state], m.t_abs, c["v_exit"])
         if "dpd" in c:
             c["dpd"] = jnp.where(entering, 0, c["dpd"])
         if "balance" in c:
@@ -57,20 +62,17 @@ class Origination(Feature):
 
     def count(self, k, m):
         cm, c, kk, v = k.cm, m.c, k.k, self.n_vintages
-        if "balance" in c:
-            owed, at_co = c["balance"] + c["due_principal"], c["balance"] + c["due_principal"]
-        else:
-            owed = at_co = k.units
-        gone = m.absent | k.is_pad
-        live = ~cm.absorbing[m.new] & ~gone
+        owed = c["balance"] + c["due_principal"] if "balance" in c else k.units
+        live = ~cm.absorbing[m.new] & ~m.absent & ~k.is_pad
         m.out["vintage_live"] = k.count(jnp.where(live, k.entry * kk + m.new, v * kk),
                                         jnp.where(live, owed, 0), n=v * kk + 1)[: v * kk]
-        co = cm.charge_off[m.new] & ~cm.charge_off[m.state] & ~gone
-        where = jnp.where(co, k.entry, v)
-        n_co = k.count(where, n=v + 1)[:v].astype(jnp.int64)
-        amount = k.count(where, jnp.where(co, at_co, 0), n=v + 1)[:v]
-        m.out["vintage_charged"] = jnp.stack([n_co, amount])
 
     def finish(self, k, r):
+        final, v = r.final, self.n_vintages
         r.res["vintage_live"] = r.outs["vintage_live"]
-        r.res["vintage_charged"] = r.outs["vintage_charged"]
+        # loans charged off in this call (padding never is): by vintage and month
+        owed = final["balance"] + final["due_principal"] if "balance" in final else k.units
+        where = jnp.where(r.charged, k.entry * v + final["v_exit"], v * v)
+        n_co = jnp.zeros(v * v + 1, jnp.int64).at[where].add(1)[: v * v]
+        amount = jnp.zeros(v * v + 1, jnp.int64).at[where].add(jnp.where(r.charged, owed, 0).astype(jnp.int64))
+        r.res["vintage_charged"] = jnp.stack([n_co, amount[: v * v]]).reshape(2, v, v)
