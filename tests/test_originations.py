@@ -69,9 +69,9 @@ def test_results_do_not_depend_on_chunks_or_spans():
     """Chunks of new loans skip the spans before their loans enter, and finished loans are
     dropped; the results are the same whatever the chunks and spans."""
     model = presets.jiebei_model(shocks=False, fraud=False)
-    book = presets.jiebei_book(1500, seed=2, states=presets.JIEBEI_START)
-    plan = cs.Originations(400, presets.DEMO_MIX, rates=presets.JIEBEI_RATES, seed=4)
-    kw = dict(horizon=10, scenarios=2, seed=7, originations=plan)
+    book = presets.jiebei_book(1000, seed=2, states=presets.JIEBEI_START)
+    plan = cs.Originations(300, presets.DEMO_MIX, rates=presets.JIEBEI_RATES, seed=4)
+    kw = dict(horizon=8, scenarios=2, seed=7, originations=plan)
     ds = cs.simulate(model, book, **kw)
     again = cs.simulate(model, book, chunk_size=1024, month_span=2, min_drop_size=256, **kw)
     for name in ds.data_vars:

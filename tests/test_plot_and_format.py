@@ -204,7 +204,7 @@ def test_report_shows_where_the_tail_comes_from(tmp_path):
 
     model = presets.jiebei_model(shocks=False, fraud=False)
     book = presets.jiebei_book(2000, seed=1, states=presets.JIEBEI_START)
-    ds = cs.simulate(model, book, horizon=6, scenarios=200, seed=1, stages=True)
+    ds = cs.simulate(model, book, horizon=4, scenarios=100, seed=1, stages=True)
     html = cs.write_report(ds, tmp_path / "rep", levels=(0.95,)).read_text()
     for what in ("by segment", "by IFRS 9 stage at month 0"):
         i = html.index(f"Where the tail comes from, {what}")
@@ -212,6 +212,6 @@ def test_report_shows_where_the_tail_comes_from(tmp_path):
         shares = [float(x) for x in re.findall(r"<td>([0-9.]+)%</td>", table)]
         assert len(shares) == (5 if what == "by segment" else 3)
         assert sum(shares) == pytest.approx(100.0, abs=0.1 * len(shares))
-    plain = cs.simulate(model, book, horizon=6, scenarios=50, seed=1)
+    plain = cs.simulate(model, book, horizon=4, scenarios=40, seed=1)
     html = cs.write_report(plain, tmp_path / "rep2", levels=(0.95,)).read_text()
     assert "by segment" in html and "by IFRS 9 stage" not in html

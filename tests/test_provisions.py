@@ -50,8 +50,8 @@ def test_losses_by_stage_add_up_and_change_nothing_else():
     by stage sum to the loss plus the fraud loss."""
     model = presets.jiebei_model()
     book = presets.jiebei_book(3000, seed=2, states=presets.JIEBEI_START)
-    plain = cs.simulate(model, book, horizon=13, scenarios=4, seed=7)
-    staged = cs.simulate(model, book, horizon=13, scenarios=4, seed=7, stages=True)
+    plain = cs.simulate(model, book, horizon=8, scenarios=2, seed=7)
+    staged = cs.simulate(model, book, horizon=8, scenarios=2, seed=7, stages=True)
     for name in plain.data_vars:
         np.testing.assert_array_equal(plain[name].values, staged[name].values)
     total = staged.loss_by_stage.sum(("segment", "stage"))
@@ -127,8 +127,8 @@ def test_weighted_macro_scenarios_and_their_interval():
     """The provision is the weighted sum of the macro scenarios' figures; a downside path
     raises it; its interval is the paired one and contains the estimate."""
     model = presets.jiebei_model(shocks=False, fraud=False)
-    book = presets.jiebei_book(4000, seed=3, states=presets.JIEBEI_START)
-    prov = cs.provisions(model, book, scenarios=20, seed=1)
+    book = presets.jiebei_book(2000, seed=3, states=presets.JIEBEI_START)
+    prov = cs.provisions(model, book, scenarios=8, seed=1)
     est = prov.sel(bound="estimate")
     w = prov.weight
     s1 = (est.ecl_12_months.sel(stage=1) * w).sum("macro")

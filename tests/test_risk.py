@@ -148,7 +148,7 @@ def test_contributions_by_segment_and_stage_of_a_run():
 
     model = presets.jiebei_model()
     book = presets.jiebei_book(3000, seed=2, states=presets.JIEBEI_START)
-    ds = cs.simulate(model, book, horizon=12, scenarios=200, seed=3, stages=True)
+    ds = cs.simulate(model, book, horizon=6, scenarios=100, seed=3, stages=True)
     es = float(cs.risk_summary(ds, levels=[0.95]).es.sel(level=0.95, bound="estimate"))
     for by in ("segment", "stage"):
         c = cs.risk_contributions(ds, levels=[0.95], by=by)
@@ -160,7 +160,7 @@ def test_contributions_by_segment_and_stage_of_a_run():
         cs.risk_contributions(cs.simulate(model, book, horizon=2, scenarios=4, seed=3), by="stage")
     with pytest.raises(ValueError, match=r"levels\[0\] is 1.5, not in \(0, 1\)"):
         cs.risk_contributions(ds, levels=[1.5])
-    strat = cs.simulate(model, book, horizon=4, scenarios=4, seed=3, strategies=["in_house"])
+    strat = cs.simulate(model, book, horizon=2, scenarios=2, seed=3, strategies=["in_house"])
     with pytest.raises(ValueError, match="select one"):
         cs.risk_contributions(strat)
     with pytest.raises(ValueError, match="costs and recoveries are not attributed"):
