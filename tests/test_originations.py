@@ -151,3 +151,16 @@ def test_bad_plans_for_the_model():
                     **run)
     with pytest.raises(ValueError, match="originations must be a creditsim.Originations, got dict"):
         cs.simulate(model, book, originations={"volume": 5}, **run)
+
+
+def test_new_loans_have_no_stage_at_month_0():
+    """With stages, losses by stage are the book's loans' only: the same with and without
+    new loans (which were lent after month 0)."""
+    model = presets.jiebei_model(shocks=False, fraud=False)
+    book = presets.jiebei_book(300, seed=1, states=presets.JIEBEI_START)
+    kw = dict(horizon=10, scenarios=2, seed=4, stages=True)
+    plain = cs.simulate(model, book, **kw)
+    grown = cs.simulate(model, book, originations=cs.Originations(50, presets.DEMO_MIX, rates=presets.JIEBEI_RATES),
+                        **kw)
+    for name in ("loss_by_stage", "discounted_loss", "balance_by_stage"):
+        np.testing.assert_array_equal(plain[name].values, grown[name].values, err_msg=name)

@@ -151,6 +151,7 @@ def test_weighted_macro_scenarios_and_their_interval():
     ({"confidence": 1.5}, "confidence must be in \\(0, 1\\), got 1.5"),
     ({"strategies": ["in_house"]}, "strategies and stages are not simulate options here"),
     ({"staging": {"stage9": 1}}, "Staging: unknown field 'stage9'"),
+    ({"originations": cs.Originations(5, {"current": 1.0})}, "originations are not a simulate option here"),
 ])
 def test_provisions_bad_input(kw, msg):
     model, book = _chain_book(10)

@@ -117,7 +117,8 @@ def _staged(attributed, model, book, seg, st0, stage, units, quantum, police, mo
     """The variables of losses by stage at month 0 (``Attribution``'s totals ``(S, 3, 2,
     G*3)``: measure, cause, segment by stage)."""
     g, n = len(model.segments), 3
-    a = attributed.reshape(attributed.shape[0], 3, 2, g, n).astype(np.float64) * quantum
+    # the last group holds new loans (no stage at month 0): left out
+    a = attributed[..., : g * n].reshape(attributed.shape[0], 3, 2, g, n).astype(np.float64) * quantum
     net = a[:, :, 0] + a[:, :, 1] * (1.0 - police)  # credit, and fraud less police recovery
     k = len(model.states)
     live = ~np.isin(np.arange(k), [model.states.index(x) for x in model.states.absorbing])[st0]

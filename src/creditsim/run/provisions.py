@@ -151,6 +151,9 @@ def provisions(
         raise ValueError(f"provisions: model must be a CreditModel, got {type(model).__name__}")
     if not isinstance(book, LoanBook):
         raise ValueError(f"provisions: book must be a LoanBook, got {type(book).__name__}")
+    if "originations" in simulate_options:
+        raise ValueError("provisions: originations are not a simulate option here (the provisions are of the "
+                         "book at the reporting date; loans lent after it have none)")
     if "strategies" in simulate_options or "stages" in simulate_options:
         raise ValueError("provisions: strategies and stages are not simulate options here (the provisions "
                          "are of the book without collection actions; give the staging rule as staging)")

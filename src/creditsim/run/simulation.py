@@ -253,7 +253,8 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
         if "dpd0" in per_loan:
             per_loan["dpd0"] = np.concatenate([per_loan["dpd0"], np.zeros(m, np.int32)])
         if staging is not None:
-            per_loan["attr"] = np.concatenate([per_loan["attr"], (seg_new * len(STAGES)).astype(np.int32)])
+            # new loans have no stage at month 0: their own group, left out of the results
+            per_loan["attr"] = np.concatenate([per_loan["attr"], np.full(m, g * len(STAGES), np.int32)])
             rate = new.terms.annual_rate / 12.0 if money and m else np.zeros(m)
             per_loan["log_v"] = np.concatenate([per_loan["log_v"], np.log1p(rate).astype(np.float32)])
         per_loan["entry"] = np.concatenate([np.zeros(n_book, np.int32), new.entry])
@@ -264,7 +265,7 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
     fraud_hazard = model.fraud.hazards(horizon) if fraud else np.zeros(horizon)
     # the strategies, stacked: every kernel call runs them all
     arrs = compile_strategies(model, strats, base_matrices(model), quantum) if strats else None
-    attribution = Attribution(n_keys=g * len(STAGES), within=ECL_MONTHS) if staging is not None else None
+    attribution = Attribution(n_keys=g * len(STAGES) + 1, within=ECL_MONTHS) if staging is not None else None
     features = features_for(shocks=shocks, fraud=fraud, aging=needs_aging(model), money=money,
                             strategy=bool(strats), n_age=horizon, attribution=attribution, origination=origination)
     if "dpd0" in per_loan and not any(isinstance(x, Aging) for x in features):
