@@ -30,6 +30,20 @@ def family_z(m: int, false_alarm: float = 1e-4, df: int | None = None) -> float:
     return float(stats.t.ppf(p, df) if df else special.ndtri(p))
 
 
+#: A seven-state past-due chain (paid off, current, four buckets, charged off) with every
+#: kind of move: the fundamental-matrix and provisions oracles' matrix.
+PAST_DUE_NAMES = ["paid_off", "current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_180", "charged_off"]
+PAST_DUE_P = np.array([
+    [1.00, 0.00, 0.00, 0.00, 0.00, 0.00, 0.00],
+    [0.05, 0.92, 0.03, 0.00, 0.00, 0.00, 0.00],
+    [0.02, 0.55, 0.15, 0.28, 0.00, 0.00, 0.00],
+    [0.00, 0.20, 0.10, 0.18, 0.52, 0.00, 0.00],
+    [0.00, 0.10, 0.00, 0.05, 0.13, 0.72, 0.00],
+    [0.00, 0.04, 0.00, 0.00, 0.03, 0.58, 0.35],
+    [0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 1.00],
+])
+
+
 def two_state_model(p: float = 0.02, rho: float = 0.1, phi: float = 0.0) -> cs.CreditModel:
     states = cs.StateSpace(["current", "charged_off"])
     seg = cs.Segment("all", [[1 - p, p], [0.0, 1.0]], rho=rho)

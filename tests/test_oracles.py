@@ -12,7 +12,7 @@ from creditsim.compile.model import compile_model
 from creditsim.engine import rng as _rng
 from creditsim.engine.tilt import thresholds
 from creditsim.spec.macro import conditional_matrix
-from helpers import family_z, random_chain, two_state_model
+from helpers import PAST_DUE_NAMES, PAST_DUE_P, family_z, random_chain, two_state_model
 
 
 @st.composite
@@ -70,16 +70,7 @@ def test_absorption_matches_fundamental_matrix(dpd):
     """Absorption probabilities and mean months to absorption from N = (I - Q)⁻¹, of the
     chain itself (no charge-off rule) and of the chain over months past due that the
     charge-off rule at 180 or 120 days makes of it."""
-    names = ["paid_off", "current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_180", "charged_off"]
-    p = np.array([
-        [1.00, 0.00, 0.00, 0.00, 0.00, 0.00, 0.00],
-        [0.05, 0.92, 0.03, 0.00, 0.00, 0.00, 0.00],
-        [0.02, 0.55, 0.15, 0.28, 0.00, 0.00, 0.00],
-        [0.00, 0.20, 0.10, 0.18, 0.52, 0.00, 0.00],
-        [0.00, 0.10, 0.00, 0.05, 0.13, 0.72, 0.00],
-        [0.00, 0.04, 0.00, 0.00, 0.03, 0.58, 0.35],
-        [0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 1.00],
-    ])
+    names, p = PAST_DUE_NAMES, PAST_DUE_P
     states = cs.StateSpace(names)
     transient = states.transient
     # one segment per starting state, same matrix: occupancy by segment is by start state

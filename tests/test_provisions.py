@@ -5,18 +5,9 @@ import pytest
 
 import creditsim as cs
 from creditsim import oracles, presets
-from helpers import family_z
+from helpers import PAST_DUE_NAMES, PAST_DUE_P, family_z
 
-NAMES = ["paid_off", "current", "dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_180", "charged_off"]
-P = np.array([
-    [1.00, 0.00, 0.00, 0.00, 0.00, 0.00, 0.00],
-    [0.05, 0.92, 0.03, 0.00, 0.00, 0.00, 0.00],
-    [0.02, 0.55, 0.15, 0.28, 0.00, 0.00, 0.00],
-    [0.00, 0.20, 0.10, 0.18, 0.52, 0.00, 0.00],
-    [0.00, 0.10, 0.00, 0.05, 0.13, 0.72, 0.00],
-    [0.00, 0.04, 0.00, 0.00, 0.03, 0.58, 0.35],
-    [0.00, 0.00, 0.00, 0.00, 0.00, 0.00, 1.00],
-])
+NAMES, P = PAST_DUE_NAMES, PAST_DUE_P
 
 
 def test_staging_rule():

@@ -81,9 +81,18 @@ def _result(totals, strat, *, model, book, seg, st0, z, by_group, units, quantum
                     horizon=horizon, scenarios=scenarios, seed=seed, engine=engine)
 
 
+def _owed_at_start(model, book, st0, units, quantum, money):
+    """The book's loans at month 0: ``(live, owed)``, live (not paid off or charged off)
+    and the principal owed (with terms; the exposure without)."""
+    states = model.states
+    live = ~np.isin(st0, [states.index(a) for a in states.absorbing])
+    owed = units.astype(np.float64) * quantum if money else book.exposure
+    return live, owed
+
+
 def _vintages(totals, model, book, new, quantum, s, horizon, money, st0, units) -> dict:
     """The vintage views from ``Origination``'s totals (vintage 0: the book at month 0)."""
-    loans, seg_new, new_units = new
+    loans, new_units = new
     k, v = len(model.states), horizon + 1
     live = totals["vintage_live"].reshape(s, horizon, v, k).astype(np.float64) * quantum
     # (S, 2, vintage, month 0..horizon) -> (S, month, 2, vintage), months 1..horizon
@@ -97,9 +106,8 @@ def _vintages(totals, model, book, new, quantum, s, horizon, money, st0, units) 
     amount[0] = np.sum(book.exposure)
     zero = np.zeros((s, 1, v))
     # month 0: the book's loans as given (principal owed, or exposure, of live loans)
-    owed0 = units.astype(np.float64) * quantum if money else book.exposure
-    by_state = np.bincount(st0, weights=np.where(np.isin(st0, [states.index(a) for a in states.absorbing]), 0.0,
-                                                 owed0), minlength=k)
+    live0, owed0 = _owed_at_start(model, book, st0, units, quantum, money)
+    by_state = np.bincount(st0, weights=np.where(live0, owed0, 0.0), minlength=k)
     start = np.zeros((s, 1, v, k))
     start[:, 0, 0] = by_state
     live = np.concatenate([start, live], axis=1)
@@ -119,16 +127,11 @@ def _staged(attributed, model, book, seg, st0, stage, units, quantum, police, mo
     g, n = len(model.segments), 3
     # the last group holds new loans (no stage at month 0): left out
     a = attributed[..., : g * n].reshape(attributed.shape[0], 3, 2, g, n).astype(np.float64) * quantum
-    net = a[:, :, 0] + a[:, :, 1] * (1.0 - police)  # credit, and fraud less police recovery
-    k = len(model.states)
-    live = ~np.isin(np.arange(k), [model.states.index(x) for x in model.states.absorbing])[st0]
-    if money:  # principal owed at month 0: not yet due (the book's outstanding)
-        owed = units.astype(np.float64) * quantum
-    else:
-        owed = book.exposure
+    fraud = a[:, :, 1] * (1.0 - police)  # less police recovery
+    net = a[:, :, 0] + fraud
+    live, owed = _owed_at_start(model, book, st0, units, quantum, money)
     bal = np.bincount(seg * n + stage - 1, weights=np.where(live, owed, 0.0), minlength=g * n).reshape(g, n)
     loans = np.bincount(seg * n + stage - 1, weights=live.astype(np.float64), minlength=g * n).reshape(g, n)
-    fraud = a[:, :, 1] * (1.0 - police)
     return {"loss": net[:, 0], "discounted": np.stack([net[:, 2], net[:, 1]], axis=1),
             "discounted_fraud": np.stack([fraud[:, 2], fraud[:, 1]], axis=1), "balance": bal,
             "loans": loans.astype(np.int64)}

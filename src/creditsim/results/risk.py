@@ -36,13 +36,21 @@ def _numbers(caller: str, field: str, values) -> np.ndarray:
     return raw.astype(np.float64)
 
 
-def _check_levels(levels) -> np.ndarray:
-    lv = _numbers("risk_summary", "levels", levels)
+def _check_levels(levels, caller: str = "risk_summary") -> np.ndarray:
+    lv = _numbers(caller, "levels", levels)
     bad = np.flatnonzero(~((lv > 0) & (lv < 1)))
     if bad.size:
         i = int(bad[0])
-        raise ValueError(f"risk_summary: levels[{i}] is {float(lv[i])!r}, not in (0, 1)")
+        raise ValueError(f"{caller}: levels[{i}] is {float(lv[i])!r}, not in (0, 1)")
     return lv
+
+
+def _check_confidence(confidence, caller: str) -> float:
+    if (isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, (int, float, np.integer, np.floating))
+            or not 0 < confidence < 1):
+        shown = confidence.item() if isinstance(confidence, np.generic) else confidence
+        raise ValueError(f"{caller}: confidence must be in (0, 1), got {shown!r}")
+    return float(confidence)
 
 
 def _skew_corrected(est, se, skew, n, confidence):
@@ -176,10 +184,7 @@ def risk_summary(
         Level of the Monte Carlo intervals; default 0.95.
     """
     variable, x = loss_per_scenario(ds, variable, caller="risk_summary")
-    if (isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, (int, float, np.integer, np.floating))
-            or not 0 < confidence < 1):
-        shown = confidence.item() if isinstance(confidence, np.generic) else confidence
-        raise ValueError(f"risk_summary: confidence must be in (0, 1), got {shown!r}")
+    _check_confidence(confidence, "risk_summary")
     lv = _check_levels(levels)
     v = np.asarray(x.values, dtype=np.float64)
     s = v.size
@@ -374,13 +379,8 @@ def risk_contributions(
     ``es_share`` (level, part) the ES contributions over the ES, and ``es`` and ``var``
     (level) the portfolio figures they sum to; units as the variable's.
     """
-    if (isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, (int, float, np.integer, np.floating))
-            or not 0 < confidence < 1):
-        raise ValueError(f"risk_contributions: confidence must be in (0, 1), got {confidence!r}")
-    lv = _numbers("risk_contributions", "levels", levels)
-    bad = np.flatnonzero(~((lv > 0) & (lv < 1)))
-    if bad.size:
-        raise ValueError(f"risk_contributions: levels[{int(bad[0])}] is {float(lv[bad[0]])!r}, not in (0, 1)")
+    _check_confidence(confidence, "risk_contributions")
+    lv = _check_levels(levels, "risk_contributions")
     variable, parts, names, total = _parts_of(ds, variable, by)
     s = total.size
     if s < 2:

@@ -10,6 +10,7 @@ import numpy as np
 import xarray as xr
 from scipy import special
 
+from ..results.risk import _check_confidence
 from ..spec.book import LoanBook
 from ..spec.model import CreditModel
 from ..spec.staging import ECL_MONTHS, STAGES, Staging
@@ -160,9 +161,7 @@ def provisions(
     if isinstance(recovery_rate, bool) or not isinstance(recovery_rate, (int, float, np.integer, np.floating)) \
             or not 0 <= recovery_rate < 1:
         raise ValueError(f"provisions: recovery_rate must be a number in [0, 1), got {recovery_rate!r}")
-    if isinstance(confidence, bool) or not isinstance(confidence, (int, float, np.integer, np.floating)) \
-            or not 0 < confidence < 1:
-        raise ValueError(f"provisions: confidence must be in (0, 1), got {confidence!r}")
+    _check_confidence(confidence, "provisions")
     rule = Staging() if staging is None else Staging.of(staging)
     macro_s = _scenarios(macro)
     if horizon is None:
@@ -170,12 +169,10 @@ def provisions(
     horizon = max(int(horizon), ECL_MONTHS)
     weights = np.array([w for w, _ in macro_s.values()])
     per = []  # (S, 2 windows, G, 3) per macro scenario
-    ds = None
     for _, stress in macro_s.values():
         m = apply_stress(model, stress) if stress else model
         ds = simulate(m, book, horizon=horizon, scenarios=scenarios, seed=seed, stages=rule, **simulate_options)
-        credit, total = _parts(ds, recovery_rate)
-        per.append(total)
+        per.append(_net_of_recoveries(ds, recovery_rate))
     x = np.stack(per)  # (M, S, window, G, 3)
     z = float(special.ndtri((1 + confidence) / 2))
     s = x.shape[1]
@@ -235,11 +232,8 @@ def provisions(
     return out
 
 
-def _parts(ds: xr.Dataset, recovery_rate: float):
-    """Discounted losses by (scenario, window, segment, stage), credit losses net of the
-    recovery rate: ``(credit part, total)``."""
-    d = ds["discounted_loss"].values  # credit and fraud together (fraud less police)
-    if recovery_rate == 0:
-        return d, d
-    credit = d - ds["discounted_fraud_loss"].values
-    return credit, d - recovery_rate * credit
+def _net_of_recoveries(ds: xr.Dataset, recovery_rate: float) -> np.ndarray:
+    """Discounted losses by (scenario, window, segment, stage), credit and fraud (less
+    police recovery), the credit part net of ``recovery_rate``."""
+    d = ds["discounted_loss"].values
+    return d - recovery_rate * (d - ds["discounted_fraud_loss"].values)

@@ -279,5 +279,5 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
                     group=group, money=money_in, n_segments=g, n_moves=g * k * k, per_loan=per_loan)
     common = dict(model=model, book=book, seg=book_seg, st0=book_st0, z=z, by_group=by_group, units=book_units,
                   quantum=quantum, horizon=horizon, scenarios=scenarios, seed=seed, engine="agent", f=f,
-                  stage=stage, staging=staging, new=None if new is None else (new, seg_new, new_units))
+                  stage=stage, staging=staging, new=None if new is None else (new, new_units))
     return job, common

@@ -9,13 +9,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .book import _plain
 from .terms import LoanTerms, is_number
 
 __all__ = ["Originations", "NewLoans"]
-
-
-def _plain(v):
-    return v.item() if isinstance(v, np.generic) else v
 
 
 @dataclass(frozen=True)

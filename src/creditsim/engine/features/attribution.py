@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import jax.numpy as jnp
 
-from .base import Feature
+from .base import Feature, principal_owed, record_charge_off
 
 
 @dataclass(frozen=True)
@@ -30,16 +30,11 @@ class Attribution(Feature):
         carry["co_at"] = jnp.zeros(state0.shape, jnp.int32)  # month charged off (0: not yet)
 
     def end(self, k, m):
-        co = k.cm.charge_off
-        m.c["co_at"] = jnp.where(co[m.new] & ~co[m.state], m.t_abs, m.c["co_at"])
+        record_charge_off(k, m)
 
     def finish(self, k, r):
         final = r.final
-        if "due_principal" in final:  # with loan terms: the principal owed when charged off
-            amount = final["balance"] + final["due_principal"]
-        else:
-            amount = k.units
-        amount = jnp.where(r.charged, amount, 0).astype(jnp.int64)
+        amount = jnp.where(r.charged, principal_owed(k, final), 0).astype(jnp.int64)  # when charged off
         t = final["co_at"]
         v = jnp.exp(-k.per_loan["log_v"].astype(jnp.float64) * t.astype(jnp.float64))
         disc = jnp.floor(amount.astype(jnp.float64) * v + 0.5).astype(jnp.int64)

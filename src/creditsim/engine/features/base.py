@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import ClassVar
 
+import jax.numpy as jnp
+
 __all__ = ["PHASES", "STORES", "TOTAL_KINDS", "Feature", "Month", "Kernel"]
 
 #: The month's phases, in order.  ``store_*`` phases are the month's fusion boundaries:
@@ -64,6 +66,19 @@ TOTAL_KINDS = ("month", "occupancy", "sum", "max", "last")
 
 #: The store phases and the values always stored there.
 STORES = {"store_move": ("c",), "store_pay": ("c",)}
+
+
+def principal_owed(k: Kernel, carry: dict):
+    """Each loan's principal owed (not yet due plus overdue) with loan terms, its exposure
+    in money units without."""
+    return carry["balance"] + carry["due_principal"] if "balance" in carry else k.units
+
+
+def record_charge_off(k: Kernel, m: Month) -> None:
+    """``m.c["co_at"]``: the month a loan was charged off (0: not yet), shared by the
+    features that need it (``Attribution``, ``Origination``; they add the field)."""
+    co = k.cm.charge_off
+    m.c["co_at"] = jnp.where(co[m.new] & ~co[m.state], m.t_abs, m.c["co_at"])
 
 
 class Month(SimpleNamespace):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import jax.numpy as jnp
 
-from .base import Feature
+from .base import Feature, principal_owed, record_charge_off
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Origination(Feature):
 
     def init(self, k, carry, state0):
         carry["waiting"] = k.entry > 0
-        carry["v_exit"] = jnp.zeros(state0.shape, jnp.int32)  # month charged off (0: not yet)
+        carry["co_at"] = jnp.zeros(state0.shape, jnp.int32)  # month charged off (0: not yet)
 
     def start(self, k, m):
         m.absent = m.t_abs < k.entry  # not in the book yet this month
@@ -49,8 +49,7 @@ class Origination(Feature):
         m.new = jnp.where(entering, self.enter_state, m.new)
         c["state"] = m.new
         c["waiting"] = c["waiting"] & ~entering
-        co = k.cm.charge_off
-        c["v_exit"] = jnp.where(co[m.new] & ~co[m.state], m.t_abs, c["v_exit"])
+        record_charge_off(k, m)  # the same field as Attribution's, if both run
         if "dpd" in c:
             c["dpd"] = jnp.where(entering, 0, c["dpd"])
         if "balance" in c:
@@ -62,7 +61,7 @@ class Origination(Feature):
 
     def count(self, k, m):
         cm, c, kk, v = k.cm, m.c, k.k, self.n_vintages
-        owed = c["balance"] + c["due_principal"] if "balance" in c else k.units
+        owed = principal_owed(k, c)
         live = ~cm.absorbing[m.new] & ~m.absent & ~k.is_pad
         m.out["vintage_live"] = k.count(jnp.where(live, k.entry * kk + m.new, v * kk),
                                         jnp.where(live, owed, 0), n=v * kk + 1)[: v * kk]
@@ -71,8 +70,8 @@ class Origination(Feature):
         final, v = r.final, self.n_vintages
         r.res["vintage_live"] = r.outs["vintage_live"]
         # loans charged off in this call (padding never is): by vintage and month
-        owed = final["balance"] + final["due_principal"] if "balance" in final else k.units
-        where = jnp.where(r.charged, k.entry * v + final["v_exit"], v * v)
+        owed = principal_owed(k, final)
+        where = jnp.where(r.charged, k.entry * v + final["co_at"], v * v)
         n_co = jnp.zeros(v * v + 1, jnp.int64).at[where].add(1)[: v * v]
         amount = jnp.zeros(v * v + 1, jnp.int64).at[where].add(jnp.where(r.charged, owed, 0).astype(jnp.int64))
         r.res["vintage_charged"] = jnp.stack([n_co, amount[: v * v]]).reshape(2, v, v)
