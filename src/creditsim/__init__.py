@@ -36,6 +36,7 @@ _NAMES = {
     "LoanTerms": "spec.terms",
     "Originations": "spec.originations", "vintage_curves": "results.vintage",
     "Staging": "spec.staging", "provisions": "run.provisions", "ECL_SCENARIOS": "run.provisions",
+    "fit_macro_path": "run.calibrate", "MacroPathFit": "run.calibrate", "ANT_2020_30_PLUS": "run.calibrate",
 }
 #: Modules scripts use by their short name (``from creditsim import presets``).
 _MODULES = {"presets": "spec.presets", "plot": "report.plot", "oracles": "testing.oracles",

@@ -22,7 +22,7 @@ from .terms import LoanTerms
 __all__ = ["BANDS", "band_matrix", "demo_model", "demo_book", "pd12", "DEMO_MIX", "DEMO_START", "draw_contracts",
            "jiebei_book", "JIEBEI_RATES", "JIEBEI_TERMS", "JIEBEI_METHODS", "jiebei_model", "jiebei_matrix",
            "JIEBEI_TYPES", "JIEBEI_BANDS", "JIEBEI_PREPAY", "JIEBEI_SHOCK", "JIEBEI_FRAUD", "JIEBEI_START",
-           "JIEBEI_DISTRESSED", "JIEBEI_LATE_CURE"]
+           "JIEBEI_DISTRESSED", "JIEBEI_LATE_CURE", "jiebei_living_book", "steady_volume"]
 
 #: Per score band: monthly roll current -> 1-30 dpd, self-cure from 1-30, and the roll
 #: rates 1-30 -> 31-60, 31-60 -> 61-90, 61-90 -> 91-180 (all assumptions inside the
@@ -181,6 +181,59 @@ def jiebei_book(n: int, *, seed: int = 0, bands: dict[str, float] | None = None,
     return LoanBook(_codes=(band, band_n, state, st_n, lt.outstanding()), terms=lt, days_past_due=days)
 
 
+def steady_volume(n: int, prepay: float | None = None, terms: dict[int, float] | None = None) -> int:
+    """New loans a month that keep a book of ``n`` live loans steady: ``n`` over the months
+    a new loan is expected to stay on the book on its schedule, sum over terms T of
+    share(T) · sum_{a<T} (1 - prepay)^a (default ``JIEBEI_PREPAY`` and ``JIEBEI_TERMS``;
+    about 7.7 months).  Loans that fall behind stay longer, so the book grows by a little
+    (about 1% over two years, measured for the preset)."""
+    prepay = JIEBEI_PREPAY if prepay is None else prepay
+    terms = JIEBEI_TERMS if terms is None else terms
+    months = sum(w * sum((1.0 - prepay) ** a for a in range(t)) for t, w in terms.items())
+    return int(round(n / months))
+
+
+def jiebei_living_book(n: int, *, seed: int = 0, states: dict[str, float] | None = None, growth: float = 0.0):
+    """A living Jiebei-like book: ``n`` loans in the steady state of constant originations,
+    and the origination plan that keeps it so.  Returns ``(book, plan)``: pass the plan to
+    ``simulate(..., originations=plan)``.
+
+    The book is what a lender lending the same every month holds: loans of term T with
+    months on book a < T in proportion to share(T) · (1 - JIEBEI_PREPAY)^a (longer loans are
+    more of the book than of its lending, and fewer old loans are left); score bands,
+    amounts, methods and rates as ``jiebei_book``; starting states ``states`` (default
+    ``JIEBEI_START``, the living book's own steady mix), past-due loans spread over their
+    bucket's days.  The plan lends ``steady_volume(n)`` loans a month (growing by
+    ``growth`` a month), drawn as the book's (``Originations`` with ``DEMO_MIX`` and
+    ``JIEBEI_RATES``, seed ``seed + 1``).  Nobody starts under an income shock: the
+    shocked share builds up over the first months (docs/defaults.md measures it).
+    """
+    from .book import _count, _shares, spread_days_past_due
+
+    n = _count("n", n)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"presets.jiebei_living_book: seed must be a whole number >= 0, got {seed!r}")
+    band_n, band_w = _shares("bands", DEMO_MIX)
+    st_n, st_w = _shares("states", states if states is not None else JIEBEI_START)
+    rng = np.random.default_rng(seed)
+    pairs = [(t, a, w * (1.0 - JIEBEI_PREPAY) ** a) for t, w in JIEBEI_TERMS.items() for a in range(t)]
+    p = np.array([x[2] for x in pairs])
+    pick = rng.choice(len(pairs), size=n, p=p / p.sum())
+    terms = np.array([x[0] for x in pairs], dtype=np.int32)[pick]
+    mob = np.array([x[1] for x in pairs], dtype=np.int32)[pick]
+    band = rng.choice(len(band_n), size=n, p=band_w).astype(np.int32)
+    state = rng.choice(len(st_n), size=n, p=st_w).astype(np.int32)
+    amount, _, method_codes = draw_contracts(rng, n)
+    rates = np.array([JIEBEI_RATES[b] for b in band_n])[band]
+    lt = LoanTerms(amount, rates, terms, method_codes, mob)
+    days = spread_days_past_due(st_n, state, rng)
+    book = LoanBook(_codes=(band, band_n, state, st_n, lt.outstanding()), terms=lt, days_past_due=days)
+    from .originations import Originations
+
+    plan = Originations(steady_volume(n), DEMO_MIX, growth=growth, rates=JIEBEI_RATES, seed=seed + 1)
+    return book, plan
+
+
 # ----------------------------------------------------------------- the calibrated preset
 #: Behaviour types of every band: share and how their rows differ from the band's figures
 #: (multipliers of the band's roll into 1-30, its cure from 1-30 and its three roll rates).
@@ -214,9 +267,11 @@ JIEBEI_DISTRESSED = {"roll_multiple": 4.0, "cure": 0.30, "r1": 0.45, "r2": 0.65,
 #: Fraud claims: 3 per 100,000 loans a month (range 1-10), 2-month review, 60% confirmed,
 #: police recover 10% (assumptions inside the domain ranges).
 JIEBEI_FRAUD = {"hazard": 3e-5, "review_months": 2, "confirm_probability": 0.6, "police_recovery": 0.10}
-#: Starting states of the preset book, shares of loans (calibrated to the 30+/90+ targets).
-JIEBEI_START = {"current": 0.979, "dpd_1_30": 0.006, "dpd_31_60": 0.0025, "dpd_61_90": 0.002,
-                "dpd_91_180": 0.0105}
+#: Starting states of the preset book, shares of loans: the steady state of the living
+#: preset book (``jiebei_living_book`` with its steady originations, months 26-36 of 200
+#: scenarios, measured; docs/defaults.md), so a seasoned book neither settles nor spikes.
+JIEBEI_START = {"current": 0.9632, "restructured": 0.0017, "dpd_1_30": 0.0172, "dpd_31_60": 0.0047,
+                "dpd_61_90": 0.0038, "dpd_91_180": 0.0094}
 
 
 def jiebei_matrix(roll: float, cure: float, r1: float, r2: float, r3: float) -> np.ndarray:
@@ -249,10 +304,13 @@ def _scaled(fig: dict[str, float], mult: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def jiebei_model(*, shocks: bool = True, fraud: bool = True, phi: float = PHI, rho: float = RHO) -> CreditModel:
+def jiebei_model(*, shocks: bool = True, fraud: bool = True, phi: float = PHI, rho: float = RHO,
+                 charge_off_dpd: int = 180) -> CreditModel:
     """The calibrated Jiebei-like preset: five score bands, each a mix of the three
     behaviour types (``JIEBEI_TYPES``), income shocks with distressed rows, fraud claims,
-    charge-off at 180 dpd, penalty interest 1.5x, cost of funds 3%.  Use with
+    charge-off at ``charge_off_dpd`` days past due (default 180, the calibrated rule; a
+    later write-off keeps loans 90+ longer, docs/defaults.md), penalty interest 1.5x, cost
+    of funds 3%.  Use with
     ``jiebei_book``.  Its calibration (30+ and 90+ dpd ratios) is in docs/defaults.md.
     """
     from .model import BehaviourType, FraudTransfer, IncomeShock
@@ -267,4 +325,4 @@ def jiebei_model(*, shocks: bool = True, fraud: bool = True, phi: float = PHI, r
         segs.append(Segment(band, rho=rho, types=types, distressed=distressed if shocks else None))
     return CreditModel(states=StateSpace(DEFAULT_STATES), segments=segs, macro=MacroFactor(phi=phi),
                        income_shock=IncomeShock(**JIEBEI_SHOCK) if shocks else None,
-                       fraud=FraudTransfer(**JIEBEI_FRAUD) if fraud else None)
+                       fraud=FraudTransfer(**JIEBEI_FRAUD) if fraud else None, charge_off_dpd=charge_off_dpd)
