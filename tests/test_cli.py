@@ -121,13 +121,15 @@ def test_a_failed_run_leaves_no_result(small, tmp_path, monkeypatch):
 
 def test_init_writes_a_valid_commented_starter_and_info(tmp_path):
     r = CliRunner()
-    for preset in ("jiebei", "recession", "fraud_wave", "strategies"):
+    for preset in ("jiebei", "recession", "fraud_wave", "strategies", "living"):
         f = tmp_path / f"{preset}.toml"
         res = r.invoke(main, ["init", preset, str(f)])
         assert res.exit_code == 0, res.output
         text = f.read_text()
         assert text.startswith("# creditsim scenario file") and "# months, Monte Carlo scenarios" in text
         assert r.invoke(main, ["validate", str(f)]).exit_code == 0
+    assert "[originations]\nvolume = 20000" in (tmp_path / "living.toml").read_text()
+    assert "480,000 new loans over 24 months" in r.invoke(main, ["validate", str(tmp_path / "living.toml")]).output
     assert r.invoke(main, ["init", "jiebei", str(tmp_path / "jiebei.toml")]).exit_code == 1
     res = r.invoke(main, ["info"])
     assert res.exit_code == 0 and "backend cpu" in res.output
@@ -138,6 +140,8 @@ def test_help_everywhere_and_fast_start():
     for cmd in ([], ["run"], ["validate"], ["summary"], ["compare"], ["init"], ["info"], ["report"]):
         res = r.invoke(main, [*cmd, "--help"])
         assert res.exit_code == 0 and "Usage:" in res.output
+    text = " ".join(r.invoke(main, ["run", "--help"]).output.split())
+    assert "the new loans of [originations]" in text and "the IFRS 9 stages of [stages]" in text
     # the command's module and the package import no JAX, matplotlib or xarray
     code = ("import sys, creditsim, creditsim.cli, creditsim.spec.scenario; "
             "print(sorted(m for m in ('jax', 'matplotlib', 'xarray') if m in sys.modules))")
@@ -181,3 +185,36 @@ def test_a_run_killed_mid_way_leaves_no_result(small, tmp_path):
     assert not out.exists()
     assert code == 130 and f"interrupted: no result written to {out}" in rest
     assert list(tmp_path.glob("killed.nc*")) == []
+
+
+def test_run_the_living_book_example_small_with_stages(tmp_path):
+    """examples/living_book.toml (with stages = true added) run small through the command:
+    the result has the plan's vintages and the losses by stage, the report the vintage
+    curves; the file's checks come before anything is written."""
+    from pathlib import Path
+
+    import numpy as np
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "living_book.toml"
+    f = tmp_path / "living.toml"
+    f.write_text("stages = true\n" + example.read_text())
+    r = CliRunner()
+    res = r.invoke(main, ["validate", str(f)])
+    assert res.exit_code == 0 and "48,000 new loans over 24 months, IFRS 9 stages at month 0" in res.output
+    out = tmp_path / "small.nc"
+    res = r.invoke(main, ["run", str(f), "--no-cache", "-q", "--horizon", "3", "--scenarios", "2", "--out", str(out),
+                          "--report", str(tmp_path / "rep")])
+    assert res.exit_code == 0, res.output
+    ds = cs.load_result(out)
+    np.testing.assert_array_equal(ds.originated.values, [20_000, 2_000, 2_000, 2_000])
+    np.testing.assert_allclose(ds.principal_lent.values[1:], ds.originated_amount.values[1:])
+    assert ds.loss_by_stage.sizes["stage"] == 3
+    assert "[originations]" in ds.attrs["scenario"] and "[stages]" in ds.attrs["scenario"]
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert (tmp_path / "rep" / "vintage_curves.png").exists() and "vintage_curves.png" in html
+    assert "6,000 new loans lent over the horizon" in html
+    # a bad value: its message, nothing written
+    f.write_text(example.read_text().replace("volume = 2000", "volume = -2000"))
+    res = r.invoke(main, ["run", str(f), "--no-cache", "--out", str(tmp_path / "bad.nc")])
+    assert res.exit_code == 1 and "originations.volume: must be a number of new loans a month >= 0" in res.output
+    assert not (tmp_path / "bad.nc").exists()

@@ -110,6 +110,21 @@ def valid_runs(draw):
         d["strategies"] = strategies
     if draw(st.booleans()):
         d["engine"] = {"chunk_size": draw(st.sampled_from([4096, 262144]))}
+    if draw(st.booleans()):  # new loans: a constant (growing) volume or month by month, some fields given
+        o = {"volume": draw(st.one_of(st.integers(0, 5000), st.lists(st.integers(0, 500), max_size=6)))}
+        if not isinstance(o["volume"], list) and draw(st.booleans()):
+            o["growth"] = draw(st.sampled_from([-0.05, 0.0, 0.02]))
+        if draw(st.booleans()):
+            o["segments"] = draw(st.sampled_from([{"A": 1.0}, {"B": 0.5, "E": 0.5}]))
+        if draw(st.booleans()):
+            o["terms"] = draw(st.sampled_from([{"3": 1.0}, {"6": 0.4, "12": 0.6}]))
+        if draw(st.booleans()):
+            o["seed"] = draw(st.integers(0, 99))
+        d["originations"] = o
+    if draw(st.booleans()):
+        two = draw(st.integers(0, 60))
+        d["stages"] = draw(st.sampled_from([{}, {"stage2_days": two, "stage3_days": two + 30},
+                                            {"stage2_segments": ["E"], "stage3_states": []}]))
     return d
 
 
@@ -122,6 +137,7 @@ def test_every_valid_run_round_trips_through_toml(d):
     assert back == sc
     assert back.credit_model().to_dict() == sc.credit_model().to_dict()
     assert back.simulate_kwargs().keys() == sc.simulate_kwargs().keys()
+    assert back.origination_plan() == sc.origination_plan() and back.staging() == sc.staging()
 
 
 BAD = [
@@ -256,3 +272,196 @@ def test_each_example_file_is_its_script_and_runs_small(name):
     small = sc.replace(book={**sc.book, "n": 300}, horizon=3, scenarios=2,
                        strategies=sc.strategies[:2], output={})
     xr.testing.assert_identical(small.run(), cs.simulate(model, book, **kw))
+
+
+# ---------------------------------------------------------------------- originations and stages
+LIVING = """
+[run]
+horizon = 5
+scenarios = 3
+seed = 4
+
+[model]
+preset = "demo"
+
+[book]
+kind = "synthetic"
+n = 200
+seed = 1
+segments = ["A", "E"]
+exposure_median = 5000.0
+exposure_range = [500.0, 50000.0]
+
+[originations]
+volume = [30, 0, 10]
+seed = 7
+
+[stages]
+stage2_days = 15
+stage2_segments = ["E"]
+"""
+
+
+def test_originations_and_stages_are_the_objects_a_script_builds_and_the_same_run(tmp_path):
+    """[originations] and [stages] give the Originations and Staging a script would build
+    (the new loans' segments and amounts default to the synthetic book's), round-trip
+    through TOML and from_objects, and run as simulate runs them."""
+    sc = cs.load_scenario(write(tmp_path, LIVING))
+    plan = cs.Originations([30, 0, 10], {"A": 1.0, "E": 1.0}, amount_median=5000.0,
+                           amount_range=(500.0, 50000.0), seed=7)
+    staging = cs.Staging(stage2_days=15, stage2_segments=["E"])
+    assert sc.origination_plan() == plan and sc.staging() == staging
+    kw = sc.simulate_kwargs()
+    assert kw["originations"] == plan and kw["stages"] == staging
+    assert cs.load_scenario(write(tmp_path, sc.to_toml(), "again.toml")) == sc
+    # the same from objects, written and read back
+    model = presets.demo_model()
+    book = cs.LoanBook.synthetic(200, segments=["A", "E"], seed=1, exposure_median=5000.0,
+                                 exposure_range=(500.0, 50000.0))
+    made = cs.Scenario.from_objects({"preset": "demo"}, dict(sc.book), horizon=5, scenarios=3, seed=4,
+                                    originations=plan, stages=staging)
+    made.write(tmp_path / "made.toml")
+    back = cs.load_scenario(tmp_path / "made.toml")
+    assert back.origination_plan() == plan and back.staging() == staging
+    assert back.loan_book().fingerprint() == book.fingerprint()
+    ds = sc.run()
+    xr.testing.assert_identical(ds, cs.simulate(model, book, horizon=5, scenarios=3, seed=4, originations=plan,
+                                                stages=staging))
+    np.testing.assert_array_equal(ds.originated.values, [200, 30, 0, 10, 0, 0])
+    assert "loss_by_stage" in ds
+    # the default rule: an empty [stages] table or stages = true; none without either
+    for text in (LIVING.split("[stages]")[0] + "[stages]\n", "stages = true\n" + LIVING.split("[stages]")[0]):
+        s = cs.load_scenario(write(tmp_path, text, "default.toml"))
+        assert s.staging() == cs.Staging() and s.simulate_kwargs()["stages"] == cs.Staging()
+        assert cs.load_scenario(write(tmp_path, s.to_toml(), "default2.toml")) == s
+    s = cs.load_scenario(write(tmp_path, LIVING.split("[originations]")[0], "plain.toml"))
+    assert s.staging() is None and s.origination_plan() is None
+    assert "stages" not in s.simulate_kwargs() and "originations" not in s.simulate_kwargs()
+
+
+def test_new_loans_of_a_jiebei_book_default_to_its_bands_and_the_preset_rates(tmp_path):
+    text = BASE.replace("n = 600", "n = 600\nbands = { A = 0.5, E = 0.5 }") + \
+        "\n[originations]\nvolume = 100\ngrowth = 0.02\nterms = { 3 = 1, 12 = 3 }\n"
+    plan = cs.load_scenario(write(tmp_path, text)).origination_plan()
+    assert plan.segments == {"A": 0.5, "E": 0.5} and plan.rates == presets.JIEBEI_RATES
+    assert plan.terms == {3: 0.25, 12: 0.75}  # shares, as a book's, normalised
+    np.testing.assert_array_equal(plan.volumes(3), [100, 102, 104])
+    given = text.replace("volume = 100", 'volume = 100\nsegments = { B = 1 }\nrates = { B = 0.1 }')
+    plan = cs.load_scenario(write(tmp_path, given)).origination_plan()
+    assert plan.segments == {"B": 1} and plan.rates == {"B": 0.1}
+
+
+BAD_NEW = [
+    ("originations", "volume = -5", "originations.volume: must be a number of new loans a month >= 0, or a list "
+                                    "of them month by month, got -5"),
+    ("originations", 'volume = "many"', "originations.volume: must be a number", "got 'many'"),
+    ("originations", "volume = [10, 2.5]", "originations.volume[1]: must be a whole number of loans >= 0 (month 2), "
+                                           "got 2.5"),
+    ("originations", "volume = [1, 2]\ngrowth = 0.1", "originations.growth: applies to a constant volume, not to a "
+                                                      "list of months, got 0.1"),
+    ("originations", "growth = -1", "originations.growth: must be a monthly growth rate > -1 (0.01 for 1% a month), "
+                                    "got -1"),
+    ("originations", "volume = 100000000\ngrowth = 1.0", "originations.volume: 100000000 a month growing by 1.0 "
+                                                         "gives 6,300,000,000 new loans over 6 months"),
+    ("originations", "segments = { A = 0.5, Z = 0.5 }", "originations.segments: 'Z' is not a segment of the model, "
+                                                        "whose segments are ['A', 'B', 'C', 'D', 'E']"),
+    ("originations", "segments = { A = -1 }", "originations.segments: the share of 'A' must be a number >= 0, got -1"),
+    ("originations", "segments = { A = 0 }", "originations.segments: the shares sum to 0, got {'A': 0}"),
+    ("originations", "segments = 3", "originations.segments: must be a table of segment names to shares, got 3"),
+    ("originations", "rates = { A = 1.5 }", "originations.rates: the rate of 'A' must be an annual rate in [0, 1], "
+                                            "got 1.5"),
+    ("originations", "segments = { A = 1, B = 1 }\nrates = { A = 0.1 }",
+     "originations.rates: segments ['B'] have no annual rate"),
+    ("originations", "terms = { 0 = 1 }", "originations.terms: '0' is not a term: terms are whole numbers of "
+                                          "months >= 1"),
+    ("originations", 'terms = { 6 = "half" }', "originations.terms: the share of '6' must be a number >= 0, "
+                                               "got 'half'"),
+    ("originations", "methods = { bullet = 1 }", "originations.methods: unknown repayment method 'bullet'; methods "
+                                                 "are ['equal_instalment', 'equal_principal', 'interest_first']"),
+    ("originations", "amount_median = 0", "originations.amount_median: must be a number > 0 (yuan), got 0"),
+    ("originations", "amount_sigma = -1", "originations.amount_sigma: must be a number >= 0, got -1"),
+    ("originations", "amount_range = [500, 100]", "originations.amount_range: must be [low, high] in yuan with "
+                                                  "0 <= low <= high, got [500, 100]"),
+    ("originations", 'state = "late"', "originations.state: unknown state 'late'; states are ['paid_off',"),
+    ("originations", 'state = "charged_off"', "originations.state: new loans cannot enter the absorbing state "
+                                              "'charged_off'"),
+    ("originations", "seed = -2", "originations.seed: must be a whole number >= 0, got -2"),
+    ("originations", "colour = 1", "originations.colour: unknown key; keys are ['volume', 'growth',"),
+    ("stages", "stage2_days = -1", "stages.stage2_days: must be a whole number of days >= 0, got -1"),
+    ("stages", "stage3_days = 20", "stages.stage3_days: must be >= stage2_days (30), got 20"),
+    ("stages", 'stage2_states = ["late"]', "stages.stage2_states: unknown state 'late'; states are ['paid_off',"),
+    ("stages", 'stage3_states = "fraud_review"', "stages.stage3_states: must be a list of state names, got "
+                                                 "'fraud_review'"),
+    ("stages", 'stage2_segments = ["Z"]', "stages.stage2_segments: unknown segment 'Z'; segments are ['A', 'B',"),
+    ("stages", "days = 30", "stages.days: unknown key; keys are ['stage2_days', 'stage3_days',"),
+]
+
+
+@pytest.mark.parametrize("section, line, parts", [(b[0], b[1], b[2:]) for b in BAD_NEW],
+                         ids=[f"{b[0]}: {b[1]}" for b in BAD_NEW])
+def test_each_bad_origination_or_stage_value_is_named(tmp_path, section, line, parts):
+    """Each problem names its table, field and value, one problem per bad value."""
+    tables = {"originations": ["volume = 20"], "stages": []}  # BASE with both, valid
+    for new in line.split("\n"):  # the lines set, replacing a key the table has
+        key = new.split(" = ")[0]
+        tables[section] = [x for x in tables[section] if not x.startswith(key + " = ")] + [new]
+    text = BASE + "".join(f"\n[{name}]\n" + "\n".join(body) + "\n" for name, body in tables.items())
+    with pytest.raises(cs.ScenarioError) as e:
+        cs.load_scenario(write(tmp_path, text))
+    assert len(e.value.problems) == 1, e.value.problems
+    for p in parts:
+        assert p in e.value.problems[0], e.value.problems
+
+
+def test_originations_and_stages_problems_that_need_the_book_or_the_model(tmp_path):
+    with pytest.raises(cs.ScenarioError) as e:  # not tables; reported with a problem elsewhere
+        cs.load_scenario(write(tmp_path, "originations = 5\nstages = 3\n" + BASE.replace("horizon = 6", "horizon = 0")))
+    assert e.value.problems == ["run.horizon: must be a whole number in [1, 16777215], got 0",
+                                "originations: must be a table, got 5",
+                                "stages: must be a table of Staging fields (or true), got 3"]
+    with pytest.raises(cs.ScenarioError, match=r"originations.volume: missing \(new loans a month"):
+        cs.load_scenario(write(tmp_path, BASE + "\n[originations]\nseed = 1\n"))
+    # a book read from a file with loan terms: its new loans need their segments and rates
+    book = presets.jiebei_book(4, seed=1)
+    book.to_dataframe().to_csv(tmp_path / "loans.csv", index=False)
+    text = BASE.split("[book]")[0].replace('strategies = ["in_house", "agency_at_90"]', "") + \
+        '[book]\nkind = "file"\npath = "loans.csv"\n\n[originations]\nvolume = 5\n'
+    with pytest.raises(cs.ScenarioError) as e:
+        cs.load_scenario(write(tmp_path, text))
+    assert e.value.problems == ["originations.segments: missing: a book read from a file gives no shares for its new "
+                                "loans; give a table of segment shares, e.g. { A = 0.6, B = 0.4 }"]
+    with pytest.raises(cs.ScenarioError) as e:
+        cs.load_scenario(write(tmp_path, text + "segments = { A = 1 }\n"))
+    assert e.value.problems == ["originations.rates: missing: a book with loan terms needs each segment's annual "
+                                "rate for its new loans, e.g. { A = 0.072, B = 0.0912 }"]
+    sc = cs.load_scenario(write(tmp_path, text + "segments = { A = 1 }\nrates = { A = 0.2 }\n"))
+    assert sc.origination_plan().rates == {"A": 0.2}
+    # a model without a paid-off state has nowhere for new loans to wait
+    states = cs.StateSpace(["current", "late", "charged_off"])
+    m = np.array([[0.9, 0.1, 0.0], [0.5, 0.3, 0.2], [0.0, 0.0, 1.0]])
+    model = cs.CreditModel(states=states, segments=[cs.Segment("s", m)], charge_off_dpd=None)
+    with pytest.raises(cs.ScenarioError) as e:
+        cs.Scenario.from_objects(model, {"kind": "synthetic", "n": 10, "segments": ["s"]}, horizon=2, scenarios=1,
+                                 seed=0, originations={"volume": 1})
+    assert e.value.problems == ["originations: the model has no paid-off state, where a new loan waits until its "
+                                "month; its states are ['current', 'late', 'charged_off']"]
+
+
+def test_the_living_book_example_is_its_script():
+    """examples/living_book.toml gives the objects of living_book.py (tests/test_cli.py runs
+    the file small)."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "examples"
+    spec = importlib.util.spec_from_file_location("example_living_book", root / "living_book.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    sc = cs.load_scenario(root / "living_book.toml")
+    model, book, kw = script.run_objects()
+    assert sc.credit_model().to_dict() == model.to_dict()
+    assert sc.loan_book().fingerprint() == book.fingerprint()
+    assert sc.simulate_kwargs() == kw
+    plan = sc.origination_plan()
+    assert plan.volumes(24).sum() == 48_000 and plan.segments == presets.DEMO_MIX
+    assert plan.rates == presets.JIEBEI_RATES and plan.seed == 2026

@@ -50,8 +50,11 @@ def validate(file):
     """Check a scenario FILE without running it: every problem, with its key path."""
     sc = _scenario(file)
     n = sc.book.get("n", "file")
+    plan = sc.origination_plan()
+    new = "" if plan is None else f", {int(plan.volumes(sc.horizon).sum()):,} new loans over {sc.horizon} months"
+    stages = "" if sc.stages is None else ", IFRS 9 stages at month 0"
     click.echo(f"{file}: valid: {sc.horizon} months, {sc.scenarios} scenarios, seed {sc.seed}, book "
-               f"{sc.book['kind']} ({n} loans), {len(sc.strategies)} strategies")
+               f"{sc.book['kind']} ({n} loans){new}{stages}, {len(sc.strategies)} strategies")
 
 
 @main.command()
@@ -72,7 +75,12 @@ def validate(file):
 @click.option("--report", "report_dir", type=click.Path(file_okay=False), default=None,
               help="also write the HTML report into this folder (default the file's [report] dir, if any)")
 def run(file, out, horizon, scenarios, seed, chunk_size, device, force, quiet, no_cache, cache_dir, report_dir):
-    """Run a scenario FILE and write its result (to a temporary name, renamed at the end)."""
+    """Run a scenario FILE and write its result (to a temporary name, renamed at the end).
+
+    Everything the file describes is simulated together: the model and its stress, the
+    book, the new loans of [originations] (the result gains vintages), the IFRS 9 stages of
+    [stages] (losses by stage) and the collection strategies.  --horizon, --scenarios,
+    --seed and --chunk-size override the file."""
     sc = _scenario(file)
     changes = {k: v for k, v in (("horizon", horizon), ("scenarios", scenarios), ("seed", seed)) if v is not None}
     if chunk_size is not None:
@@ -209,11 +217,12 @@ def compare(result, baseline):
 
 
 @main.command()
-@click.argument("preset", type=click.Choice(["jiebei", "recession", "fraud_wave", "strategies"]))
+@click.argument("preset", type=click.Choice(["jiebei", "recession", "fraud_wave", "strategies", "living"]))
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--force", is_flag=True, help="overwrite an existing file")
 def init(preset, file, force):
-    """Write a commented starter scenario FILE from a PRESET run."""
+    """Write a commented starter scenario FILE from a PRESET run (living: a book taking new
+    loans every month)."""
     if os.path.exists(file) and not force:
         _fail(f"{file} exists: give --force to overwrite it")
     text = starter(preset)
@@ -296,6 +305,8 @@ _STARTERS = {
     "strategies": {"run": {"horizon": 24, "scenarios": 64, "seed": 1}, "model": {"preset": "jiebei"},
                    "strategies": ["in_house", "agency_at_90", "agency_at_60", "legal_over_10k",
                                   "hardship_restructure", "aggressive"]},
+    "living": {"run": {"horizon": 24, "scenarios": 200, "seed": 2026}, "model": {"preset": "jiebei"},
+               "originations": {"volume": 20_000, "growth": 0.0, "seed": 2026}},
 }
 _COMMENTS = {
     "strategies": "# collection strategies (names of creditsim.STRATEGIES, or tables), on common random numbers",
@@ -303,6 +314,8 @@ _COMMENTS = {
     "[model]": "# a preset (\"jiebei\" or \"demo\") with options (shocks, fraud, phi, rho), a stress scenario\n"
                "# (a name of creditsim.STRESS_SCENARIOS or a table), and [model.overrides] of CreditModel fields",
     "[book]": "# \"jiebei\" (presets.jiebei_book), \"synthetic\" (LoanBook.synthetic) or \"file\" (path to CSV/Parquet)",
+    "[originations]": "# new loans every month (creditsim.Originations): volume (a number, or a list month by month),\n"
+                      "# growth a month; segments, rates, terms, methods and amounts default to the jiebei book's",
     "[output]": "# the result: .nc (netCDF) or .zarr",
 }
 

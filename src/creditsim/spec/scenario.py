@@ -27,6 +27,13 @@ come before the first table, as TOML wants)::
     seed = 2026
     states = { current = 0.979, dpd_1_30 = 0.006, dpd_31_60 = 0.0025, dpd_61_90 = 0.002, dpd_91_180 = 0.0105 }
 
+    [originations]            # new loans every month (creditsim.Originations); optional
+    volume = 2000             # a month (or a list, month by month); growth = 0.01 for 1% a month
+    segments = { A = 0.25, B = 0.30, C = 0.25, D = 0.13, E = 0.07 }  # default: the book's mix
+
+    [stages]                  # IFRS 9 stages at month 0 (creditsim.Staging); an empty table: the default rule
+    stage2_days = 30
+
     [engine]
     chunk_size = 262144       # simulate's options: chunk_size, scenario_batch, strategy_batch
 
@@ -41,6 +48,13 @@ writes it (``states``, ``segments`` with their matrices, ``macro``, ``income_sho
 ``fraud``, ``charge_off_dpd``, ``penalty_multiple``, ``cost_of_funds``); TOML has no null,
 so ``charge_off_dpd = "none"`` means no charge-off rule.  A book file's ``path`` is relative
 to the scenario file.
+
+``[originations]`` draws new loans as ``creditsim.Originations``; unless given, their
+segment shares are the book's (a jiebei book's ``bands``, default ``presets.DEMO_MIX``; a
+synthetic book's ``segments``), their rates ``presets.JIEBEI_RATES`` for a jiebei book, and a
+synthetic book's new loans take its exposure parameters as their amounts.  ``[stages]``
+(or ``stages = true`` before the first table) attributes losses to IFRS 9 stages
+(``creditsim.Staging``).
 
 ``load_scenario`` reads a file and reports every independent problem of it together,
 each with its key path and value, in one ``ScenarioError`` (a ``ValueError``).  This
@@ -60,6 +74,8 @@ import numpy as np
 
 from .book import LoanBook
 from .model import CreditModel, FraudTransfer, IncomeShock, MacroFactor, _check_matrix
+from .originations import Originations
+from .staging import Staging
 from .states import StateSpace
 from .strategy import Strategy
 from .strategy import strategy as _as_strategy
@@ -74,11 +90,16 @@ BOOK_KINDS = {
     "synthetic": ("n", "seed", "segments", "states", "exposure_median", "exposure_sigma", "exposure_range"),
     "file": ("path", "columns"),
 }
-_SECTIONS = {"run", "model", "book", "strategies", "engine", "output", "report"}
+_SECTIONS = {"run", "model", "book", "originations", "stages", "strategies", "engine", "output", "report"}
 _RUN_KEYS = {"horizon", "scenarios", "seed"}
 _ENGINE_KEYS = {"chunk_size", "scenario_batch", "strategy_batch", "month_span", "min_drop_size", "executor"}
 _EXECUTORS = ("local", "devices")
 _OVERRIDES = {"charge_off_dpd", "penalty_multiple", "cost_of_funds", "income_shock", "fraud", "macro"}
+#: Keys of ``[originations]`` (the fields of ``creditsim.Originations``).
+ORIGINATION_KEYS = ("volume", "growth", "segments", "rates", "terms", "methods", "amount_median", "amount_sigma",
+                    "amount_range", "state", "seed")
+#: Keys of ``[stages]`` (the fields of ``creditsim.Staging``).
+STAGE_KEYS = ("stage2_days", "stage3_days", "stage2_states", "stage3_states", "stage2_segments")
 
 
 class ScenarioError(ValueError):
@@ -102,6 +123,12 @@ class Scenario:
         optional ``"stress"`` (a name or a mapping, ``creditsim.apply_stress``).
     book
         ``{"kind": "jiebei" | "synthetic" | "file", ...}`` (``BOOK_KINDS``).
+    originations
+        New loans every month as plain data (``ORIGINATION_KEYS``, the fields of
+        ``creditsim.Originations``), or empty for none.
+    stages
+        IFRS 9 staging at month 0 as plain data (``STAGE_KEYS``, the fields of
+        ``creditsim.Staging``; empty for its default rule), or None for none.
     horizon, scenarios, seed
         As ``creditsim.simulate``.
     strategies
@@ -130,6 +157,8 @@ class Scenario:
     output: Mapping = field(default_factory=dict)
     report: Mapping = field(default_factory=dict)
     base_dir: str = "."
+    originations: Mapping = field(default_factory=dict)
+    stages: Mapping | None = None
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -185,19 +214,34 @@ class Scenario:
         base = str(base_dir)
         model = _model(model_d, problems) if model_d else None
         _strategies(strategies, model, problems)
-        _book(book_d, model, base, problems)
+        book = _book(book_d, model, base, problems)
+        orig_d = _table(d, "originations", problems) if "originations" in d else None
+        if isinstance(d.get("originations"), Mapping):
+            _originations(orig_d, book_d, book, model, vals.get("horizon"), problems)
+        stages_d = d.get("stages")
+        if isinstance(stages_d, bool):
+            stages_d = {} if stages_d else None
+        elif stages_d is not None:
+            stages_d = _table(d, "stages", problems, what="a table of Staging fields (or true)")
+            if isinstance(d["stages"], Mapping):
+                _stages(stages_d, model, problems)
         if problems:
             raise ScenarioError(problems, source)
         return cls(model=copy.deepcopy(dict(model_d)), book=copy.deepcopy(dict(book_d)), strategies=tuple(strategies),
-                   engine=dict(engine), output=dict(output), report=dict(report), base_dir=base, **vals)
+                   engine=dict(engine), output=dict(output), report=dict(report), base_dir=base,
+                   originations=copy.deepcopy(dict(orig_d or {})),
+                   stages=None if stages_d is None else copy.deepcopy(dict(stages_d)), **vals)
 
     @classmethod
     def from_objects(cls, model: CreditModel | Mapping, book: Mapping, *, horizon: int, scenarios: int, seed: int,
                      strategies=(), stress=None, engine=None, output=None, report=None,
-                     base_dir: str | os.PathLike = ".") -> Scenario:
+                     base_dir: str | os.PathLike = ".", originations=None, stages=None) -> Scenario:
         """A scenario from objects built in Python: a ``CreditModel`` (or a model
         section, e.g. ``{"preset": "jiebei", "overrides": {...}}``), a book section,
-        strategies (names, ``Strategy`` objects or dicts) and the run settings."""
+        strategies (names, ``Strategy`` objects or dicts), an origination plan
+        (``creditsim.Originations`` or a dict of its fields), the stages (a
+        ``creditsim.Staging``, True for its default rule, or a dict of its fields) and the
+        run settings."""
         if isinstance(model, CreditModel):
             m = _plain_model(model)
         else:
@@ -209,6 +253,12 @@ class Scenario:
         d = {"run": {"horizon": horizon, "scenarios": scenarios, "seed": seed}, "model": m, "book": dict(book),
              "strategies": strats, "engine": dict(engine or {}), "output": dict(output or {}),
              "report": dict(report or {})}
+        if originations is not None:
+            d["originations"] = _plain_originations(originations) if isinstance(originations, Originations) \
+                else originations
+        if stages is not None and stages is not False:
+            d["stages"] = _plain_staging(stages) if isinstance(stages, Staging) else \
+                ({} if stages is True else stages)
         return cls.from_dict(_no_none(d), base_dir=base_dir)
 
     # ------------------------------------------------------------------ reading back
@@ -218,6 +268,10 @@ class Scenario:
              "model": copy.deepcopy(dict(self.model)), "book": copy.deepcopy(dict(self.book))}
         if self.strategies:
             d["strategies"] = copy.deepcopy(list(self.strategies))
+        if self.originations:
+            d["originations"] = copy.deepcopy(dict(self.originations))
+        if self.stages is not None:
+            d["stages"] = copy.deepcopy(dict(self.stages))
         for name in ("engine", "output", "report"):
             if getattr(self, name):
                 d[name] = dict(getattr(self, name))
@@ -261,12 +315,26 @@ class Scenario:
         """The run's strategies as ``Strategy`` objects."""
         return [_as_strategy(s) for s in self.strategies]
 
+    def origination_plan(self) -> Originations | None:
+        """The run's ``creditsim.Originations`` (defaults filled in from the book), or None."""
+        if not self.originations:
+            return None
+        return Originations(**_origination_fields(self.originations, self.book))
+
+    def staging(self) -> Staging | None:
+        """The run's ``creditsim.Staging``, or None."""
+        return None if self.stages is None else Staging(**_staging_fields(self.stages))
+
     def simulate_kwargs(self) -> dict:
         """The keyword arguments of ``creditsim.simulate`` for this run (besides the
         model and the book)."""
         kw = {"horizon": self.horizon, "scenarios": self.scenarios, "seed": self.seed, **self.engine}
         if self.strategies:
             kw["strategies"] = self.strategy_objects()
+        if self.originations:
+            kw["originations"] = self.origination_plan()
+        if self.stages is not None:
+            kw["stages"] = self.staging()
         return kw
 
     def run(self):
@@ -296,14 +364,14 @@ def _whole(v, lo, hi) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
 
 
-def _table(d: Mapping, name: str, problems: list[str], required: bool = False) -> Mapping:
+def _table(d: Mapping, name: str, problems: list[str], required: bool = False, what: str = "a table") -> Mapping:
     v = d.get(name)
     if v is None:
         if required:
             problems.append(f"{name}: missing section")
         return {}
     if not isinstance(v, Mapping):
-        problems.append(f"{name}: must be a table, got {v!r}")
+        problems.append(f"{name}: must be {what}, got {v!r}")
         return {}
     return v
 
@@ -482,13 +550,14 @@ def _strategies(strategies: list, model: CreditModel | None, problems: list[str]
         problems.append(f"strategies: names must be unique, {dup} repeat")
 
 
-def _book(d: Mapping, model: CreditModel | None, base: str, problems: list[str]) -> None:
+def _book(d: Mapping, model: CreditModel | None, base: str, problems: list[str]) -> LoanBook | None:
+    """Check the book section; the book (a few of its loans for a drawn book), or None."""
     kind = d.get("kind")
     if not d:
-        return
+        return None
     if kind not in BOOK_KINDS:
         problems.append(f"book.kind: must be one of {sorted(BOOK_KINDS)}, got {kind!r}")
-        return
+        return None
     for k in d:
         if k != "kind" and k not in BOOK_KINDS[kind]:
             problems.append(f"book.{k}: unknown key for a {kind!r} book; keys are {list(BOOK_KINDS[kind])}")
@@ -513,19 +582,21 @@ def _book(d: Mapping, model: CreditModel | None, base: str, problems: list[str])
         if kind == "synthetic" and "segments" not in d:
             problems.append("book.segments: missing (segment names, or a table of their shares)")
         small = {**d, "n": min(n, 64)} if _whole(n, 1, 2**32) else d  # the parameters, on a few loans
-    if not any(p.startswith("book") for p in problems):
-        try:
-            b = _build_book(small, base)
-        except (ValueError, TypeError) as e:
-            problems.append(f"book: {_err(e)}")
-            return
-        if model is not None:
-            for field_, names, known in (("segment", b.segment_names, model.segment_names),
-                                         ("state", b.state_names, model.states.names)):
-                unknown = [x for x in names if x not in known]
-                if unknown:
-                    problems.append(f"book: {field_}s {unknown} are not in the model, whose {field_}s are "
-                                    f"{list(known)}")
+    if any(p.startswith("book") for p in problems):
+        return None
+    try:
+        b = _build_book(small, base)
+    except (ValueError, TypeError) as e:
+        problems.append(f"book: {_err(e)}")
+        return None
+    if model is not None:
+        for field_, names, known in (("segment", b.segment_names, model.segment_names),
+                                     ("state", b.state_names, model.states.names)):
+            unknown = [x for x in names if x not in known]
+            if unknown:
+                problems.append(f"book: {field_}s {unknown} are not in the model, whose {field_}s are "
+                                f"{list(known)}")
+    return b
 
 
 def _build_book(d: Mapping, base: str) -> LoanBook:
@@ -541,6 +612,249 @@ def _build_book(d: Mapping, base: str) -> LoanBook:
     path = Path(base) / d["path"]
     read = LoanBook.from_parquet if str(path).endswith(".parquet") else LoanBook.from_csv
     return read(path, **dict(d.get("columns", {})))
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+
+
+def _book_mix(book: Mapping) -> dict | None:
+    """The segment shares of a drawn book's section (a jiebei book's bands, default
+    ``DEMO_MIX``; a synthetic book's segments), None for a book read from a file."""
+    from . import presets
+
+    kind = book.get("kind")
+    mix = book.get("bands", presets.DEMO_MIX) if kind == "jiebei" else book.get("segments") \
+        if kind == "synthetic" else None
+    if isinstance(mix, str):
+        mix = [mix]
+    if isinstance(mix, list):
+        mix = dict.fromkeys(mix, 1.0)
+    return dict(mix) if isinstance(mix, Mapping) else None
+
+
+def _shares(m: Mapping, key=lambda k: k) -> dict:
+    """Shares normalised to sum to 1 (as a book's are), keys through ``key``."""
+    total = sum(float(v) for v in m.values())
+    return {key(k): (float(v) / total if total != 1 else v) for k, v in m.items()}
+
+
+def _origination_fields(o: Mapping, book: Mapping) -> dict:
+    """The ``Originations`` fields of an ``[originations]`` table, defaults filled in from the
+    book's section."""
+    from . import presets
+
+    kw = copy.deepcopy(dict(o))
+    if "segments" not in kw:
+        mix = _book_mix(book)
+        if mix is not None:
+            kw["segments"] = mix
+    if "rates" not in kw and book.get("kind") == "jiebei":
+        kw["rates"] = dict(presets.JIEBEI_RATES)
+    if book.get("kind") == "synthetic":
+        for mine, theirs in (("amount_median", "exposure_median"), ("amount_sigma", "exposure_sigma"),
+                             ("amount_range", "exposure_range")):
+            if mine not in kw and theirs in book:
+                kw[mine] = book[theirs]
+    if "terms" in kw:
+        kw["terms"] = _shares(kw["terms"], int)
+    if "methods" in kw:
+        kw["methods"] = _shares(kw["methods"])
+    if "amount_range" in kw:
+        kw["amount_range"] = tuple(kw["amount_range"])
+    return kw
+
+
+def _share_table(o: Mapping, key: str, what: str, problems: list[str], check_key) -> bool:
+    """Check ``[originations] key`` is a table of ``what`` to shares >= 0 with a positive
+    sum; ``check_key(name)`` returns a problem with a name, or None."""
+    v = o[key]
+    if not isinstance(v, Mapping) or not v:
+        problems.append(f"originations.{key}: must be a table of {what} to shares, got {v!r}")
+        return False
+    ok = True
+    for name, w in v.items():
+        bad = check_key(name)
+        if bad:
+            problems.append(f"originations.{key}: {bad}")
+            ok = False
+        if not _number(w) or w < 0:
+            problems.append(f"originations.{key}: the share of {name!r} must be a number >= 0, got {w!r}")
+            ok = False
+    if ok and sum(float(w) for w in v.values()) <= 0:
+        problems.append(f"originations.{key}: the shares sum to 0, got {dict(v)!r}")
+        ok = False
+    return ok
+
+
+def _originations(o: Mapping, book_d: Mapping, book: LoanBook | None, model: CreditModel | None,
+                  horizon: int | None, problems: list[str]) -> None:
+    """Check an ``[originations]`` table against the book and the model."""
+    from .presets import JIEBEI_RATES
+    from .terms import MAX_ANNUAL_RATE, METHOD_NAMES
+
+    start = len(problems)
+    for k in o:
+        if k not in ORIGINATION_KEYS:
+            problems.append(f"originations.{k}: unknown key; keys are {list(ORIGINATION_KEYS)}")
+    volume = o.get("volume")
+    if "volume" not in o:
+        problems.append("originations.volume: missing (new loans a month, or a list of them month by month)")
+    elif isinstance(volume, list):
+        for i, x in enumerate(volume):
+            if not _whole(x, 0, 2**32):
+                problems.append(f"originations.volume[{i}]: must be a whole number of loans >= 0 (month {i + 1}), "
+                                f"got {x!r}")
+        if "growth" in o:
+            problems.append(f"originations.growth: applies to a constant volume, not to a list of months, got "
+                            f"{o['growth']!r}")
+    elif not _number(volume) or volume < 0:
+        problems.append(f"originations.volume: must be a number of new loans a month >= 0, or a list of them month "
+                        f"by month, got {volume!r}")
+    if "growth" in o and not isinstance(volume, list) and (not _number(o["growth"]) or o["growth"] <= -1):
+        problems.append(f"originations.growth: must be a monthly growth rate > -1 (0.01 for 1% a month), got "
+                        f"{o['growth']!r}")
+    seg_names = model.segment_names if model is not None else None
+
+    def segment_problem(name):
+        if not isinstance(name, str) or not name:
+            return f"segment names must be non-empty, got {name!r}"
+        if seg_names is not None and name not in seg_names:
+            return f"{name!r} is not a segment of the model, whose segments are {list(seg_names)}"
+        return None
+
+    if "segments" in o:
+        _share_table(o, "segments", "segment names", problems, segment_problem)
+    elif _book_mix(book_d) is None and book_d.get("kind") == "file":
+        problems.append("originations.segments: missing: a book read from a file gives no shares for its new loans; "
+                        "give a table of segment shares, e.g. { A = 0.6, B = 0.4 }")
+    if "rates" in o:
+        r = o["rates"]
+        if not isinstance(r, Mapping) or not r:
+            problems.append(f"originations.rates: must be a table of segment names to annual rates, got {r!r}")
+        else:
+            for name, x in r.items():
+                if not _number(x) or not 0 <= x <= MAX_ANNUAL_RATE:
+                    problems.append(f"originations.rates: the rate of {name!r} must be an annual rate in "
+                                    f"[0, {MAX_ANNUAL_RATE:g}], got {x!r}")
+    if "terms" in o:
+        def term_problem(name):
+            if not isinstance(name, str) or not name.isdigit() or int(name) < 1:
+                return f"{name!r} is not a term: terms are whole numbers of months >= 1"
+            return None
+        _share_table(o, "terms", "terms in months", problems, term_problem)
+    if "methods" in o:
+        def method_problem(name):
+            if name not in METHOD_NAMES:
+                return (f"unknown repayment method {name!r}; methods are "
+                        f"{['equal_instalment', 'equal_principal', 'interest_first']}")
+            return None
+        _share_table(o, "methods", "repayment methods", problems, method_problem)
+    for key, lo, what in (("amount_median", 0, "> 0 (yuan)"), ("amount_sigma", None, ">= 0")):
+        if key in o and (not _number(o[key]) or (o[key] <= 0 if lo == 0 else o[key] < 0)):
+            problems.append(f"originations.{key}: must be a number {what}, got {o[key]!r}")
+    if "amount_range" in o:
+        a = o["amount_range"]
+        if not isinstance(a, list) or len(a) != 2 or not all(_number(x) for x in a) or not 0 <= a[0] <= a[1] \
+                or a[1] <= 0:
+            problems.append(f"originations.amount_range: must be [low, high] in yuan with 0 <= low <= high, got {a!r}")
+    if "state" in o:
+        st = o["state"]
+        if not isinstance(st, str) or not st:
+            problems.append(f"originations.state: must be a state name, got {st!r}")
+        elif model is not None and st not in model.states.names:
+            problems.append(f"originations.state: unknown state {st!r}; states are {list(model.states.names)}")
+        elif model is not None and st in model.states.absorbing:
+            problems.append(f"originations.state: new loans cannot enter the absorbing state {st!r}")
+    if "seed" in o and not _whole(o["seed"], 0, 2**63 - 1):
+        problems.append(f"originations.seed: must be a whole number >= 0, got {o['seed']!r}")
+    if model is not None and model.states.paid_off is None:
+        problems.append(f"originations: the model has no paid-off state, where a new loan waits until its month; "
+                        f"its states are {list(model.states.names)}")
+    if len(problems) > start or book is None:
+        return
+    kw = _origination_fields(o, book_d)
+    terms = book.terms is not None
+    if terms and "rates" not in kw:
+        problems.append("originations.rates: missing: a book with loan terms needs each segment's annual rate for "
+                        "its new loans, e.g. { A = 0.072, B = 0.0912 }")
+        return
+    if terms:
+        missing = [k for k in kw["segments"] if k not in kw["rates"]]
+        if missing:
+            given = "" if "rates" in o else f" (the default, presets.JIEBEI_RATES, has {sorted(JIEBEI_RATES)})"
+            problems.append(f"originations.rates: segments {missing} have no annual rate{given}")
+            return
+    if horizon is not None and not isinstance(volume, list):
+        g = float(o.get("growth", 0.0))
+        total = float(np.floor(float(volume) * (1.0 + g) ** np.arange(horizon, dtype=np.float64) + 0.5).sum())
+        n_book = int(book_d["n"]) if book_d.get("kind") != "file" else len(book)
+        if total > 2**32 - n_book:
+            problems.append(f"originations.volume: {volume!r} a month growing by {g!r} gives {total:,.0f} new loans "
+                            f"over {horizon} months: more than a run takes (2**32 loans with the book's)")
+            return
+    try:  # the plan's checks, and a few loans drawn
+        Originations(**kw)
+        Originations(**{**kw, "volume": 8, "growth": 0.0}).draw(1, with_terms=terms)
+    except (ValueError, TypeError) as e:
+        problems.append(f"originations: {_err(e)}")
+
+
+def _staging_fields(st: Mapping) -> dict:
+    return copy.deepcopy(dict(st))
+
+
+def _stages(st: Mapping, model: CreditModel | None, problems: list[str]) -> None:
+    """Check a ``[stages]`` table against the model."""
+    start = len(problems)
+    for k in st:
+        if k not in STAGE_KEYS:
+            problems.append(f"stages.{k}: unknown key; keys are {list(STAGE_KEYS)}")
+    days = {}
+    for k, default in (("stage2_days", 30), ("stage3_days", 90)):
+        v = st.get(k, default)
+        if _whole(v, 0, 2**31 - 1):
+            days[k] = v
+        else:
+            problems.append(f"stages.{k}: must be a whole number of days >= 0, got {v!r}")
+    if len(days) == 2 and days["stage3_days"] < days["stage2_days"]:
+        problems.append(f"stages.stage3_days: must be >= stage2_days ({days['stage2_days']}), got "
+                        f"{days['stage3_days']}")
+    for k, what in (("stage2_states", "state"), ("stage3_states", "state"), ("stage2_segments", "segment")):
+        if k not in st:
+            continue
+        v = st[k]
+        if not isinstance(v, list) or not all(isinstance(x, str) and x for x in v):
+            problems.append(f"stages.{k}: must be a list of {what} names, got {v!r}")
+            continue
+        known = None if model is None else model.states.names if what == "state" else model.segment_names
+        for x in v:
+            if known is not None and x not in known:
+                problems.append(f"stages.{k}: unknown {what} {x!r}; {what}s are {list(known)}")
+    if len(problems) == start:
+        try:
+            Staging(**_staging_fields(st))
+        except (ValueError, TypeError) as e:
+            problems.append(f"stages: {_err(e)}")
+
+
+def _plain_originations(o: Originations) -> dict:
+    """An ``Originations`` as an ``[originations]`` table (every field written)."""
+    vol = o.volume
+    return _no_none({
+        "volume": list(vol) if isinstance(vol, (list, tuple, np.ndarray)) else vol,
+        "growth": o.growth if not isinstance(vol, (list, tuple, np.ndarray)) else None,
+        "segments": dict(o.segments), "rates": None if o.rates is None else dict(o.rates),
+        "terms": None if o.terms is None else {str(int(k)): v for k, v in o.terms.items()},
+        "methods": None if o.methods is None else dict(o.methods),
+        "amount_median": o.amount_median, "amount_sigma": o.amount_sigma, "amount_range": list(o.amount_range),
+        "state": o.state, "seed": o.seed})
+
+
+def _plain_staging(s: Staging) -> dict:
+    """A ``Staging`` as a ``[stages]`` table: the fields that differ from the default rule."""
+    default = Staging().to_dict()
+    return _no_none({k: v for k, v in s.to_dict().items() if v != default[k]})
 
 
 # ---------------------------------------------------------------------- plain data
