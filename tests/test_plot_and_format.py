@@ -215,3 +215,50 @@ def test_report_shows_where_the_tail_comes_from(tmp_path):
     plain = cs.simulate(model, book, horizon=4, scenarios=40, seed=1)
     html = cs.write_report(plain, tmp_path / "rep2", levels=(0.95,)).read_text()
     assert "by segment" in html and "by IFRS 9 stage" not in html
+
+
+@pytest.fixture(scope="module")
+def living():
+    """A small book taking new loans every month (exposures only: the demo chain)."""
+    book = cs.LoanBook.synthetic(300, segments=["D", "E"], seed=1)
+    plan = cs.Originations([400, 300, 200, 100, 100], {"D": 1.0, "E": 3.0}, seed=2)
+    return cs.simulate(presets.demo_model(), book, horizon=10, scenarios=24, seed=3, originations=plan,
+                       month_span=10)  # one kernel call a chunk: fewer compilations
+
+
+def test_vintage_curves_figure(living):
+    import xarray as xr
+
+    fig = plot.vintage_curves(living)
+    ax = fig.axes[0]
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    assert list(lines) == ["month 1 (400 loans)", "month 2 (300 loans)", "month 3 (200 loans)",
+                           "month 4 (100 loans)", "month 5 (100 loans)"]
+    curves = 100 * cs.vintage_curves(living).mean("scenario")
+    for v, ln in enumerate(lines.values(), start=1):
+        np.testing.assert_array_equal(ln.get_xdata(), np.arange(1, 11))
+        np.testing.assert_allclose(ln.get_ydata(), curves.sel(vintage=v).values)
+    assert np.nanmax(lines["month 1 (400 loans)"].get_ydata()) > 1  # the demo's band E charges off within months
+    assert ax.get_xlabel().startswith("months on book") and ax.get_xlim() == (1, 9)
+    assert ax.get_ylabel() == "cumulative exposure charged off\n(% of the amount lent)"
+    assert ax.get_legend().get_title().get_text() == "vintage: month lent" and len(fig.axes) == 1
+    # many vintages: a colour bar instead of a legend, dark to light; by loans
+    fig = plot.vintage_curves(living, measure="loans", legend_max=3)
+    ax = fig.axes[0]
+    assert ax.get_legend() is None and fig.axes[1].get_ylabel() == "vintage: month the loans were lent"
+    assert ax.get_ylabel() == "cumulative loans charged off\n(% of loans lent)"
+    y = {ln.get_label(): ln.get_ydata() for ln in ax.get_lines()}["month 2 (300 loans)"]
+    np.testing.assert_allclose(y, 100 * cs.vintage_curves(living, measure="loans").mean("scenario").sel(vintage=2))
+    colors = [ln.get_color() for ln in ax.get_lines()]
+    assert sum(colors[0][:3]) < sum(colors[-1][:3])
+    # a strategy run shows one strategy (the first by default)
+    doubled = living.copy()
+    doubled["vintage_charged_off_principal"] = 2 * living.vintage_charged_off_principal
+    both = xr.concat([living, doubled], dim="strategy", data_vars="all").assign_coords(strategy=["one", "two"])
+    ax = plot.vintage_curves(both, strategy="two").axes[0]
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), 2 * curves.sel(vintage=1).values)
+    assert ax.get_title().endswith("(strategy two)")
+    assert "(strategy one)" in plot.vintage_curves(both).axes[0].get_title()
+    with pytest.raises(ValueError, match="plot.vintage_curves: the result has no vintages; simulate it with "
+                                         "originations"):
+        plot.vintage_curves(living.drop_vars([v for v in living.data_vars if "vintage" in living[v].dims]))

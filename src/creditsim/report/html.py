@@ -201,7 +201,8 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
     The report holds the risk table of the net credit loss (``risk_summary`` at ``levels``;
     per strategy for a strategy run), the strategy comparison (``compare``), the figures of
     ``creditsim.plot`` that the result supports (loss distribution, cumulative loss,
-    30+/90+ ratios, cash flows, strategy differences and recovery curves), and the run's
+    30+/90+ ratios, cash flows, vintage curves for a run with new loans, strategy
+    differences and recovery curves), and the run's
     settings with the command that reproduces it (``command``; default the scenario file's
     ``creditsim run``).  Each file is written beside its destination and renamed.
     """
@@ -250,6 +251,11 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
                            if shown < first.sizes["month"] - 1 else ""),
                         plot.delinquency_ratios(first, months=max(shown, 1))))
         figures.append(("cash_flows", "Cash flows by month, mean over scenarios", plot.cash_flows(first)))
+    if "vintage_charged_off" in ds:
+        what = "principal" if "balance" in ds else "exposure"
+        figures.append(("vintage_curves", f"Vintage curves: the {what} of each month's new loans charged off by "
+                        f"months on book (cumulative, % of the amount lent), mean over scenarios",
+                        plot.vintage_curves(first)))
     comparison = None
     if strategies[0] is not None and len(strategies) > 1 and ds.sizes["scenario"] >= 2:
         c = compare(ds)
@@ -294,12 +300,24 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
         command = "creditsim run SCENARIO.toml --seed {}".format(a.get("seed", "")) if scenario else \
             "creditsim.simulate(creditsim.model_from_result(ds), book, ...) with the book of this fingerprint"
     expo = float(a.get("total_exposure", np.nan))
+    subtitle = (f"{a.get('n_loans', 0):,} loans, exposure at month 0 {expo / 1e6:,.1f} million "
+                f"{a.get('currency', '')}, {a.get('horizon', '')} months, {a.get('scenarios', 0):,} scenarios")
+    loss_text = ("Net credit loss over the horizon: credit charge-offs, fraud losses borne and collection costs, "
+                 "less recoveries, as a share of the book's balance at month 0 and in money.")
+    if "originated" in ds:
+        lent = first["originated"].values[1:]
+        amount = float(first["originated_amount"].values[1:].sum())
+        subtitle += (f"; {int(lent.sum()):,} new loans lent over the horizon ({amount / 1e6:,.1f} million "
+                     f"{a.get('currency', '')})")
+        settings.insert(6, ("new loans", f"{int(lent.sum()):,} over {a.get('horizon', '')} months, "
+                                         f"{amount / 1e6:,.1f} million {a.get('currency', '')} lent"))
+        loss_text += (" The loss includes the new loans' losses, while the percentages are of the balance at "
+                      "month 0 (the book before its new loans).")
+    if "loss_by_stage" in ds:
+        settings.append(("IFRS 9 stages at month 0", a.get("staging", "yes")))
     html = Environment(autoescape=True).from_string(_TEMPLATE).render(
         title=title or "Credit risk report",
-        subtitle=f"{a.get('n_loans', 0):,} loans, exposure at month 0 {expo / 1e6:,.1f} million "
-                 f"{a.get('currency', '')}, {a.get('horizon', '')} months, {a.get('scenarios', 0):,} scenarios",
-        loss_text="Net credit loss over the horizon: credit charge-offs, fraud losses borne and collection costs, "
-                  "less recoveries, as a share of the book's balance at month 0 and in money.",
+        subtitle=subtitle, loss_text=loss_text,
         risk_tables=tables, parts=parts, contributions=contributions, confidence=f"{100 * summ.attrs['confidence']:g}%", comparison=comparison,
         figures=embedded, settings=settings, scenario=scenario, command=command)
     path = out / "report.html"

@@ -10,7 +10,7 @@ import xarray as xr
 
 __all__ = ["loss_distribution", "delinquency_paths", "delinquency_ratios", "loss_paths", "cash_flows",
            "strategy_differences", "recovery_curves", "state_fan", "roll_rates", "losses_by_segment",
-           "cost_and_recovery"]
+           "cost_and_recovery", "vintage_curves"]
 
 
 def _axes(ax):
@@ -468,4 +468,61 @@ def cost_and_recovery(comparison: xr.Dataset, *, ax=None):
     ax.set_ylabel(f"recoveries after charge-off ({unit})")
     ax.set_title("Cost against recovery, by strategy", fontsize=10)
     ax.margins(0.15)
+    return fig
+
+
+def vintage_curves(ds: xr.Dataset, *, ax=None, measure: str = "principal", strategy: str | None = None,
+                   legend_max: int = 8):
+    """Vintage curves of a run with new loans (``simulate(..., originations=...)``): for each
+    vintage (the loans lent in one month), the cumulative charge-off rate by months on book,
+    mean over scenarios (``creditsim.vintage_curves``), in % of the principal lent
+    (``measure="principal"``, the default; the exposure for a book without loan terms) or of
+    the loans lent (``"loans"``).
+
+    One line per vintage that reached at least a month on book.  With up to ``legend_max``
+    vintages a legend names each; with more, the lines are coloured from the first vintage
+    (dark) to the last (light) and a colour bar gives the month each was lent.
+    ``strategy`` picks one strategy of a strategy run (default the first).
+    """
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import ListedColormap, Normalize
+    from matplotlib.ticker import MaxNLocator
+
+    from ..results.vintage import vintage_curves as curves
+
+    if "vintage_charged_off" not in ds:
+        raise ValueError("plot.vintage_curves: the result has no vintages; simulate it with originations")
+    if "strategy" in ds.dims:
+        strategy = strategy if strategy is not None else str(ds.strategy.values[0])
+        ds = ds.sel(strategy=strategy)
+    else:
+        strategy = None
+    rate = 100 * curves(ds, measure=measure).mean("scenario")
+    age = rate["months_on_book"].values
+    shown = [int(v) for v in rate.vintage.values if np.isfinite(rate.sel(vintage=v).values).any()]
+    if not shown:
+        raise ValueError("plot.vintage_curves: no vintage reached a month on book within the horizon")
+    fig, ax = _axes(ax)
+    cmap = ListedColormap(colormaps["viridis"](np.linspace(0.0, 0.9, 256)))  # the palest yellow is hard to see
+    norm = Normalize(vmin=shown[0], vmax=max(shown[-1], shown[0] + 1))
+    many = len(shown) > legend_max
+    lent = ds["originated"].values
+    for v in shown:
+        ax.plot(age, rate.sel(vintage=v).values, color=cmap(norm(v)), lw=1.2 if many else 1.6,
+                label=f"month {v} ({int(lent[v]):,} loans)")
+    if many:
+        bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="vintage: month the loans were lent")
+        bar.locator = MaxNLocator(integer=True)
+        bar.update_ticks()
+    else:
+        ax.legend(fontsize=8, frameon=False, loc="upper left", title="vintage: month lent", title_fontsize=8)
+    what = {"principal": "principal" if "balance" in ds else "exposure", "loans": "loans"}[measure]
+    ax.set_xlabel("months on book (1 = the month after the loans were lent)")
+    ax.set_ylabel(f"cumulative {what} charged off\n(% of {'loans' if measure == 'loans' else 'the amount'} lent)")
+    ax.set_title(f"Vintage curves: charge-offs of each month's new loans, mean over {ds.sizes['scenario']:,} "
+                 f"scenarios" + (f" (strategy {strategy})" if strategy else ""), fontsize=10)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(1, max(int(age[-1]) - shown[0], 2))
+    ax.set_ylim(bottom=0)
     return fig
