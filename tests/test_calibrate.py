@@ -43,9 +43,13 @@ def test_fit_recovers_the_path_that_made_the_series(small):
 def test_months_without_a_figure_are_filled_by_the_smoothness(small):
     model, book = small
     target = [0.03, math.nan, None]
-    fit = cs.fit_macro_path(model, book, target, days=0, scenarios=2, seed=5, smoothness=0.5, max_evaluations=20)
+    fit = cs.fit_macro_path(model, book, target, days=0, scenarios=2, seed=5, smoothness=0.5, max_evaluations=20,
+                            lead_months=1)
     assert np.isnan(fit.target[1]) and np.isnan(fit.target[2])
     assert abs(fit.fitted[1] - 0.03) < 1e-3
+    # one lead month at Z = 0 comes first: the fitted series starts at its end
+    assert fit.stress()["macro_path"][0] == 0.0 and fit.lead_months == 1
+    np.testing.assert_allclose(fit.fitted, _ratios(model, book, [0.0, *fit.path], days=0)[1:])
     # with nothing to fit in months 2-3 the penalty keeps the path flat after month 1
     assert abs(fit.path[1] - fit.path[0]) < 0.05 and abs(fit.path[2] - fit.path[1]) < 0.05
 
@@ -72,6 +76,8 @@ def test_fit_messages(small):
         cs.fit_macro_path(model, book, [0.02, 0.02], start=[9.0, 0.0])
     with raises("fit_macro_path: max_evaluations must be", "0"):
         cs.fit_macro_path(model, book, [0.02], max_evaluations=0)
+    with raises("fit_macro_path: lead_months must be", "-1"):
+        cs.fit_macro_path(model, book, [0.02], lead_months=-1)
 
 
 def test_ant_2020_series_as_documented():

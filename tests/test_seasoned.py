@@ -83,3 +83,28 @@ def test_a_seasoned_preset_book_charges_off_its_late_loans_over_three_months():
     late = 2 * 4000
     assert bunched[0] == 0 and bunched[1] == 0 and bunched[2] > 0.8 * late
     assert np.all(spread[:3] > 0.25 * late) and np.all(spread[:3] < 0.40 * late)
+
+
+def test_the_living_preset_book_charges_off_without_a_spike():
+    """The preset's seasoned book started in its steady mix (``JIEBEI_START``, days spread
+    over the buckets) with the originations that keep it steady charges off month by month
+    at its steady level: no month of the first year above the level of months 13-18 by
+    more than the Monte Carlo noise, nor months 1-3 together (where a start with too many
+    late loans, or all at one day, shows).  The noise: the scenarios' standard error of the
+    paired difference and the book's own draw (a month's count is Poisson in the book's
+    late loans, variance about the level)."""
+    s = 16
+    book, plan = presets.jiebei_living_book(60_000, seed=3)
+    ds = cs.simulate(presets.jiebei_model(), book, horizon=18, scenarios=s, seed=4, originations=plan)
+    co = ds.occupancy.sel(state="charged_off").sum("segment").diff("month").values.astype(np.float64)
+    level = co[:, 12:].mean(axis=1)  # (S,)
+    lv = float(level.mean())
+    d = co[:, :12] - level[:, None]
+    z = family_z(13, false_alarm=1e-3)
+    noise = np.sqrt(d.var(axis=0, ddof=1) / s + lv)
+    assert np.all(d.mean(axis=0) <= z * noise), (co.mean(axis=0), lv)
+    first = d[:, :3].sum(axis=1)
+    assert first.mean() <= z * np.sqrt(first.var(ddof=1) / s + 3 * lv), (co.mean(axis=0)[:3], lv)
+    # and no deep trough either: the income shocks start from nobody and build up over the
+    # first months (docs/defaults.md), so the early level is at most a quarter lower
+    assert co[:, :12].mean() >= 0.75 * lv

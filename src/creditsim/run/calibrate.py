@@ -31,7 +31,8 @@ class MacroPathFit:
 
     ``path``: the fitted Z for months 1..n (the same in every scenario; a stress
     scenario's ``macro_path``, see ``stress``); ``fitted``: the simulated mean ratio at
-    the end of each month 0..n with that path; ``target``: the series fitted (NaN where
+    the end of each month 0..n with that path (month 0: the end of the lead months, if
+    any; ``lead_months`` their number); ``target``: the series fitted (NaN where
     none was given); ``rmse``: root mean square of ``fitted - target`` over the months
     given (fraction, not percentage points); ``evaluations``: simulations run; ``message``:
     the optimiser's.
@@ -43,10 +44,12 @@ class MacroPathFit:
     rmse: float
     evaluations: int
     message: str
+    lead_months: int = 0
 
     def stress(self, description: str = "fitted macro path") -> dict:
-        """The fitted path as a stress scenario (``creditsim.apply_stress``)."""
-        return {"description": description, "macro_path": [float(z) for z in self.path]}
+        """The fitted path as a stress scenario (``creditsim.apply_stress``), after the
+        lead months' zeros."""
+        return {"description": description, "macro_path": [0.0] * self.lead_months + [float(z) for z in self.path]}
 
 
 def _series(target) -> np.ndarray:
@@ -80,6 +83,7 @@ def fit_macro_path(
     bounds: tuple[float, float] = (-4.0, 4.0),
     step: float = 0.1,
     max_evaluations: int = 400,
+    lead_months: int = 0,
     **simulate_options,
 ) -> MacroPathFit:
     """Fit the macro factor path Z_1..Z_n so that the book's simulated month-end ``days``+
@@ -122,6 +126,11 @@ def fit_macro_path(
         Finite-difference step in Z; default 0.1.
     max_evaluations
         Most Jacobian-and-residual evaluations of the optimiser; default 400.
+    lead_months
+        Months simulated before the series' first, with Z = 0 (the factor's median), so
+        that a synthetic book settles before the fit starts (a seasoned book's states are
+        drawn without regard to its loans' ages, and its balance-weighted ratios settle
+        over a month or two); default 0.  The fitted series and path start after them.
     **simulate_options
         Passed to ``simulate`` (``originations=`` for a living book, ``chunk_size``, ...).
 
@@ -155,6 +164,9 @@ def fit_macro_path(
             raise ValueError(f"fit_macro_path: start must be {n} numbers within bounds {bounds!r}, got {start!r}")
     if isinstance(max_evaluations, bool) or not isinstance(max_evaluations, (int, np.integer)) or max_evaluations < 1:
         raise ValueError(f"fit_macro_path: max_evaluations must be a whole number >= 1, got {max_evaluations!r}")
+    if isinstance(lead_months, bool) or not isinstance(lead_months, (int, np.integer)) or lead_months < 0:
+        raise ValueError(f"fit_macro_path: lead_months must be a whole number >= 0, got {lead_months!r}")
+    lead = int(lead_months)
     seen = np.isfinite(t)
     phi = model.macro.phi
     cache: dict[bytes, np.ndarray] = {}
@@ -162,12 +174,12 @@ def fit_macro_path(
     def ratios(z: np.ndarray) -> np.ndarray:
         key = np.round(z, 12).tobytes()
         if key not in cache:
-            m = model.replace(macro=MacroFactor(phi=phi, path=[float(v) for v in z]))
-            ds = simulate(m, book, horizon=n, scenarios=scenarios, seed=seed, **simulate_options)
+            m = model.replace(macro=MacroFactor(phi=phi, path=[0.0] * lead + [float(v) for v in z]))
+            ds = simulate(m, book, horizon=lead + n, scenarios=scenarios, seed=seed, **simulate_options)
             r = delinquency_ratios(ds, days=[days]).isel(days=0)
             if "strategy" in r.dims:
                 raise ValueError("fit_macro_path: fit without strategies (the ratio of one book)")
-            cache[key] = r.mean("scenario").values.astype(np.float64)
+            cache[key] = r.mean("scenario").values.astype(np.float64)[lead:]
         return cache[key]
 
     w = float(smoothness)
@@ -183,7 +195,7 @@ def fit_macro_path(
     fitted = ratios(sol.x)
     err = fitted[1:][seen] - t[seen]
     return MacroPathFit(path=sol.x.copy(), fitted=fitted, target=t, rmse=float(np.sqrt(np.mean(err ** 2))),
-                        evaluations=len(cache), message=str(sol.message))
+                        evaluations=len(cache), message=str(sol.message), lead_months=lead)
 
 
 def _forward(fun, h: float, lo: float, hi: float):
