@@ -463,5 +463,5 @@ def test_the_living_book_example_is_its_script():
     assert sc.loan_book().fingerprint() == book.fingerprint()
     assert sc.simulate_kwargs() == kw
     plan = sc.origination_plan()
-    assert plan.volumes(24).sum() == 48_000 and plan.segments == presets.DEMO_MIX
+    assert plan.volumes(24).sum() == 62_400 and plan.segments == presets.DEMO_MIX
     assert plan.rates == presets.JIEBEI_RATES and plan.seed == 2026

@@ -306,7 +306,7 @@ _STARTERS = {
                    "strategies": ["in_house", "agency_at_90", "agency_at_60", "legal_over_10k",
                                   "hardship_restructure", "aggressive"]},
     "living": {"run": {"horizon": 24, "scenarios": 200, "seed": 2026}, "model": {"preset": "jiebei"},
-               "originations": {"volume": 20_000, "growth": 0.0, "seed": 2026}},
+               "originations": {"volume": 26_000, "growth": 0.0, "seed": 2026}},
 }
 _COMMENTS = {
     "strategies": "# collection strategies (names of creditsim.STRATEGIES, or tables), on common random numbers",
