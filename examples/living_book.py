@@ -8,7 +8,8 @@ import creditsim as cs
 from creditsim import presets
 
 #: The book's starting states, as in the scenario file.
-START = {"current": 0.979, "dpd_1_30": 0.006, "dpd_31_60": 0.0025, "dpd_61_90": 0.002, "dpd_91_180": 0.0105}
+START = {"current": 0.963, "restructured": 0.0017, "dpd_1_30": 0.0173, "dpd_31_60": 0.0048, "dpd_61_90": 0.0038,
+         "dpd_91_180": 0.0094}
 
 
 def run_objects(n=20_000, horizon=24, scenarios=64, volume=2_600):

@@ -81,10 +81,11 @@ def test_fit_messages(small):
 
 
 def test_ant_2020_series_as_documented():
-    """docs/calibration.md: January 1.76% and May 3.01% published, December an assumption."""
+    """docs/calibration.md: December 2019 1.56%, January 1.76% and May 3.01% published,
+    December 2020 an assumption."""
     s = np.array(cs.ANT_2020_30_PLUS)
-    assert s.shape == (12,) and s[0] == 0.0176 and s[4] == 0.0301 and s[11] == 0.0156
-    assert np.isnan(s[[1, 2, 3, 5, 6, 7, 8, 9, 10]]).all()
+    assert s.shape == (13,) and s[0] == 0.0156 and s[1] == 0.0176 and s[5] == 0.0301 and s[12] == 0.0156
+    assert np.isnan(s[[2, 3, 4, 6, 7, 8, 9, 10, 11]]).all()
 
 
 def test_living_book_is_steady_in_its_mix_of_terms_and_ages():

@@ -32,7 +32,7 @@ fraud = { hazard = 5e-5 }
 kind = "jiebei"
 n = 600
 seed = 3
-states = { current = 0.979, dpd_1_30 = 0.006, dpd_31_60 = 0.0025, dpd_61_90 = 0.002, dpd_91_180 = 0.0105 }
+states = { current = 0.963, restructured = 0.0017, dpd_1_30 = 0.0173, dpd_31_60 = 0.0048, dpd_61_90 = 0.0038, dpd_91_180 = 0.0094 }
 
 [engine]
 scenario_batch = 4

@@ -90,7 +90,7 @@ def test_the_living_preset_book_charges_off_without_a_spike():
     over the buckets) with the originations that keep it steady charges off month by month
     at its steady level: no month of the first year above the level of months 13-18 by
     more than the Monte Carlo noise, nor months 1-3 together (where a start with too many
-    late loans, or all at one day, shows).  The noise: the scenarios' standard error of the
+    late loans, or all at one day, shows), and none far below it.  The noise: the scenarios' standard error of the
     paired difference and the book's own draw (a month's count is Poisson in the book's
     late loans, variance about the level)."""
     s = 16
@@ -105,6 +105,7 @@ def test_the_living_preset_book_charges_off_without_a_spike():
     assert np.all(d.mean(axis=0) <= z * noise), (co.mean(axis=0), lv)
     first = d[:, :3].sum(axis=1)
     assert first.mean() <= z * np.sqrt(first.var(ddof=1) / s + 3 * lv), (co.mean(axis=0)[:3], lv)
-    # and no deep trough either: the income shocks start from nobody and build up over the
-    # first months (docs/defaults.md), so the early level is at most a quarter lower
-    assert co[:, :12].mean() >= 0.75 * lv
+    # and no trough: the income shocks start from nobody and build up over the first months
+    # (docs/calibration.md), which lowers months 4-9 by up to about a fifth; the old start
+    # mix, with too few loans 1-90 days late, fell to a third of the level in months 4-6
+    assert np.all(co.mean(axis=0)[:12] >= 0.6 * lv), (co.mean(axis=0), lv)

@@ -328,8 +328,8 @@ def starter(preset: str) -> str:
     n = 50_000 if preset == "strategies" else 200_000
     book = {"kind": "jiebei", "n": n, "seed": d["run"]["seed"]}
     if preset != "fraud_wave":
-        book["states"] = {"current": 0.979, "dpd_1_30": 0.006, "dpd_31_60": 0.0025, "dpd_61_90": 0.002,
-                          "dpd_91_180": 0.0105}
+        book["states"] = {"current": 0.963, "restructured": 0.0017, "dpd_1_30": 0.0173, "dpd_31_60": 0.0048,
+                          "dpd_61_90": 0.0038, "dpd_91_180": 0.0094}  # presets.JIEBEI_START
     d.update(book=book, output={"path": f"results/{preset}.nc"})
     text = Scenario.from_dict(d).to_toml()
     out = [f"# creditsim scenario file ({preset}); check it with `creditsim validate FILE`, run it with "

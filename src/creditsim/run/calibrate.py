@@ -16,12 +16,12 @@ from ..spec.terms import is_number
 __all__ = ["fit_macro_path", "MacroPathFit", "ANT_2020_30_PLUS"]
 
 #: Ant Group's consumer-credit 30+ day delinquency ratio through 2020 as a target series,
-#: month-end, January to December 2020 (fractions; NaN: not published).  Published (Ant
-#: Group's 2020 prospectus): 1.76% in January and 3.01% in May, the peak, "declining slightly"
-#: after it.  Assumption (the prospectus gives no later monthly figure): back at the 2019
-#: year-end level, 1.56%, by December.  Months without a figure are left to the fit's
-#: smoothness penalty.
-ANT_2020_30_PLUS = (0.0176, math.nan, math.nan, math.nan, 0.0301, math.nan, math.nan, math.nan, math.nan,
+#: month-end, December 2019 to December 2020 (13 months, fractions; NaN: not published).
+#: Published (Ant Group's 2020 prospectus): 1.56% at the end of 2019, 1.76% in January 2020
+#: and 3.01% in May, the peak, "declining slightly" after it.  Assumption (the prospectus
+#: gives no later monthly figure): back at the 2019 year-end level, 1.56%, by December 2020.
+#: Months without a figure are left to the fit's smoothness penalty.
+ANT_2020_30_PLUS = (0.0156, 0.0176, math.nan, math.nan, math.nan, 0.0301, math.nan, math.nan, math.nan, math.nan,
                     math.nan, math.nan, 0.0156)
 
 
@@ -78,7 +78,7 @@ def fit_macro_path(
     days: int = 30,
     scenarios: int = 4,
     seed: int = 0,
-    smoothness: float = 0.05,
+    smoothness: float = 0.2,
     start: Sequence[float] | None = None,
     bounds: tuple[float, float] = (-4.0, 4.0),
     step: float = 0.1,
@@ -117,7 +117,7 @@ def fit_macro_path(
         numbers); defaults 4 and 0.
     smoothness
         Weight of the first differences of Z (percentage points of ratio per standard
-        deviation of Z); default 0.05.  0: none.
+        deviation of Z); default 0.2.  0: none.
     start
         Initial path; default all zeros.
     bounds

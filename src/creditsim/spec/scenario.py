@@ -25,7 +25,7 @@ come before the first table, as TOML wants)::
     kind = "jiebei"           # "jiebei" (presets.jiebei_book), "synthetic" (LoanBook.synthetic), "file"
     n = 200000
     seed = 2026
-    states = { current = 0.979, dpd_1_30 = 0.006, dpd_31_60 = 0.0025, dpd_61_90 = 0.002, dpd_91_180 = 0.0105 }
+    states = { current = 0.963, restructured = 0.0017, dpd_1_30 = 0.0173, dpd_31_60 = 0.0048, dpd_61_90 = 0.0038, dpd_91_180 = 0.0094 }
 
     [originations]            # new loans every month (creditsim.Originations); optional
     volume = 2000             # a month (or a list, month by month); growth = 0.01 for 1% a month
