@@ -115,9 +115,11 @@ def test_loans_conserved_and_losses_bounded(seed, k):
     assert (co.diff("month") >= 0).all()
     live = book.exposure[book.state_codes != book.state_names.index("charged_off")].sum() \
         if "charged_off" in book.state_names else book.exposure.sum()
-    # each exposure is summed as a whole number of a quantum of at most 2**-29 of the
-    # largest exposure: the rounding of one loan is at most half of that
-    rounding = n * book.exposure.max() * 2.0**-30
+    # each exposure is summed as a whole number of the run's money quantum: the rounding of
+    # one loan is at most half of it
+    from creditsim.compile.loans import money_quantum
+
+    rounding = n * money_quantum(book) / 2
     assert (ds.loss >= 0).all() and (ds.loss <= live + rounding).all()
     np.testing.assert_array_equal(ds.charged_off.values, (co.isel(month=-1) - co.isel(month=0)).values)
 

@@ -164,3 +164,32 @@ def test_new_loans_have_no_stage_at_month_0():
                         **kw)
     for name in ("loss_by_stage", "discounted_loss", "balance_by_stage"):
         np.testing.assert_array_equal(plain[name].values, grown[name].values, err_msg=name)
+
+
+def test_a_book_without_terms_keeps_its_money_unit_with_larger_new_loans():
+    """A book of exposures fed new loans larger than its largest exposure: the money unit
+    stays the book's (2**-7 yuan up to 2**23 yuan a loan), so the book's losses in yuan are
+    bit for bit those of the run without new loans."""
+    from creditsim.compile.loans import EXPOSURE_QUANTUM, money_quantum
+
+    model = presets.jiebei_model(shocks=False, fraud=False)
+    full = presets.jiebei_book(1000, seed=2, states=presets.JIEBEI_START)
+    book = cs.LoanBook(segment=np.asarray(full.segment_names)[full.segment_codes],
+                       state=np.asarray(full.state_names)[full.state_codes], exposure=full.exposure)
+    plan = cs.Originations(100, presets.DEMO_MIX, amount_median=2e6, amount_range=(1e6, 8e6), seed=3)
+    new = plan.draw(6, with_terms=False).amount
+    assert new.min() > book.exposure.max() and new.max() > 2 ** np.ceil(np.log2(book.exposure.max()))
+    assert money_quantum(book) == money_quantum(book, new) == EXPOSURE_QUANTUM
+    kw = dict(horizon=6, scenarios=3, seed=7)
+    plain = cs.simulate(model, book, **kw)
+    grown = cs.simulate(model, book, originations=plan, **kw)
+    assert (grown.vintage_balance.isel(month=-1).sel(vintage=slice(1, None)).sum() > 0).item()
+    # the book's charge-offs by month, summed: exact in yuan (whole numbers of 2**-7)
+    book_loss = grown.vintage_charged_off_principal.sel(vintage=0).sum("month")
+    assert (book_loss.values == plain.loss.values).all() and (plain.loss > 0).all()
+    # only a new loan beyond 2**23 yuan (and the book's largest rounded up to a power of
+    # two) makes the unit coarser
+    assert money_quantum(book, np.array([2.0**23])) == EXPOSURE_QUANTUM
+    assert money_quantum(book, np.array([2.0**23 + 1])) == 2 * EXPOSURE_QUANTUM
+    big = cs.LoanBook(["A"], ["current"], [3e7])
+    assert money_quantum(big) == money_quantum(big, np.array([2.0**25])) == 2.0**-5

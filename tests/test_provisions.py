@@ -143,8 +143,62 @@ def test_weighted_macro_scenarios_and_their_interval():
     ({"strategies": ["in_house"]}, "strategies and stages are not simulate options here"),
     ({"staging": {"stage9": 1}}, "Staging: unknown field 'stage9'"),
     ({"originations": cs.Originations(5, {"current": 1.0})}, "originations are not a simulate option here"),
+    ({"horizon": 24.5}, "provisions: horizon must be a whole number of months >= 12, got 24.5"),
+    ({"horizon": True}, "provisions: horizon must be a whole number of months >= 12, got True"),
+    ({"horizon": "24"}, "provisions: horizon must be a whole number of months >= 12, got '24'"),
+    ({"horizon": 6}, "provisions: horizon must be at least 12 months \\(stage 1's ECL counts the first 12\\), "
+                     "got 6"),
+    ({"horizon": np.int64(0)}, "provisions: horizon must be at least 12 months .*got 0"),
 ])
 def test_provisions_bad_input(kw, msg):
     model, book = _chain_book(10)
     with pytest.raises(ValueError, match=msg):
         cs.provisions(model, book, scenarios=2, **kw)
+
+
+def _still_in(p, keep, tail=1e-4):
+    """The fewest months after which a loan starting in any state of ``keep`` is still in
+    one of them with probability below ``tail`` (matrix powers of the block)."""
+    q = p[np.ix_(keep, keep)]
+    n = 0
+    while np.linalg.matrix_power(q, n).sum(axis=1).max() >= tail:
+        n += 1
+    return n
+
+
+def test_default_horizon_without_a_charge_off_rule(monkeypatch):
+    """With loan terms and no charge-off rule, the lifetime is the longest remaining term
+    plus the months after which a loan past due at the end of its term is still past due
+    with probability below 1e-4 (matrix powers), not the 180-day rule's 7 months; without
+    terms, the months after which a loan is still open with probability below 1e-4."""
+    from creditsim.run.provisions import lifetime_horizon
+
+    p = presets.band_matrix(**presets.BANDS["C"])
+    model = cs.CreditModel(segments=[cs.Segment("C", p)], charge_off_dpd=None)
+    names = list(cs.DEFAULT_STATES)
+    late = [i for i, n in enumerate(names) if n.startswith("dpd_")]
+    terms = cs.LoanTerms(np.full(4, 1000.0), 0.2, [3, 6, 12, 12], "equal_instalment", [0, 1, 2, 6])
+    book = cs.LoanBook(np.full(4, "C"), ["current", "current", "dpd_1_30", "dpd_91_180"], terms=terms)
+    tail = _still_in(p, late)
+    want = 10 + tail + (10 + tail) % 2
+    assert tail > 7 and lifetime_horizon(model, book) == want
+    with_rule = cs.CreditModel(segments=[cs.Segment("C", p)], charge_off_dpd=180)
+    assert lifetime_horizon(with_rule, book) == 18  # 10 + 6 + 1, even
+    open_ = [i for i, n in enumerate(names) if n not in ("paid_off", "charged_off")]
+    exposures = cs.LoanBook(np.full(2, "C"), ["current", "dpd_1_30"], [1.0, 1.0])
+    months = _still_in(p, open_)
+    assert lifetime_horizon(model, exposures) == months + months % 2
+    # provisions simulates that horizon (the run itself stopped: its horizon is the point)
+    class Stop(Exception):
+        pass
+
+    seen = []
+
+    def simulate(model, book, *, horizon, **kw):
+        seen.append(horizon)
+        raise Stop
+
+    monkeypatch.setattr("creditsim.run.simulation.simulate", simulate)
+    with pytest.raises(Stop):
+        cs.provisions(model, book, scenarios=1, seed=1, macro={"b": {"weight": 1.0}})
+    assert seen == [want]

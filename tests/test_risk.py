@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import creditsim as cs
+from helpers import raises
 
 
 def test_risk_measures_on_a_known_sample():
@@ -160,9 +161,61 @@ def test_contributions_by_segment_and_stage_of_a_run():
         cs.risk_contributions(cs.simulate(model, book, horizon=2, scenarios=4, seed=3), by="stage")
     with pytest.raises(ValueError, match=r"levels\[0\] is 1.5, not in \(0, 1\)"):
         cs.risk_contributions(ds, levels=[1.5])
-    strat = cs.simulate(model, book, horizon=2, scenarios=2, seed=3, strategies=["in_house"])
+    strat = cs.simulate(model, book, horizon=3, scenarios=4, seed=3, strategies=["in_house"], stages=True)
     with pytest.raises(ValueError, match="select one"):
         cs.risk_contributions(strat)
-    with pytest.raises(ValueError, match="costs and recoveries are not attributed"):
-        cs.risk_contributions(strat.sel(strategy="in_house"), levels=[0.5])
-    assert cs.risk_contributions(strat.sel(strategy="in_house"), levels=[0.5], variable="loss").es.size == 1
+    one = strat.sel(strategy="in_house")
+    for by in ("segment", "stage"):
+        with raises("risk_contributions: the parts by", "costs and recoveries are not attributed",
+                    "use variable='credit_and_fraud_loss'"):
+            cs.risk_contributions(one, levels=[0.5], by=by)
+    assert cs.risk_contributions(one, levels=[0.5], variable="loss").es.size == 1
+    # a strategy run with fraud: by stage, the credit and fraud losses split (not 'loss')
+    with raises("risk_contributions: by='stage'", "variable 'loss' leaves out this model's fraud losses",
+                "use variable='credit_and_fraud_loss'"):
+        cs.risk_contributions(one, levels=[0.5], by="stage", variable="loss")
+    _split_adds_up(one, "credit_and_fraud_loss", one.loss + one.fraud_loss.sum("segment"))
+
+
+def _split_adds_up(ds, variable, total):
+    """By segment and by stage, the parts of ``variable`` (whose values by scenario are
+    ``total``) are those of the result, their ES contributions sum to ``risk_summary``'s ES."""
+    np.testing.assert_allclose(ds.loss_by_stage.sum(("segment", "stage")), total, rtol=1e-12)
+    np.testing.assert_allclose(ds.loss_by_segment.sum("segment") + ds.fraud_loss.sum("segment"), total,
+                               rtol=1e-12)
+    es = float(cs.risk_summary(ds, levels=[0.75], variable=variable).es.sel(level=0.75, bound="estimate"))
+    for by in ("segment", "stage"):
+        c = cs.risk_contributions(ds, levels=[0.75], by=by, variable=variable)
+        assert c.attrs["variable"] == variable and c.es_contribution.attrs["units"] == "CNY"
+        assert float(c.es.sel(level=0.75)) == es
+        assert float(c.es_contribution.sel(level=0.75, bound="estimate").sum()) == pytest.approx(es, rel=1e-9)
+
+
+def test_contributions_by_stage_of_a_book_without_terms_with_fraud():
+    """A book of exposures under a model with fraud: 'loss' leaves fraud out and there is
+    no net credit loss, so by stage the credit and fraud losses ('credit_and_fraud_loss')
+    split, summing to the portfolio's ES; the messages name it."""
+    from creditsim import presets
+
+    model = presets.jiebei_model(shocks=False)
+    book = presets.jiebei_book(2000, seed=2, states=presets.JIEBEI_START)
+    book = cs.LoanBook(segment=np.asarray(book.segment_names)[book.segment_codes],
+                       state=np.asarray(book.state_names)[book.state_codes], exposure=book.exposure)
+    ds = cs.simulate(model, book, horizon=4, scenarios=8, seed=3, stages=True)
+    assert "net_credit_loss" not in ds and float(ds.fraud_loss.sum()) > 0
+    with raises("risk_contributions: by='stage'", "variable 'loss' leaves out this model's fraud losses",
+                "use variable='credit_and_fraud_loss'"):
+        cs.risk_contributions(ds, levels=[0.75], by="stage")  # the default variable: 'loss'
+    with raises("risk_contributions: by='stage'", "variable 'charged_off' is not split by stage",
+                "use variable='credit_and_fraud_loss'"):
+        cs.risk_contributions(ds, levels=[0.75], by="stage", variable="charged_off")
+    with raises("risk_contributions: variable 'charged_off' is not split by segment", "'loss' (credit losses)",
+                "'credit_and_fraud_loss' (credit and fraud losses)"):
+        cs.risk_contributions(ds, levels=[0.75], variable="charged_off")
+    with raises("risk_contributions: variable 'net_credit_loss' is not in the dataset"):
+        cs.risk_contributions(ds, levels=[0.75], by="stage", variable="net_credit_loss")
+    _split_adds_up(ds, "credit_and_fraud_loss", ds.loss + ds.fraud_loss.sum("segment"))
+    # 'loss' still splits by segment: the credit losses alone
+    c = cs.risk_contributions(ds, levels=[0.75], variable="loss")
+    assert float(c.es_contribution.sel(level=0.75, bound="estimate").sum()) == pytest.approx(
+        float(cs.risk_summary(ds, levels=[0.75]).es.sel(level=0.75, bound="estimate")), rel=1e-9)

@@ -13,10 +13,18 @@ from ..spec.model import CreditModel
 from ..spec.schedule import to_units
 from .model import LoanMoney
 
-__all__ = ["FEN", "resolve", "money_quantum", "loan_money", "exposure_units", "months_past_due", "day_range"]
+__all__ = ["FEN", "EXPOSURE_QUANTUM", "MAX_UNITS", "resolve", "money_quantum", "loan_money", "exposure_units",
+           "months_past_due", "day_range"]
 
 #: The smallest amount paid or charged on a loan with terms (one fen, 0.01 yuan).
 FEN = 0.01
+#: The money unit of a book without terms whose exposures are at most 2**23 yuan: the
+#: largest power of two yuan not above one fen (2**-7 = 0.0078125 yuan), so that sums of
+#: exposures in yuan are exact.
+EXPOSURE_QUANTUM = 2.0**-7
+#: The most units of the quantum one loan's exposure may hold (a loan's amounts are int32:
+#: the spare bit leaves room for what a loan with terms owes on top of its principal).
+MAX_UNITS = 2**30
 
 
 def resolve(book: LoanBook, model: CreditModel) -> tuple[np.ndarray, np.ndarray]:
@@ -49,19 +57,36 @@ def _lookup(field: str, names, codes: np.ndarray, find, known: list) -> np.ndarr
     return lut
 
 
-def money_quantum(book: LoanBook) -> float:
-    """The run's money unit (yuan): a power of two such that every exposure is at most
-    2**30 units, and with loan terms at least one fen.
+def money_quantum(book: LoanBook, new_amounts: np.ndarray | None = None) -> float:
+    """The run's money unit (yuan): the finest power of two of which every exposure is at
+    most ``MAX_UNITS`` (2**30) units, but never finer than ``EXPOSURE_QUANTUM`` (2**-7
+    yuan) without loan terms or one fen with them.
 
     Exposures are summed as exact integers of this quantum, so totals do not depend on the
-    order of summation (chunking); the quantum is at most 2**-29 of the largest exposure in
-    the book, so the rounding of one exposure is at most 2**-30 of it.  With loan terms,
-    balances and payments are in whole fen where they fit.
+    order of summation (chunking).  Every book whose exposures are at most 2**23 yuan
+    (8,388,608) has the fixed quantum of its kind, 2**-7 yuan or the fen: its rounding does
+    not depend on its largest loan.  A book with a larger loan has a coarser, power-of-two
+    quantum, at most 2**-29 of its largest exposure (the rounding of one exposure is then at
+    most 2**-30 of that).  With loan terms, balances and payments are in whole fen where
+    they fit.
+
+    ``new_amounts`` (yuan): the loans an origination plan lends, which must fit too.  They
+    leave the book's quantum as it is unless one is larger than both 2**23 yuan and the
+    book's largest exposure rounded up to a power of two, so the book's figures are the
+    same with and without the plan.
     """
-    exposure = book.exposure
-    top = float(exposure.max()) if exposure.size else 0.0
-    quantum = 1.0 if top <= 0 else math.ldexp(1.0, math.ceil(math.log2(top)) - 30)
-    return max(quantum, FEN) if book.terms is not None else quantum
+    floor = FEN if book.terms is not None else EXPOSURE_QUANTUM
+    quantum = _fitting(book.exposure, floor)
+    if new_amounts is not None:
+        quantum = max(quantum, _fitting(np.asarray(new_amounts, dtype=np.float64), floor))
+    return quantum
+
+
+def _fitting(amounts: np.ndarray, floor: float) -> float:
+    """The smallest power of two of which every amount is at most ``MAX_UNITS``, or
+    ``floor`` where that is larger."""
+    top = float(amounts.max()) if amounts.size else 0.0
+    return floor if top <= 0 else max(math.ldexp(1.0, math.ceil(math.log2(top)) - 30), floor)
 
 
 def exposure_units(book: LoanBook, quantum: float) -> np.ndarray:

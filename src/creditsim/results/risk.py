@@ -124,17 +124,33 @@ def _var_es(x_sorted: np.ndarray, alpha: float, confidence: float):
     return (var, var_lo, var_hi), (es, es_lo, es_hi)
 
 
+#: The credit and fraud losses together (fraud less police recovery) per scenario: ``loss``
+#: plus ``fraud_loss`` summed over segments, built from them where a result does not hold
+#: it.  It splits by segment and by stage at month 0 in every result.
+CREDIT_AND_FRAUD = "credit_and_fraud_loss"
+
+
 def loss_per_scenario(ds: xr.Dataset, variable: str | None = None, *, caller: str = "loss_per_scenario"):
     """``(name, values)``: the loss variable of a result and its values by scenario.
 
     ``variable`` defaults to ``"net_credit_loss"`` where the result has it (a book with
     loan terms), else ``"loss"``; a ``(scenario, month)`` variable is summed over months.
+    ``"credit_and_fraud_loss"`` is ``loss`` plus ``fraud_loss`` summed over segments
+    (``loss`` where the model has no fraud) where the result does not hold it.
     """
     if variable is None:
         variable = "net_credit_loss" if "net_credit_loss" in ds else "loss"
-    if variable not in ds:
+    if variable == CREDIT_AND_FRAUD and variable not in ds and "loss" in ds:
+        x = ds["loss"]
+        if "fraud_loss" in ds:
+            x = x + ds["fraud_loss"].sum("segment")
+        x = x.rename(variable)
+        x.attrs = {**{k: v for k, v in ds["loss"].attrs.items() if k in ("units", "currency")},
+                   "description": "credit loss plus fraud loss (less police recovery) over the horizon"}
+    elif variable not in ds:
         raise ValueError(f"{caller}: variable {variable!r} is not in the dataset; it has {list(ds.data_vars)!r}")
-    x = ds[variable]
+    else:
+        x = ds[variable]
     if x.dims == ("scenario", "month"):
         x = x.sum("month", keep_attrs=True)
     if x.dims != ("scenario",):
@@ -179,7 +195,9 @@ def risk_summary(
         The loss variable: dims ``(scenario,)``, or ``(scenario, month)`` summed over the
         months.  Default ``"net_credit_loss"`` where the result has it (a book with loan
         terms: credit charge-offs + fraud losses + collection costs − recoveries over the
-        horizon), else ``"loss"``.  Its units carry over.
+        horizon), else ``"loss"``.  ``"credit_and_fraud_loss"``: ``loss`` plus
+        ``fraud_loss`` (less police recovery), which every result has.  Its units carry
+        over.
     confidence
         Level of the Monte Carlo intervals; default 0.95.
     """
@@ -295,41 +313,49 @@ def roll_rates(ds: xr.Dataset, segment: str | None = None) -> xr.DataArray:
 
 
 def _parts_of(ds: xr.Dataset, variable: str, by: str):
-    """``(parts (S, J) float64, names, total (S,))``: the loss variable of each scenario split
-    into the parts of ``by``; a ValueError where the result cannot split it."""
+    """``(variable, parts (S, J) float64, names, total (S,), units)``: the loss variable of
+    each scenario split into the parts of ``by``; a ValueError where the result cannot
+    split it, naming the variable that splits."""
     caller = "risk_contributions"
     if "strategy" in ds.dims:
         raise ValueError(f"{caller}: the result has strategies {list(ds.strategy.values)!r}; select one "
                          f"(ds.sel(strategy=...))")
+    if by not in ("segment", "stage"):
+        raise ValueError(f"{caller}: by must be 'segment' or 'stage', got {by!r}")
     variable, x = loss_per_scenario(ds, variable, caller=caller)
     total = np.asarray(x.values, dtype=np.float64)
+    fraud = "fraud_loss" in ds
     if by == "segment":
         if variable == "loss":
             parts = ds["loss_by_segment"]
-        elif variable == "net_credit_loss":
-            parts = ds["loss_by_segment"] + (ds["fraud_loss"] if "fraud_loss" in ds else 0.0)
+        elif variable in ("net_credit_loss", CREDIT_AND_FRAUD):
+            parts = ds["loss_by_segment"] + (ds["fraud_loss"] if fraud else 0.0)
         else:
-            raise ValueError(f"{caller}: {variable!r} is not split by segment; use 'loss' or 'net_credit_loss'")
+            raise ValueError(f"{caller}: variable {variable!r} is not split by segment; use 'loss' (credit "
+                             f"losses), {CREDIT_AND_FRAUD!r} (credit and fraud losses) or 'net_credit_loss'")
         names = [str(s) for s in ds.segment.values]
-    elif by == "stage":
+    else:
         if "loss_by_stage" not in ds:
             raise ValueError(f"{caller}: the result has no losses by stage; simulate it with stages=True")
-        if variable != "net_credit_loss" and not (variable == "loss" and "fraud_loss" not in ds):
-            raise ValueError(f"{caller}: by stage splits the credit and fraud losses together (variable "
-                             f"'net_credit_loss', or 'loss' without fraud), got {variable!r}")
+        if variable == "loss" and fraud:
+            raise ValueError(f"{caller}: by='stage' splits the credit and fraud losses together, and variable "
+                             f"'loss' leaves out this model's fraud losses: use variable={CREDIT_AND_FRAUD!r}")
+        if variable not in ("loss", "net_credit_loss", CREDIT_AND_FRAUD):
+            raise ValueError(f"{caller}: by='stage' splits the credit and fraud losses together; variable "
+                             f"{variable!r} is not split by stage: use variable={CREDIT_AND_FRAUD!r}")
         parts = ds["loss_by_stage"].sum("segment")
         names = [f"stage {int(s)}" for s in ds.stage.values]
-    else:
-        raise ValueError(f"{caller}: by must be 'segment' or 'stage', got {by!r}")
     p = np.asarray(parts.transpose("scenario", ...).values, dtype=np.float64)
     gap = np.abs(p.sum(axis=1) - total)
     scale = np.maximum(np.abs(total), 1.0)
     if (gap > 1e-9 * scale).any():
         i = int(np.argmax(gap / scale))
+        also = " or 'loss' (credit losses alone)" if by == "segment" else ""
         raise ValueError(f"{caller}: the parts by {by} do not add up to {variable!r} (scenario {i}: "
                          f"{p[i].sum()!r} vs {total[i]!r}); with strategies, collection costs and "
-                         f"recoveries are not attributed: use variable='loss'")
-    return variable, p, names, total
+                         f"recoveries are not attributed: use variable={CREDIT_AND_FRAUD!r} (credit and "
+                         f"fraud losses){also}")
+    return variable, p, names, total, x.attrs.get("units", "")
 
 
 def risk_contributions(
@@ -363,13 +389,20 @@ def risk_contributions(
     levels
         Levels of VaR and ES, each in (0, 1); default 99% and 99.9%.
     by
-        ``"segment"`` (``loss_by_segment``, plus ``fraud_loss`` for the net credit loss) or
-        ``"stage"`` (each loan's IFRS 9 stage at month 0: a result simulated with
-        ``stages=True``).
+        ``"segment"`` or ``"stage"`` (each loan's IFRS 9 stage at month 0: a result
+        simulated with ``stages=True``).
     variable
         As ``risk_summary``: default ``"net_credit_loss"`` with loan terms, else ``"loss"``.
-        Collection costs and recoveries of a strategy run are not attributed to parts:
-        there, use ``"loss"``.
+        What each splits into:
+
+        - ``"credit_and_fraud_loss"`` (credit plus fraud losses, less police recovery; every
+          result): by segment ``loss_by_segment`` + ``fraud_loss``, by stage
+          ``loss_by_stage``.  The one that splits both ways in every result.
+        - ``"loss"`` (credit losses): by segment ``loss_by_segment``; by stage only where
+          the model has no fraud (``loss_by_stage`` holds the fraud losses too).
+        - ``"net_credit_loss"`` (with loan terms): as ``"credit_and_fraud_loss"``, which it
+          equals without a collection strategy; a strategy run's collection costs and
+          recoveries are not attributed to parts, so there it does not split (an error).
     confidence
         Level of the intervals; default 0.95.
 
@@ -381,7 +414,7 @@ def risk_contributions(
     """
     _check_confidence(confidence, "risk_contributions")
     lv = _check_levels(levels, "risk_contributions")
-    variable, parts, names, total = _parts_of(ds, variable, by)
+    variable, parts, names, total, units = _parts_of(ds, variable, by)
     s = total.size
     if s < 2:
         raise ValueError(f"risk_contributions: need at least 2 scenarios, got {s}")
@@ -423,7 +456,6 @@ def risk_contributions(
         se = np.sqrt((tv + alpha * (contrib - c_var) ** 2) / n_tail)
         lo, hi = _skew_corrected(contrib, se, skew, n_tail, confidence)
         es_c[li, :, 1], es_c[li, :, 2] = lo, hi
-    units = ds[variable].attrs.get("units", "")
     attrs = {"units": units} if units else {}
     with np.errstate(invalid="ignore", divide="ignore"):
         share = es_c[:, :, 0] / es_tot[:, None]

@@ -4,6 +4,7 @@ weighted over macro scenarios given as data, each figure with its Monte Carlo in
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping
 
 import numpy as np
@@ -33,28 +34,73 @@ _BOUNDS = ("estimate", "lower", "upper")
 
 
 def lifetime_horizon(model: CreditModel, book: LoanBook, *, tail: float = 1e-4, cap: int = 600) -> int:
-    """Months that cover the book's loans' lives: with loan terms, the longest remaining
-    term plus the months the charge-off rule allows past due (a loan due at the end of its
-    term charges off by then); without, the months after which under every segment's
-    matrix a loan in the book's worst start is still open with probability below ``tail``
-    (matrix powers of the transient block), at most ``cap``.  An even number."""
+    """Months that cover the book's loans' lives (an even number):
+
+    - with loan terms and a charge-off rule (``model.charge_off_dpd``): the longest
+      remaining term plus the months the rule allows past due, plus one (a loan due at the
+      end of its term charges off by then);
+    - with loan terms and no rule (``charge_off_dpd`` None): the longest remaining term plus
+      the months after which a loan past due at the end of its term is still past due with
+      probability below ``tail`` (a loan past its term that cures pays off);
+    - without terms: the months after which a loan in any open state is still open with
+      probability below ``tail``.
+
+    The probabilities are those of the segments' matrices (each behaviour type's, weighted
+    by its share), from their powers; the chain's part is at most ``cap`` months.  A
+    ValueError where a segment's loans may never leave those states (give ``horizon``).
+    """
+    states = model.states
     if book.terms is not None:
-        rule = model.charge_off_dpd if model.charge_off_dpd is not None else 180
-        months = int((book.terms.term - book.terms.months_on_book).max()) + math.ceil(rule / 30) + 1
+        remaining = int((book.terms.term - book.terms.months_on_book).max()) if len(book) else 0
+        if model.charge_off_dpd is not None:
+            months = remaining + math.ceil(model.charge_off_dpd / 30) + 1
+        else:
+            late = [i for i, n in enumerate(states.names) if n not in states.absorbing
+                    and states.months_past_due(n) > 0]
+            months = remaining + _chain_months(model, late, tail, cap, "past-due")
     else:
-        absorbing = [model.states.index(a) for a in model.states.absorbing]
-        keep = [i for i in range(len(model.states)) if i not in absorbing]
-        months = 1
-        for seg in model.segments:
-            q = np.asarray(seg.matrix)[np.ix_(keep, keep)]
-            radius = max(abs(np.linalg.eigvals(q))) if q.size else 0.0
-            if radius >= 1:
-                raise ValueError(f"provisions: segment {seg.name!r} has loans that never leave its open "
-                                 f"states; give horizon")
-            if radius > 0:
-                months = max(months, int(np.ceil(np.log(tail) / np.log(radius))) + 1)
-        months = min(months, cap)
+        keep = [i for i, n in enumerate(states.names) if n not in states.absorbing]
+        months = max(_chain_months(model, keep, tail, cap, "open"), 1)
     return months + months % 2
+
+
+def _chain_months(model: CreditModel, keep: list[int], tail: float, cap: int, what: str) -> int:
+    """The fewest months n (at most ``cap``) after which a loan starting in any of the
+    states ``keep`` is still in one of them with probability below ``tail`` under every
+    segment's matrix: the largest row sum of Σ_types share·Qⁿ, Q the block of ``keep``."""
+    if not keep:
+        return 0
+    months = 0
+    for seg in model.segments:
+        blocks = [(share, np.asarray(m, dtype=np.float64)[np.ix_(keep, keep)]) for _, share, m in seg.groups
+                  if share > 0]
+        for _, q in blocks:
+            if max(abs(np.linalg.eigvals(q))) >= 1:
+                raise ValueError(f"provisions: segment {seg.name!r} has loans that never leave its {what} "
+                                 f"states; give horizon")
+        still = [np.ones(len(keep)) for _ in blocks]
+        n = 0
+        while n < cap and max(sum(w * v for (w, _), v in zip(blocks, still, strict=True))) >= tail:
+            still = [q @ v for (_, q), v in zip(blocks, still, strict=True)]
+            n += 1
+        months = max(months, n)
+    return months
+
+
+def _horizon(horizon) -> int:
+    """``provisions``'s horizon: a whole number of months >= ``ECL_MONTHS`` (stage 1's ECL
+    counts 12 months), else a ValueError naming it."""
+    try:
+        if isinstance(horizon, (bool, np.bool_)):
+            raise TypeError
+        months = operator.index(horizon)
+    except TypeError:
+        raise ValueError(f"provisions: horizon must be a whole number of months >= {ECL_MONTHS}, got "
+                         f"{horizon!r}") from None
+    if months < ECL_MONTHS:
+        raise ValueError(f"provisions: horizon must be at least {ECL_MONTHS} months (stage 1's ECL counts the "
+                         f"first {ECL_MONTHS}), got {months!r}")
+    return months
 
 
 def _scenarios(macro) -> dict[str, tuple[float, dict]]:
@@ -125,7 +171,14 @@ def provisions(
     staging
         The staging rule: a ``Staging``, a dict of its fields, or None for its defaults.
     horizon
-        Months of a loan's life to simulate; default ``lifetime_horizon(model, book)``.
+        Months of the loans' lives to simulate, a whole number >= 12 (stage 1's ECL counts
+        the first 12 months; a smaller one is an error).  Default
+        ``lifetime_horizon(model, book)`` (at least 12): with loan terms the longest
+        remaining term plus the months the charge-off rule (``model.charge_off_dpd``)
+        allows past due, or, without a rule, plus the months after which a loan past due at
+        the end of its term is still past due with probability below 10⁻⁴ under the
+        segments' matrices; without terms, the months after which a loan is still open with
+        probability below 10⁻⁴.
     recovery_rate
         Share of a credit charge-off recovered after it (an assumption of the user's; the
         model itself recovers nothing without a collection strategy); default 0.
@@ -165,8 +218,9 @@ def provisions(
     rule = Staging() if staging is None else Staging.of(staging)
     macro_s = _scenarios(macro)
     if horizon is None:
-        horizon = lifetime_horizon(model, book)
-    horizon = max(int(horizon), ECL_MONTHS)
+        horizon = max(lifetime_horizon(model, book), ECL_MONTHS)
+    else:
+        horizon = _horizon(horizon)
     weights = np.array([w for w, _ in macro_s.values()])
     per = []  # (S, 2 windows, G, 3) per macro scenario
     for _, stress in macro_s.values():

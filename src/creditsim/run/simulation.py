@@ -222,13 +222,11 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
     horizon, scenarios, seed = plan.horizon, plan.scenarios, plan.seed
     n_book = len(book)
     new = None
-    quantum = money_quantum(book)
     if originations is not None:
         new, seg_new, wait, enter = _new_loans(model, book, originations, horizon)
-        if len(new):
-            quantum = max(quantum, money_quantum(LoanBook(_codes=(seg_new, tuple(model.segment_names), seg_new,
-                                                                  tuple(model.segment_names), new.amount),
-                                                          terms=new.terms)))
+    # the book's quantum where the new loans fit in it (any up to 2**23 yuan do): the book's
+    # figures are then the same with and without them
+    quantum = money_quantum(book, new.amount if new is not None else None)
     units = exposure_units(book, quantum)
     money_in = loan_money(book, model, units) if money else None
     stage = staging.stages(book, model, seg, st0) if staging is not None else None
