@@ -183,8 +183,11 @@ class LoanTerms:
         return int(self.principal.shape[0])
 
     def outstanding(self) -> np.ndarray:
-        """Scheduled principal outstanding after ``months_on_book`` payments, yuan."""
-        return balance(self.principal, self.annual_rate, self.term, self.method, self.months_on_book)
+        """Scheduled principal outstanding after ``months_on_book`` payments, yuan, rounded
+        to the fen (the engine owes, pays and charges whole fen; rounded, a book's exposures
+        are also the same bit for bit on every CPU, whose vectorised ``exp`` and ``power``
+        may differ in the last bit)."""
+        return np.round(balance(self.principal, self.annual_rate, self.term, self.method, self.months_on_book), 2)
 
     def next_payment(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The next scheduled payment ``(total, interest, principal)``; zero at maturity."""
