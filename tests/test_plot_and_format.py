@@ -215,6 +215,14 @@ def test_report_shows_where_the_tail_comes_from(tmp_path):
     plain = cs.simulate(model, book, horizon=4, scenarios=40, seed=1)
     html = cs.write_report(plain, tmp_path / "rep2", levels=(0.95,)).read_text()
     assert "by segment" in html and "by IFRS 9 stage" not in html
+    # a book without terms under a model with fraud: its 'loss' does not split by stage, so
+    # the table splits credit and fraud losses together
+    names = np.asarray(book.segment_names)[book.segment_codes]
+    bare = cs.LoanBook(names, np.asarray(book.state_names)[book.state_codes], book.exposure)
+    ds = cs.simulate(presets.jiebei_model(shocks=False), bare, horizon=4, scenarios=40, seed=1, stages=True)
+    html = cs.write_report(ds, tmp_path / "rep3", levels=(0.95,)).read_text()
+    i = html.index("Where the tail comes from, by IFRS 9 stage at month 0")
+    assert "expected shortfall of credit and fraud losses split by IFRS 9 stage" in html[i:]
 
 
 @pytest.fixture(scope="module")

@@ -171,9 +171,16 @@ def _contributions(ds: xr.Dataset, levels, scale: float, word: str) -> list[dict
     for by, what in (("segment", "segment"), ("stage", "IFRS 9 stage at month 0")):
         if by == "stage" and "loss_by_stage" not in ds:
             continue
-        try:
-            c = risk_contributions(ds, levels, by=by)
-        except ValueError:
+        c = None
+        # by stage, a result whose default variable does not split (fraud without loan
+        # terms) splits its credit and fraud losses together
+        for variable in (None, "credit_and_fraud_loss") if by == "stage" else (None,):
+            try:
+                c = risk_contributions(ds, levels, by=by, variable=variable)
+                break
+            except ValueError:
+                continue
+        if c is None:
             continue
         unit = f"{word} {c.es_contribution.attrs.get('units', '')}".strip()
         columns = [by]
@@ -188,8 +195,9 @@ def _contributions(ds: xr.Dataset, levels, scale: float, word: str) -> list[dict
                 row += [_num(est, scale, ",.1f"), _interval(lo, hi, scale, ",.1f"), _num(share, 0.01, ".1f") + "%"]
             rows.append(row)
         out.append({"name": f"Where the tail comes from, by {what}", "columns": columns, "rows": rows,
-                    "text": f"The expected shortfall split by {what} (Euler allocation: each part's mean loss in "
-                            "the scenarios beyond the VaR; the parts sum to the ES)."})
+                    "text": f"The expected shortfall{' of credit and fraud losses' if variable else ''} split by "
+                            f"{what} (Euler allocation: each part's mean loss in the scenarios beyond the VaR; the "
+                            "parts sum to the ES)."})
     return out
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .schedule import RepaymentMethod, balance, payment
+from .schedule import RepaymentMethod, balance, payment, round_cents
 
 __all__ = ["LoanTerms", "METHOD_NAMES", "MAX_ANNUAL_RATE"]
 
@@ -184,10 +184,10 @@ class LoanTerms:
 
     def outstanding(self) -> np.ndarray:
         """Scheduled principal outstanding after ``months_on_book`` payments, yuan, rounded
-        to the fen (the engine owes, pays and charges whole fen; rounded, a book's exposures
+        to the fen, halves up (the engine owes, pays and charges whole fen; rounded, a book's exposures
         are also the same bit for bit on every CPU, whose vectorised ``exp`` and ``power``
         may differ in the last bit)."""
-        return np.round(balance(self.principal, self.annual_rate, self.term, self.method, self.months_on_book), 2)
+        return round_cents(balance(self.principal, self.annual_rate, self.term, self.method, self.months_on_book))
 
     def next_payment(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The next scheduled payment ``(total, interest, principal)``; zero at maturity."""
