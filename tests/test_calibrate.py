@@ -7,6 +7,7 @@ import pytest
 
 import creditsim as cs
 from creditsim import presets
+from creditsim.engine.tracing import trace_count
 from helpers import raises
 
 
@@ -29,7 +30,10 @@ def test_fit_recovers_the_path_that_made_the_series(small):
     model, book = small
     true = [-1.5, -2.5, -1.0]
     target = _ratios(model, book, true, days=0)[1:]
+    before = trace_count("chunk_kernel"), trace_count("macro_paths")
     fit = cs.fit_macro_path(model, book, target, days=0, scenarios=2, seed=5, smoothness=0.0)
+    # a path is data: the fit's simulations compile nothing the first one did not
+    assert (trace_count("chunk_kernel"), trace_count("macro_paths")) == before
     # one loan of a 6,000-loan book, over 2 scenarios, moves the ratio by about 1e-4
     assert fit.rmse < 2.5e-4, (fit.rmse, fit.path, fit.fitted, target)
     assert np.all(np.abs(fit.path - np.array(true)) < 0.35), fit.path
