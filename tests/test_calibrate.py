@@ -82,6 +82,8 @@ def test_fit_messages(small):
         cs.fit_macro_path(model, book, [0.02], max_evaluations=0)
     with raises("fit_macro_path: lead_months must be", "-1"):
         cs.fit_macro_path(model, book, [0.02], lead_months=-1)
+    with raises("fit_macro_path: fit without strategies"):
+        cs.fit_macro_path(model, book, [0.02], strategies=["in_house"])
 
 
 def test_ant_2020_series_as_documented():

@@ -125,7 +125,8 @@ def fit_macro_path(
     step
         Finite-difference step in Z; default 0.1.
     max_evaluations
-        Most Jacobian-and-residual evaluations of the optimiser; default 400.
+        Most residual evaluations of the optimiser (each a simulation; a Jacobian costs
+        one more simulation a month of the series); default 400.
     lead_months
         Months simulated before the series' first, with Z = 0 (the factor's median), so
         that a synthetic book settles before the fit starts (a seasoned book's states are
@@ -167,6 +168,8 @@ def fit_macro_path(
     if isinstance(lead_months, bool) or not isinstance(lead_months, (int, np.integer)) or lead_months < 0:
         raise ValueError(f"fit_macro_path: lead_months must be a whole number >= 0, got {lead_months!r}")
     lead = int(lead_months)
+    if simulate_options.get("strategies") is not None:
+        raise ValueError("fit_macro_path: fit without strategies (the ratio of one book)")
     seen = np.isfinite(t)
     phi = model.macro.phi
     cache: dict[bytes, np.ndarray] = {}
@@ -177,8 +180,6 @@ def fit_macro_path(
             m = model.replace(macro=MacroFactor(phi=phi, path=[0.0] * lead + [float(v) for v in z]))
             ds = simulate(m, book, horizon=lead + n, scenarios=scenarios, seed=seed, **simulate_options)
             r = delinquency_ratios(ds, days=[days]).isel(days=0)
-            if "strategy" in r.dims:
-                raise ValueError("fit_macro_path: fit without strategies (the ratio of one book)")
             cache[key] = r.mean("scenario").values.astype(np.float64)[lead:]
         return cache[key]
 
@@ -190,8 +191,7 @@ def fit_macro_path(
         return np.concatenate([res, w * np.diff(z)]) if w > 0 and n > 1 else res
 
     sol = optimize.least_squares(residuals, np.clip(x0, lo, hi), bounds=(lo, hi), method="trf",
-                                 diff_step=None, jac=_forward(residuals, float(step), lo, hi),
-                                 x_scale=1.0, max_nfev=int(max_evaluations))
+                                 jac=_forward(residuals, float(step), lo, hi), max_nfev=int(max_evaluations))
     fitted = ratios(sol.x)
     err = fitted[1:][seen] - t[seen]
     return MacroPathFit(path=sol.x.copy(), fitted=fitted, target=t, rmse=float(np.sqrt(np.mean(err ** 2))),

@@ -186,7 +186,7 @@ def steady_volume(n: int, prepay: float | None = None, terms: dict[int, float] |
     a new loan is expected to stay on the book on its schedule, sum over terms T of
     share(T) · sum_{a<T} (1 - prepay)^a (default ``JIEBEI_PREPAY`` and ``JIEBEI_TERMS``;
     about 7.7 months).  Loans that fall behind stay longer, so the book grows by a little
-    (about 1% over two years, measured for the preset)."""
+    (at most about 2% over three years, measured for the preset, docs/calibration.md)."""
     prepay = JIEBEI_PREPAY if prepay is None else prepay
     terms = JIEBEI_TERMS if terms is None else terms
     months = sum(w * sum((1.0 - prepay) ** a for a in range(t)) for t, w in terms.items())
@@ -206,9 +206,10 @@ def jiebei_living_book(n: int, *, seed: int = 0, states: dict[str, float] | None
     bucket's days.  The plan lends ``steady_volume(n)`` loans a month (growing by
     ``growth`` a month), drawn as the book's (``Originations`` with ``DEMO_MIX`` and
     ``JIEBEI_RATES``, seed ``seed + 1``).  Nobody starts under an income shock: the
-    shocked share builds up over the first months (docs/defaults.md measures it).
+    shocked share builds up over the first months (docs/calibration.md measures it).
     """
     from .book import _count, _shares, spread_days_past_due
+    from .originations import Originations
 
     n = _count("n", n)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -228,8 +229,6 @@ def jiebei_living_book(n: int, *, seed: int = 0, states: dict[str, float] | None
     lt = LoanTerms(amount, rates, terms, method_codes, mob)
     days = spread_days_past_due(st_n, state, rng)
     book = LoanBook(_codes=(band, band_n, state, st_n, lt.outstanding()), terms=lt, days_past_due=days)
-    from .originations import Originations
-
     plan = Originations(steady_volume(n), DEMO_MIX, growth=growth, rates=JIEBEI_RATES, seed=seed + 1)
     return book, plan
 
