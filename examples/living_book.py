@@ -1,4 +1,5 @@
-"""living_book.toml through the Python API: a seasoned book that takes new loans every month.
+"""living_book.toml through the Python API: the preset's steady living book and the new loans
+that keep it steady (``presets.jiebei_living_book``).
 
 Run with ``.venv/bin/python examples/living_book.py`` (about half a minute on a 2-core CPU);
 it prints the risk table and the mean vintage curve, and saves the vintage figure.
@@ -7,16 +8,11 @@ it prints the risk table and the mean vintage curve, and saves the vintage figur
 import creditsim as cs
 from creditsim import presets
 
-#: The book's starting states, as in the scenario file.
-START = {"current": 0.963, "restructured": 0.0017, "dpd_1_30": 0.0173, "dpd_31_60": 0.0048, "dpd_61_90": 0.0038,
-         "dpd_91_180": 0.0094}
 
-
-def run_objects(n=20_000, horizon=24, scenarios=64, volume=2_600):
+def run_objects(n=20_000, horizon=24, scenarios=64, growth=0.0):
     """The model, the book and simulate's other arguments, as the scenario file gives them."""
     model = presets.jiebei_model()
-    book = presets.jiebei_book(n, seed=2026, states=START)
-    plan = cs.Originations(volume, presets.DEMO_MIX, rates=presets.JIEBEI_RATES, seed=2026)
+    book, plan = presets.jiebei_living_book(n, seed=2026, growth=growth)  # plan: 2,603 new loans a month
     return model, book, {"horizon": horizon, "scenarios": scenarios, "seed": 2026, "originations": plan,
                          "month_span": 24}
 

@@ -128,8 +128,10 @@ def test_init_writes_a_valid_commented_starter_and_info(tmp_path):
         text = f.read_text()
         assert text.startswith("# creditsim scenario file") and "# months, Monte Carlo scenarios" in text
         assert r.invoke(main, ["validate", str(f)]).exit_code == 0
-    assert "[originations]\nvolume = 26000" in (tmp_path / "living.toml").read_text()
-    assert "624,000 new loans over 24 months" in r.invoke(main, ["validate", str(tmp_path / "living.toml")]).output
+    living = (tmp_path / "living.toml").read_text()
+    assert 'kind = "jiebei_living"\nn = 200000' in living and "\n[originations]\n" not in living
+    assert "book jiebei_living (200000 loans), 624,792 new loans over 24 months" in \
+        r.invoke(main, ["validate", str(tmp_path / "living.toml")]).output  # presets.steady_volume: 26,033 a month
     assert r.invoke(main, ["init", "jiebei", str(tmp_path / "jiebei.toml")]).exit_code == 1
     res = r.invoke(main, ["info"])
     assert res.exit_code == 0 and "backend cpu" in res.output
@@ -200,21 +202,24 @@ def test_run_the_living_book_example_small_with_stages(tmp_path):
     f.write_text("stages = true\n" + example.read_text())
     r = CliRunner()
     res = r.invoke(main, ["validate", str(f)])
-    assert res.exit_code == 0 and "62,400 new loans over 24 months, IFRS 9 stages at month 0" in res.output
+    assert res.exit_code == 0 and "62,472 new loans over 24 months, IFRS 9 stages at month 0" in res.output
     out = tmp_path / "small.nc"
     res = r.invoke(main, ["run", str(f), "--no-cache", "-q", "--horizon", "3", "--scenarios", "2", "--out", str(out),
                           "--report", str(tmp_path / "rep")])
     assert res.exit_code == 0, res.output
     ds = cs.load_result(out)
-    np.testing.assert_array_equal(ds.originated.values, [20_000, 2_600, 2_600, 2_600])
+    np.testing.assert_array_equal(ds.originated.values, [20_000, 2_603, 2_603, 2_603])  # presets.steady_volume
     np.testing.assert_allclose(ds.principal_lent.values[1:], ds.originated_amount.values[1:])
     assert ds.loss_by_stage.sizes["stage"] == 3
-    assert "[originations]" in ds.attrs["scenario"] and "[stages]" in ds.attrs["scenario"]
+    assert 'kind = "jiebei_living"' in ds.attrs["scenario"] and "[stages]" in ds.attrs["scenario"]
     html = (tmp_path / "rep" / "report.html").read_text()
     assert (tmp_path / "rep" / "vintage_curves.png").exists() and "vintage_curves.png" in html
-    assert "7,800 new loans lent over the horizon" in html
+    assert "7,809 new loans lent over the horizon" in html
     # a bad value: its message, nothing written
-    f.write_text(example.read_text().replace("volume = 2600", "volume = -2600"))
+    f.write_text(example.read_text().replace("growth = 0.0", "growth = -1.5"))
     res = r.invoke(main, ["run", str(f), "--no-cache", "--out", str(tmp_path / "bad.nc")])
-    assert res.exit_code == 1 and "originations.volume: must be a number of new loans a month >= 0" in res.output
+    assert res.exit_code == 1 and "book.growth: must be a monthly growth rate > -1" in res.output
+    f.write_text(example.read_text() + "\n[originations]\nvolume = 100\n")  # the book's plan, or one of your own
+    res = r.invoke(main, ["validate", str(f)])
+    assert res.exit_code == 1 and "originations: a 'jiebei_living' book brings its own origination plan" in res.output
     assert not (tmp_path / "bad.nc").exists()

@@ -100,8 +100,15 @@ def valid_runs(draw):
         model["overrides"] = over
     if draw(st.booleans()):
         model["stress"] = "recession" if model.get("shocks") else {"macro_path": [-1.0, -2.0]}
-    book = {"kind": "jiebei", "n": draw(st.integers(1, 5000)), "seed": draw(st.integers(0, 99)),
-            "seasoned": draw(st.booleans())}
+    if draw(st.booleans()):
+        book = {"kind": "jiebei", "n": draw(st.integers(1, 5000)), "seed": draw(st.integers(0, 99)),
+                "seasoned": draw(st.booleans())}
+    else:  # a living book, its origination plan its own
+        book = {"kind": "jiebei_living", "n": draw(st.integers(1, 5000)), "seed": draw(st.integers(0, 99))}
+        if draw(st.booleans()):
+            book["growth"] = draw(st.sampled_from([-0.05, 0, 0.0, 0.02]))
+        if draw(st.booleans()):
+            book["states"] = draw(st.sampled_from([{"current": 1.0}, {"current": 0.9, "dpd_31_60": 0.1}]))
     strategies = draw(st.lists(st.sampled_from(sorted(cs.STRATEGIES)), unique=True, max_size=3))
     run = {"horizon": draw(st.integers(1, 36)), "scenarios": draw(st.integers(1, 10_000)),
            "seed": draw(st.integers(0, 2**63 - 1))}
@@ -110,7 +117,8 @@ def valid_runs(draw):
         d["strategies"] = strategies
     if draw(st.booleans()):
         d["engine"] = {"chunk_size": draw(st.sampled_from([4096, 262144]))}
-    if draw(st.booleans()):  # new loans: a constant (growing) volume or month by month, some fields given
+    # new loans (not with a living book): a constant (growing) volume or month by month, some fields given
+    if book["kind"] == "jiebei" and draw(st.booleans()):
         o = {"volume": draw(st.one_of(st.integers(0, 5000), st.lists(st.integers(0, 500), max_size=6)))}
         if not isinstance(o["volume"], list) and draw(st.booleans()):
             o["growth"] = draw(st.sampled_from([-0.05, 0.0, 0.02]))
@@ -463,5 +471,140 @@ def test_the_living_book_example_is_its_script():
     assert sc.loan_book().fingerprint() == book.fingerprint()
     assert sc.simulate_kwargs() == kw
     plan = sc.origination_plan()
-    assert plan.volumes(24).sum() == 62_400 and plan.segments == presets.DEMO_MIX
-    assert plan.rates == presets.JIEBEI_RATES and plan.seed == 2026
+    assert plan == presets.jiebei_living_book(20_000, seed=2026)[1]
+    assert plan.volumes(24).sum() == 24 * 2_603 and plan.segments == presets.DEMO_MIX
+    assert plan.rates == presets.JIEBEI_RATES and plan.seed == 2027
+
+
+# ---------------------------------------------------------------------- a living book
+LIVING_BOOK = """
+[run]
+horizon = 6
+scenarios = 2
+seed = 5
+
+[model]
+preset = "jiebei"
+
+[book]
+kind = "jiebei_living"
+n = 2000
+seed = 11
+growth = 0.01
+states = { current = 0.95, dpd_1_30 = 0.03, dpd_91_180 = 0.02 }
+
+[engine]
+month_span = 6
+"""
+
+
+def _same_book(a, b):
+    for col in ("segment_codes", "state_codes", "exposure", "days_past_due"):
+        np.testing.assert_array_equal(getattr(a, col), getattr(b, col))
+    for col in a.TERM_COLUMNS:
+        np.testing.assert_array_equal(getattr(a.terms, col), getattr(b.terms, col))
+    assert (a.segment_names, a.state_names) == (b.segment_names, b.state_names)
+    assert a.fingerprint() == b.fingerprint()
+
+
+def test_a_jiebei_living_book_is_the_preset_book_and_its_plan(tmp_path):
+    """kind = "jiebei_living" builds presets.jiebei_living_book's book and takes its plan as the
+    run's new loans; the defaults are the preset's (seed 0, JIEBEI_START, no growth)."""
+    states = {"current": 0.95, "dpd_1_30": 0.03, "dpd_91_180": 0.02}
+    sc = cs.load_scenario(write(tmp_path, LIVING_BOOK))
+    book, plan = presets.jiebei_living_book(2000, seed=11, states=states, growth=0.01)
+    _same_book(sc.loan_book(), book)
+    assert sc.origination_plan() == plan and plan.volume == presets.steady_volume(2000) and plan.seed == 12
+    np.testing.assert_array_equal(sc.origination_plan().volumes(6), plan.volumes(6))
+    assert sc.simulate_kwargs() == {"horizon": 6, "scenarios": 2, "seed": 5, "month_span": 6, "originations": plan}
+    assert sc.originations == {} and "originations" not in sc.to_dict()
+    plain = cs.Scenario.from_dict({"run": {"horizon": 3, "scenarios": 1, "seed": 0}, "model": {"preset": "jiebei"},
+                                   "book": {"kind": "jiebei_living", "n": 500}})
+    book, plan = presets.jiebei_living_book(500)
+    _same_book(plain.loan_book(), book)
+    assert plain.origination_plan() == plan and plan.growth == 0.0
+
+
+def test_a_jiebei_living_book_round_trips_through_toml(tmp_path):
+    sc = cs.load_scenario(write(tmp_path, LIVING_BOOK))
+    again = cs.load_scenario(write(tmp_path, sc.to_toml(), "again.toml"))
+    assert again == sc and again.book == sc.book and again.origination_plan() == sc.origination_plan()
+    made = cs.Scenario.from_objects(presets.jiebei_model(), dict(sc.book), horizon=6, scenarios=2, seed=5,
+                                    engine={"month_span": 6})
+    made.write(tmp_path / "made.toml")
+    back = cs.load_scenario(tmp_path / "made.toml")
+    assert back == made and back.book == sc.book and back.origination_plan() == sc.origination_plan()
+    assert 'kind = "jiebei_living"' in (tmp_path / "made.toml").read_text()
+
+
+BAD_LIVING = [
+    ("n = 0", "book.n: must be a whole number of loans >= 1, got 0"),
+    ("n = 2.5", "book.n: must be a whole number of loans >= 1, got 2.5"),
+    ("seed = -1", "book.seed: must be a whole number >= 0, got -1"),
+    ("growth = -1", "book.growth: must be a monthly growth rate > -1 of the new loans' volume (0.01 for 1% a month), "
+                    "got -1"),
+    ('growth = "fast"', "book.growth: must be a monthly growth rate > -1", "got 'fast'"),
+    ("growth = 50.0", "book.growth: a 'jiebei_living' book of 2,000 loans lends 260 new loans a month "
+                      "(presets.steady_volume), growing by 50.0:", "over 6 months, more than a run takes"),
+    ("bands = { A = 1.0 }", "book.bands: unknown key for a 'jiebei_living' book; keys are ['n', 'seed', 'states', "
+                            "'growth']"),
+    ("seasoned = false", "book.seasoned: unknown key for a 'jiebei_living' book"),
+    ("states = { nowhere = 1.0 }", "book: states ['nowhere'] are not in the model"),
+    ("[originations]\nvolume = 100", "originations: a 'jiebei_living' book brings its own origination plan "
+                                     "(presets.jiebei_living_book: presets.steady_volume(n) new loans a month, "
+                                     "growing by book.growth); remove [originations], or use kind \"jiebei\" for a "
+                                     "plan of your own"),
+]
+
+
+@pytest.mark.parametrize("line, parts", [(b[0], b[1:]) for b in BAD_LIVING], ids=[b[0] for b in BAD_LIVING])
+def test_each_bad_value_of_a_jiebei_living_book_is_named(tmp_path, line, parts):
+    """LIVING_BOOK with one line of its book set (or a table added): one problem, named."""
+    key = line.split(" = ")[0]
+    if key.startswith("["):
+        text = LIVING_BOOK + line + "\n"
+    else:
+        head, rest = LIVING_BOOK.split("[book]")
+        book, tail = rest.split("[engine]")
+        book = "\n".join(x for x in book.splitlines() if not x.startswith(key + " = ")) + "\n" + line + "\n\n"
+        text = head + "[book]" + book + "[engine]" + tail
+    with pytest.raises(cs.ScenarioError) as e:
+        cs.load_scenario(write(tmp_path, text))
+    assert len(e.value.problems) == 1, e.value.problems
+    for p in parts:
+        assert p in e.value.problems[0], e.value.problems
+
+
+def test_a_jiebei_living_books_problems_are_reported_with_the_others(tmp_path):
+    text = LIVING_BOOK.replace("horizon = 6", "horizon = 0").replace("n = 2000", "n = -3") + \
+        "\n[originations]\nvolume = -1\n"
+    with pytest.raises(cs.ScenarioError) as e:
+        cs.load_scenario(write(tmp_path, text))
+    assert [p.split(":")[0] for p in e.value.problems] == ["run.horizon", "book.n", "originations"], e.value.problems
+    # in Python too: from_objects with a plan of its own
+    with pytest.raises(cs.ScenarioError, match="originations: a 'jiebei_living' book brings its own"):
+        cs.Scenario.from_objects({"preset": "jiebei"}, {"kind": "jiebei_living", "n": 10}, horizon=2, scenarios=1,
+                                 seed=0, originations=cs.Originations(5, presets.DEMO_MIX))
+    # a model without a paid-off state has nowhere for the new loans to wait
+    states = cs.StateSpace(["current", "late", "charged_off"])
+    m = np.array([[0.9, 0.1, 0.0], [0.5, 0.3, 0.2], [0.0, 0.0, 1.0]])
+    model = cs.CreditModel(states=states, segments=[cs.Segment(b, m) for b in "ABCDE"], charge_off_dpd=None)
+    with pytest.raises(cs.ScenarioError) as e:
+        cs.Scenario.from_objects(model, {"kind": "jiebei_living", "n": 10, "states": {"current": 1.0}}, horizon=2,
+                                 scenarios=1, seed=0)
+    assert e.value.problems == ["book.kind: a 'jiebei_living' book takes new loans every month, which wait in the "
+                                "model's paid-off state until their month; the model has none, its states are "
+                                "['current', 'late', 'charged_off']"]
+
+
+def test_a_jiebei_living_book_runs_as_simulate_runs_the_preset_book_and_plan(tmp_path):
+    """2,000 loans and their steady new loans (260 a month, growing 1%), 6 months, 2 scenarios:
+    the scenario's run is simulate's with presets.jiebei_living_book's book and plan."""
+    sc = cs.load_scenario(write(tmp_path, LIVING_BOOK))
+    book, plan = presets.jiebei_living_book(2000, seed=11, states={"current": 0.95, "dpd_1_30": 0.03,
+                                                                    "dpd_91_180": 0.02}, growth=0.01)
+    ds = sc.run()
+    xr.testing.assert_identical(ds, cs.simulate(presets.jiebei_model(), book, horizon=6, scenarios=2, seed=5,
+                                                originations=plan, month_span=6))
+    np.testing.assert_array_equal(ds.originated.values, [2000, *plan.volumes(6)])
+    assert list(plan.volumes(6)) == [260, 263, 265, 268, 271, 273]

@@ -78,9 +78,9 @@ def run(file, out, horizon, scenarios, seed, chunk_size, device, force, quiet, n
     """Run a scenario FILE and write its result (to a temporary name, renamed at the end).
 
     Everything the file describes is simulated together: the model and its stress, the
-    book, the new loans of [originations] (the result gains vintages), the IFRS 9 stages of
-    [stages] (losses by stage) and the collection strategies.  --horizon, --scenarios,
-    --seed and --chunk-size override the file."""
+    book, the new loans of [originations] or of a "jiebei_living" book (the result gains
+    vintages), the IFRS 9 stages of [stages] (losses by stage) and the collection
+    strategies.  --horizon, --scenarios, --seed and --chunk-size override the file."""
     sc = _scenario(file)
     changes = {k: v for k, v in (("horizon", horizon), ("scenarios", scenarios), ("seed", seed)) if v is not None}
     if chunk_size is not None:
@@ -221,8 +221,8 @@ def compare(result, baseline):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--force", is_flag=True, help="overwrite an existing file")
 def init(preset, file, force):
-    """Write a commented starter scenario FILE from a PRESET run (living: a book taking new
-    loans every month)."""
+    """Write a commented starter scenario FILE from a PRESET run (living: a steady book taking
+    new loans every month)."""
     if os.path.exists(file) and not force:
         _fail(f"{file} exists: give --force to overwrite it")
     text = starter(preset)
@@ -305,17 +305,16 @@ _STARTERS = {
     "strategies": {"run": {"horizon": 24, "scenarios": 64, "seed": 1}, "model": {"preset": "jiebei"},
                    "strategies": ["in_house", "agency_at_90", "agency_at_60", "legal_over_10k",
                                   "hardship_restructure", "aggressive"]},
-    "living": {"run": {"horizon": 24, "scenarios": 200, "seed": 2026}, "model": {"preset": "jiebei"},
-               "originations": {"volume": 26_000, "growth": 0.0, "seed": 2026}},
+    "living": {"run": {"horizon": 24, "scenarios": 200, "seed": 2026}, "model": {"preset": "jiebei"}},
 }
 _COMMENTS = {
     "strategies": "# collection strategies (names of creditsim.STRATEGIES, or tables), on common random numbers",
     "[run]": "# months, Monte Carlo scenarios and the run's one seed",
     "[model]": "# a preset (\"jiebei\" or \"demo\") with options (shocks, fraud, phi, rho), a stress scenario\n"
                "# (a name of creditsim.STRESS_SCENARIOS or a table), and [model.overrides] of CreditModel fields",
-    "[book]": "# \"jiebei\" (presets.jiebei_book), \"synthetic\" (LoanBook.synthetic) or \"file\" (path to CSV/Parquet)",
-    "[originations]": "# new loans every month (creditsim.Originations): volume (a number, or a list month by month),\n"
-                      "# growth a month; segments, rates, terms, methods and amounts default to the jiebei book's",
+    "[book]": "# \"jiebei\" (presets.jiebei_book), \"jiebei_living\" (presets.jiebei_living_book: a steady book with the\n"
+              "# new loans that keep it so, growing by growth a month), \"synthetic\" (LoanBook.synthetic) or \"file\"\n"
+              "# (CSV/Parquet path); new loans for another kind: an [originations] table (docs/scenarios.md)",
     "[output]": "# the result: .nc (netCDF) or .zarr",
 }
 
@@ -326,7 +325,9 @@ def starter(preset: str) -> str:
 
     d = dict(_STARTERS[preset])
     n = 50_000 if preset == "strategies" else 200_000
-    book = {"kind": "jiebei", "n": n, "seed": d["run"]["seed"]}
+    book = {"kind": "jiebei_living" if preset == "living" else "jiebei", "n": n, "seed": d["run"]["seed"]}
+    if preset == "living":
+        book["growth"] = 0.0
     if preset != "fraud_wave":
         book["states"] = {"current": 0.963, "restructured": 0.0017, "dpd_1_30": 0.0173, "dpd_31_60": 0.0048,
                           "dpd_61_90": 0.0038, "dpd_91_180": 0.0094}  # presets.JIEBEI_START

@@ -209,7 +209,6 @@ def jiebei_living_book(n: int, *, seed: int = 0, states: dict[str, float] | None
     shocked share builds up over the first months (docs/calibration.md measures it).
     """
     from .book import _count, _shares, spread_days_past_due
-    from .originations import Originations
 
     n = _count("n", n)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -229,8 +228,15 @@ def jiebei_living_book(n: int, *, seed: int = 0, states: dict[str, float] | None
     lt = LoanTerms(amount, rates, terms, method_codes, mob)
     days = spread_days_past_due(st_n, state, rng)
     book = LoanBook(_codes=(band, band_n, state, st_n, lt.outstanding()), terms=lt, days_past_due=days)
-    plan = Originations(steady_volume(n), DEMO_MIX, growth=growth, rates=JIEBEI_RATES, seed=seed + 1)
-    return book, plan
+    return book, _jiebei_living_plan(n, seed=seed, growth=growth)
+
+
+def _jiebei_living_plan(n: int, *, seed: int = 0, growth: float = 0.0):
+    """The origination plan of ``jiebei_living_book(n, seed=seed, growth=growth)``, without
+    drawing its book (a scenario file's ``kind = "jiebei_living"`` asks for it)."""
+    from .originations import Originations
+
+    return Originations(steady_volume(n), DEMO_MIX, growth=growth, rates=JIEBEI_RATES, seed=seed + 1)
 
 
 # ----------------------------------------------------------------- the calibrated preset

@@ -22,7 +22,8 @@ come before the first table, as TOML wants)::
     fraud = { hazard = 5e-5 }  # merged into the preset's FraudTransfer
 
     [book]
-    kind = "jiebei"           # "jiebei" (presets.jiebei_book), "synthetic" (LoanBook.synthetic), "file"
+    kind = "jiebei"           # "jiebei" (presets.jiebei_book), "jiebei_living" (presets.jiebei_living_book),
+                              # "synthetic" (LoanBook.synthetic), "file"
     n = 200000
     seed = 2026
     states = { current = 0.963, restructured = 0.0017, dpd_1_30 = 0.0173, dpd_31_60 = 0.0048, dpd_61_90 = 0.0038, dpd_91_180 = 0.0094 }
@@ -52,7 +53,10 @@ to the scenario file.
 ``[originations]`` draws new loans as ``creditsim.Originations``; unless given, their
 segment shares are the book's (a jiebei book's ``bands``, default ``presets.DEMO_MIX``; a
 synthetic book's ``segments``), their rates ``presets.JIEBEI_RATES`` for a jiebei book, and a
-synthetic book's new loans take its exposure parameters as their amounts.  ``[stages]``
+synthetic book's new loans take its exposure parameters as their amounts.  A
+``kind = "jiebei_living"`` book (keys ``n``, ``seed``, ``states``, ``growth``) is
+``presets.jiebei_living_book``: the steady book and the origination plan that keeps it
+steady, which is the run's plan (a file with both it and ``[originations]`` is refused).  ``[stages]``
 (or ``stages = true`` before the first table) attributes losses to IFRS 9 stages
 (``creditsim.Staging``).
 
@@ -87,6 +91,7 @@ MODEL_PRESETS = {"jiebei": ("shocks", "fraud", "phi", "rho"), "demo": ("phi", "r
 #: Kinds of book a scenario file may describe, and the keys each takes.
 BOOK_KINDS = {
     "jiebei": ("n", "seed", "bands", "states", "seasoned"),
+    "jiebei_living": ("n", "seed", "states", "growth"),
     "synthetic": ("n", "seed", "segments", "states", "exposure_median", "exposure_sigma", "exposure_range"),
     "file": ("path", "columns"),
 }
@@ -122,10 +127,11 @@ class Scenario:
         "overrides": {...}}`` or the whole model (``CreditModel.to_dict()``), with an
         optional ``"stress"`` (a name or a mapping, ``creditsim.apply_stress``).
     book
-        ``{"kind": "jiebei" | "synthetic" | "file", ...}`` (``BOOK_KINDS``).
+        ``{"kind": "jiebei" | "jiebei_living" | "synthetic" | "file", ...}`` (``BOOK_KINDS``).
     originations
         New loans every month as plain data (``ORIGINATION_KEYS``, the fields of
-        ``creditsim.Originations``), or empty for none.
+        ``creditsim.Originations``), or empty for none.  A ``"jiebei_living"`` book brings
+        its own plan (``origination_plan()``), so it has none here.
     stages
         IFRS 9 staging at month 0 as plain data (``STAGE_KEYS``, the fields of
         ``creditsim.Staging``; empty for its default rule), or None for none.
@@ -215,9 +221,18 @@ class Scenario:
         model = _model(model_d, problems) if model_d else None
         _strategies(strategies, model, problems)
         book = _book(book_d, model, base, problems)
-        orig_d = _table(d, "originations", problems) if "originations" in d else None
-        if isinstance(d.get("originations"), Mapping):
-            _originations(orig_d, book_d, book, model, vals.get("horizon"), problems)
+        living = book_d.get("kind") == "jiebei_living"
+        if living and book is not None:
+            _living_volume(book_d, vals.get("horizon"), problems)
+        orig_d = None
+        if living and "originations" in d:
+            problems.append("originations: a 'jiebei_living' book brings its own origination plan "
+                            "(presets.jiebei_living_book: presets.steady_volume(n) new loans a month, growing by "
+                            "book.growth); remove [originations], or use kind \"jiebei\" for a plan of your own")
+        elif "originations" in d:
+            orig_d = _table(d, "originations", problems)
+            if isinstance(d["originations"], Mapping):
+                _originations(orig_d, book_d, book, model, vals.get("horizon"), problems)
         stages_d = d.get("stages")
         if isinstance(stages_d, bool):
             stages_d = {} if stages_d else None
@@ -316,7 +331,10 @@ class Scenario:
         return [_as_strategy(s) for s in self.strategies]
 
     def origination_plan(self) -> Originations | None:
-        """The run's ``creditsim.Originations`` (defaults filled in from the book), or None."""
+        """The run's ``creditsim.Originations`` (defaults filled in from the book; a
+        ``"jiebei_living"`` book's own plan), or None."""
+        if self.book.get("kind") == "jiebei_living":
+            return _living_plan(self.book)
         if not self.originations:
             return None
         return Originations(**_origination_fields(self.originations, self.book))
@@ -331,8 +349,9 @@ class Scenario:
         kw = {"horizon": self.horizon, "scenarios": self.scenarios, "seed": self.seed, **self.engine}
         if self.strategies:
             kw["strategies"] = self.strategy_objects()
-        if self.originations:
-            kw["originations"] = self.origination_plan()
+        plan = self.origination_plan()
+        if plan is not None:
+            kw["originations"] = plan
         if self.stages is not None:
             kw["stages"] = self.staging()
         return kw
@@ -581,6 +600,9 @@ def _book(d: Mapping, model: CreditModel | None, base: str, problems: list[str])
             problems.append(f"book.seed: must be a whole number >= 0, got {d['seed']!r}")
         if kind == "synthetic" and "segments" not in d:
             problems.append("book.segments: missing (segment names, or a table of their shares)")
+        if kind == "jiebei_living" and "growth" in d and (not _number(d["growth"]) or d["growth"] <= -1):
+            problems.append(f"book.growth: must be a monthly growth rate > -1 of the new loans' volume (0.01 for 1% "
+                            f"a month), got {d['growth']!r}")
         small = {**d, "n": min(n, 64)} if _whole(n, 1, 2**32) else d  # the parameters, on a few loans
     if any(p.startswith("book") for p in problems):
         return None
@@ -596,6 +618,10 @@ def _book(d: Mapping, model: CreditModel | None, base: str, problems: list[str])
             if unknown:
                 problems.append(f"book: {field_}s {unknown} are not in the model, whose {field_}s are "
                                 f"{list(known)}")
+        if kind == "jiebei_living" and model.states.paid_off is None:
+            problems.append(f"book.kind: a 'jiebei_living' book takes new loans every month, which wait in the "
+                            f"model's paid-off state until their month; the model has none, its states are "
+                            f"{list(model.states.names)}")
     return b
 
 
@@ -605,6 +631,8 @@ def _build_book(d: Mapping, base: str) -> LoanBook:
     kw = {k: v for k, v in d.items() if k != "kind"}
     if d["kind"] == "jiebei":
         return presets.jiebei_book(kw.pop("n"), **kw)
+    if d["kind"] == "jiebei_living":
+        return presets.jiebei_living_book(kw.pop("n"), **kw)[0]
     if d["kind"] == "synthetic":
         if "exposure_range" in kw:
             kw["exposure_range"] = tuple(kw["exposure_range"])
@@ -612,6 +640,30 @@ def _build_book(d: Mapping, base: str) -> LoanBook:
     path = Path(base) / d["path"]
     read = LoanBook.from_parquet if str(path).endswith(".parquet") else LoanBook.from_csv
     return read(path, **dict(d.get("columns", {})))
+
+
+def _living_plan(book: Mapping) -> Originations:
+    """The origination plan of a ``"jiebei_living"`` book's section (``presets.jiebei_living_book``'s)."""
+    from . import presets
+
+    return presets._jiebei_living_plan(book["n"], seed=book.get("seed", 0), growth=book.get("growth", 0.0))
+
+
+def _living_volume(book: Mapping, horizon: int | None, problems: list[str]) -> None:
+    """Refuse a ``"jiebei_living"`` book whose plan lends more over the horizon than a run takes."""
+    from .presets import steady_volume
+
+    if horizon is None:
+        return
+    n, g = int(book["n"]), float(book.get("growth", 0.0))
+    volume = steady_volume(n)
+    with np.errstate(over="ignore"):
+        total = float(np.floor(volume * (1.0 + g) ** np.arange(horizon, dtype=np.float64) + 0.5).sum())
+    if total > 2**32 - n:
+        key = "book.growth" if g > 0 else "book.n"
+        problems.append(f"{key}: a 'jiebei_living' book of {n:,} loans lends {volume:,} new loans a month "
+                        f"(presets.steady_volume), growing by {g!r}: {total:,.0f} over {horizon} months, more than "
+                        f"a run takes (2**32 loans with the book's)")
 
 
 def _number(v) -> bool:
