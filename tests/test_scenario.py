@@ -302,6 +302,7 @@ exposure_range = [500.0, 50000.0]
 
 [originations]
 volume = [30, 0, 10]
+repeat = { E = 0.2 }
 seed = 7
 
 [stages]
@@ -316,7 +317,7 @@ def test_originations_and_stages_are_the_objects_a_script_builds_and_the_same_ru
     through TOML and from_objects, and run as simulate runs them."""
     sc = cs.load_scenario(write(tmp_path, LIVING))
     plan = cs.Originations([30, 0, 10], {"A": 1.0, "E": 1.0}, amount_median=5000.0,
-                           amount_range=(500.0, 50000.0), seed=7)
+                           amount_range=(500.0, 50000.0), repeat={"E": 0.2}, seed=7)
     staging = cs.Staging(stage2_days=15, stage2_segments=["E"])
     assert sc.origination_plan() == plan and sc.staging() == staging
     kw = sc.simulate_kwargs()
@@ -336,6 +337,7 @@ def test_originations_and_stages_are_the_objects_a_script_builds_and_the_same_ru
     xr.testing.assert_identical(ds, cs.simulate(model, book, horizon=5, scenarios=3, seed=4, originations=plan,
                                                 stages=staging))
     np.testing.assert_array_equal(ds.originated.values, [200, 30, 0, 10, 0, 0])
+    assert "redrawn" in ds
     assert "loss_by_stage" in ds
     # the default rule: an empty [stages] table or stages = true; none without either
     for text in (LIVING.split("[stages]")[0] + "[stages]\n", "stages = true\n" + LIVING.split("[stages]")[0]):
@@ -394,6 +396,11 @@ BAD_NEW = [
     ("originations", 'state = "charged_off"', "originations.state: new loans cannot enter the absorbing state "
                                               "'charged_off'"),
     ("originations", "seed = -2", "originations.seed: must be a whole number >= 0, got -2"),
+    ("originations", "repeat = 1.5", "originations.repeat: must be a monthly probability in [0, 1], or a table of "
+                                     "segment names to one, got 1.5"),
+    ("originations", "repeat = { A = -0.1 }", "originations.repeat: the probability of 'A' must be a number in "
+                                              "[0, 1], got -0.1"),
+    ("originations", "repeat = { Z = 0.1 }", "originations.repeat: 'Z' is not a segment of the model"),
     ("originations", "colour = 1", "originations.colour: unknown key; keys are ['volume', 'growth',"),
     ("stages", "stage2_days = -1", "stages.stage2_days: must be a whole number of days >= 0, got -1"),
     ("stages", "stage3_days = 20", "stages.stage3_days: must be >= stage2_days (30), got 20"),

@@ -507,7 +507,9 @@ def vintage_curves(ds: xr.Dataset, *, ax=None, measure: str = "principal", strat
     cmap = ListedColormap(colormaps["viridis"](np.linspace(0.0, 0.9, 256)))  # the palest yellow is hard to see
     norm = Normalize(vmin=shown[0], vmax=max(shown[-1], shown[0] + 1))
     many = len(shown) > legend_max
-    lent = ds["originated"].values
+    lent = ds["originated"].values.astype(np.float64)
+    if "redrawn" in ds:  # with repeat draws, the mean over scenarios
+        lent = lent + ds["redrawn"].mean("scenario").values
     for v in shown:
         ax.plot(age, rate.sel(vintage=v).values, color=cmap(norm(v)), lw=1.2 if many else 1.6,
                 label=f"month {v} ({int(lent[v]):,} loans)")

@@ -111,6 +111,9 @@ def _vintages(totals, model, book, new, quantum, s, horizon, money, st0, units) 
     start = np.zeros((s, 1, v, k))
     start[:, 0, 0] = by_state
     live = np.concatenate([start, live], axis=1)
+    redrawn = None
+    if "redrawn" in totals:
+        redrawn = np.concatenate([np.zeros((s, 1, 2), np.int64), totals["redrawn"].reshape(s, horizon, 2)], axis=1)
     return {
         "count": count, "amount": amount,
         "balance": live.sum(axis=3),
@@ -118,6 +121,9 @@ def _vintages(totals, model, book, new, quantum, s, horizon, money, st0, units) 
         "charged": np.concatenate([zero, charged[:, :, 0]], axis=1).astype(np.int64),
         "charged_principal": np.concatenate([zero, charged[:, :, 1].astype(np.float64) * quantum], axis=1),
         "lent": np.concatenate([[0.0], amount[1:]]) if money else None,
+        # repeat draws by month (months 0..horizon): loans, and their principal (exposure)
+        "redrawn": None if redrawn is None else redrawn[..., 0],
+        "redrawn_amount": None if redrawn is None else redrawn[..., 1].astype(np.float64) * quantum,
     }
 
 
@@ -188,6 +194,8 @@ def _money_variables(model, seg, st0, extra, s, horizon, money) -> dict:
     cash = interest + principal + recoveries - costs
     if "vintages" in extra:  # new loans: their principal lent in their month is cash out
         cash = cash - extra["vintages"]["lent"][None, :]
+        if extra["vintages"]["redrawn"] is not None:  # and repeat draws
+            cash = cash - extra["vintages"]["redrawn_amount"]
     npv = (cash * v).sum(axis=1) + v[-1] * balance[:, -1].sum(axis=(1, 2)) - start.sum()
     by_month = ("scenario", "month")
     desc = {
@@ -351,7 +359,14 @@ def _dataset(model, book, seg, st0, occ, loss_by_seg, charged, z, by_group, flag
         })
         if vt["lent"] is not None:
             data["principal_lent"] = (("month",), vt["lent"], {**money, "description": "principal lent to new "
-                                      "loans in each month"})
+                                      "loans in each month (the plan's; repeat draws apart, in redrawn_amount)"})
+        if vt["redrawn"] is not None:
+            data["redrawn"] = (("scenario", "month"), vt["redrawn"],
+                               {"units": "loans", "description": "repeat draws in the month: paid-off borrowers "
+                                "who drew again (each joins the month's vintage)"})
+            data["redrawn_amount"] = (("scenario", "month"), vt["redrawn_amount"],
+                                      {**money, "description": f"{'principal' if 'flows' in flags else 'exposure'} "
+                                       "lent by repeat draws in the month"})
     if "staged" in flags:
         st = flags["staged"]
         coords["stage"] = ("stage", [1, 2, 3], {"description": "IFRS 9 stage of the loan at month 0 (the "

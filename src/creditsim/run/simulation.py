@@ -9,12 +9,13 @@ Dataset assembled (``creditsim.results.dataset``).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import xarray as xr
 
 from ..compile.loans import exposure_units, loan_money, money_quantum, months_past_due, resolve
-from ..compile.model import base_matrices, compile_model, needs_aging
+from ..compile.model import ONE, base_matrices, compile_model, needs_aging
 from ..compile.strategies import compile_strategies
 from ..engine import rng as _rng
 from ..engine.features import Aging, Attribution, Origination, features_for, totals_of
@@ -200,6 +201,9 @@ def _new_loans(model: CreditModel, book: LoanBook, originations, horizon: int):
     new = originations.draw(horizon, with_terms=book.terms is not None)
     for name in originations.segments:
         model.segment_index(name, field="Originations.segments")
+    if isinstance(originations.repeat, Mapping):
+        for name in originations.repeat:
+            model.segment_index(name, field="Originations.repeat")
     names, codes = np.unique(new.segment, return_inverse=True) if len(new) else ([], np.zeros(0, np.int64))
     lut = np.array([model.segment_index(str(x)) for x in names], dtype=np.int32)
     seg = lut[codes].astype(np.int32) if len(new) else np.zeros(0, np.int32)
@@ -226,7 +230,11 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
         new, seg_new, wait, enter = _new_loans(model, book, originations, horizon)
     # the book's quantum where the new loans fit in it (any up to 2**23 yuan do): the book's
     # figures are then the same with and without them
-    quantum = money_quantum(book, new.amount if new is not None else None)
+    repeats = originations is not None and originations.repeats
+    lent = [] if new is None else [new.amount]
+    if repeats and money:  # a repeat draw lends the loan's original principal again
+        lent.append(book.terms.principal)
+    quantum = money_quantum(book, np.concatenate(lent) if lent else None)
     units = exposure_units(book, quantum)
     money_in = loan_money(book, model, units) if money else None
     stage = staging.stages(book, model, seg, st0) if staging is not None else None
@@ -256,7 +264,15 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
             rate = new.terms.annual_rate / 12.0 if money and m else np.zeros(m)
             per_loan["log_v"] = np.concatenate([per_loan["log_v"], np.log1p(rate).astype(np.float32)])
         per_loan["entry"] = np.concatenate([np.zeros(n_book, np.int32), new.entry])
-        origination = Origination(n_vintages=horizon + 1, wait_state=wait, enter_state=enter)
+        if repeats:
+            p = originations.repeat_probability(model.segment_names)
+            per_loan["redraw_thr"] = np.round(p[seg] * ONE).astype(np.uint32)
+            if money:
+                terms = [book.terms] + ([new.terms] if m else [])
+                per_loan["redraw_units"] = np.concatenate([to_units(t.principal, quantum) for t in terms]) \
+                    .astype(np.int32)
+                per_loan["redraw_term"] = np.concatenate([t.term for t in terms]).astype(np.int32)
+        origination = Origination(n_vintages=horizon + 1, wait_state=wait, enter_state=enter, repeat=repeats)
     keys = _rng.scenario_keys(seed, np.arange(scenarios, dtype=np.int64))
     path = model.macro.path[:horizon] if model.macro.path is not None else None
     z = macro_paths(keys, model.macro.phi, horizon, path)

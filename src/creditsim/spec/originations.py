@@ -15,6 +15,10 @@ from .terms import LoanTerms, is_number
 __all__ = ["Originations", "NewLoans"]
 
 
+def _probability(p) -> bool:
+    return not isinstance(p, bool) and is_number(p) and 0 <= float(p) <= 1
+
+
 @dataclass(frozen=True)
 class NewLoans:
     """The loans an origination plan gives over a horizon, in order of entry: segment
@@ -57,6 +61,16 @@ class Originations:
         1,000-300,000 yuan).
     state
         The state a new loan enters in; default ``"current"``.
+    repeat
+        Repeat borrowing (a credit line, as Jiebei is): the monthly probability that a
+        borrower whose loan is paid off draws again, one number for every segment or a
+        mapping of segment name to probability (segments left out: 0).  Default 0 (an
+        assumption: no published figure).  A borrower paid off at the start of a month
+        draws with this probability during it, the book's borrowers and the new loans'
+        alike: the loan enters ``state`` again with its own contract anew (its original
+        amount and full term, rate and method; without loan terms, its exposure) and is
+        counted in the vintage of that month.  Draws use their own random stream, so a
+        loan's other draws are those it has without repeat borrowing.
     seed
         Seed of the draws of segments and contracts (NumPy's PCG64), apart from the run's:
         the same plan gives the same loans in every run; default 0.
@@ -78,6 +92,7 @@ class Originations:
     amount_sigma: float = 1.0
     amount_range: tuple[float, float] = (1_000.0, 300_000.0)
     state: str = "current"
+    repeat: float | Mapping[str, float] = 0.0
     seed: int = 0
     _volumes: tuple = field(default=(), repr=False, compare=False)
 
@@ -124,9 +139,34 @@ class Originations:
                 raise ValueError(f"Originations.{fld}: need a mapping to shares >= 0, got {m!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise ValueError(f"Originations.seed: need a whole number >= 0, got {self.seed!r}")
+        rep = self.repeat
+        if isinstance(rep, Mapping):
+            for name, p in rep.items():
+                if not isinstance(name, str) or not name:
+                    raise ValueError(f"Originations.repeat: keys are segment names, got {_plain(name)!r}")
+                if not _probability(p):
+                    raise ValueError(f"Originations.repeat: segment {name!r} has {_plain(p)!r}; need a monthly "
+                                     f"probability in [0, 1]")
+        elif not _probability(rep):
+            raise ValueError(f"Originations.repeat: need a monthly probability in [0, 1] or a mapping of segment "
+                             f"name to one, got {_plain(rep)!r}")
         if not isinstance(self.state, str) or not self.state:
             raise ValueError(f"Originations.state: need a state name, got {self.state!r}")
         object.__setattr__(self, "_volumes", tuple(vols) if vols is not None else ())
+
+    def repeat_probability(self, segments: Sequence[str]) -> np.ndarray:
+        """The monthly probability of a repeat draw for each of ``segments`` (names, in
+        order; float64)."""
+        rep = self.repeat
+        if isinstance(rep, Mapping):
+            return np.array([float(rep.get(name, 0.0)) for name in segments], np.float64)
+        return np.full(len(segments), float(rep), np.float64)
+
+    @property
+    def repeats(self) -> bool:
+        """Whether any borrower may draw again (``repeat`` above 0 somewhere)."""
+        rep = self.repeat
+        return any(float(p) > 0 for p in (rep.values() if isinstance(rep, Mapping) else [rep]))
 
     def volumes(self, horizon: int) -> np.ndarray:
         """New loans in each month 1..``horizon`` (int64)."""
@@ -155,10 +195,10 @@ class Originations:
                                               terms=dict(self.terms) if self.terms else None,
                                               methods=dict(self.methods) if self.methods else None)
         terms = None
-        if with_terms:
+        if with_terms and n:
             if self.rates is None:
                 raise ValueError("Originations.rates: a book with loan terms needs each segment's annual rate "
                                  "for its new loans")
-            rate = np.array([float(self.rates[s]) for s in seg]) if n else np.zeros(0)
-            terms = LoanTerms(amount, rate, term, method) if n else None
+            rate = np.array([float(self.rates[s]) for s in seg])
+            terms = LoanTerms(amount, rate, term, method)
         return NewLoans(seg, entry, amount, terms)

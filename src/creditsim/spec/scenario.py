@@ -31,6 +31,7 @@ come before the first table, as TOML wants)::
     [originations]            # new loans every month (creditsim.Originations); optional
     volume = 2000             # a month (or a list, month by month); growth = 0.01 for 1% a month
     segments = { A = 0.25, B = 0.30, C = 0.25, D = 0.13, E = 0.07 }  # default: the book's mix
+    repeat = 0.05             # a paid-off borrower draws again with this monthly probability (default 0)
 
     [stages]                  # IFRS 9 stages at month 0 (creditsim.Staging); an empty table: the default rule
     stage2_days = 30
@@ -102,7 +103,7 @@ _EXECUTORS = ("local", "devices")
 _OVERRIDES = {"charge_off_dpd", "penalty_multiple", "cost_of_funds", "income_shock", "fraud", "macro"}
 #: Keys of ``[originations]`` (the fields of ``creditsim.Originations``).
 ORIGINATION_KEYS = ("volume", "growth", "segments", "rates", "terms", "methods", "amount_median", "amount_sigma",
-                    "amount_range", "state", "seed")
+                    "amount_range", "state", "repeat", "seed")
 #: Keys of ``[stages]`` (the fields of ``creditsim.Staging``).
 STAGE_KEYS = ("stage2_days", "stage3_days", "stage2_states", "stage3_states", "stage2_segments")
 
@@ -818,6 +819,19 @@ def _originations(o: Mapping, book_d: Mapping, book: LoanBook | None, model: Cre
             problems.append(f"originations.state: unknown state {st!r}; states are {list(model.states.names)}")
         elif model is not None and st in model.states.absorbing:
             problems.append(f"originations.state: new loans cannot enter the absorbing state {st!r}")
+    if "repeat" in o:
+        rep = o["repeat"]
+        if isinstance(rep, Mapping):
+            for name, x in rep.items():
+                bad = segment_problem(name)
+                if bad:
+                    problems.append(f"originations.repeat: {bad}")
+                if not _number(x) or not 0 <= x <= 1:
+                    problems.append(f"originations.repeat: the probability of {name!r} must be a number in [0, 1], "
+                                    f"got {x!r}")
+        elif not _number(rep) or not 0 <= rep <= 1:
+            problems.append(f"originations.repeat: must be a monthly probability in [0, 1], or a table of segment "
+                            f"names to one, got {rep!r}")
     if "seed" in o and not _whole(o["seed"], 0, 2**63 - 1):
         problems.append(f"originations.seed: must be a whole number >= 0, got {o['seed']!r}")
     if model is not None and model.states.paid_off is None:
@@ -900,7 +914,8 @@ def _plain_originations(o: Originations) -> dict:
         "terms": None if o.terms is None else {str(int(k)): v for k, v in o.terms.items()},
         "methods": None if o.methods is None else dict(o.methods),
         "amount_median": o.amount_median, "amount_sigma": o.amount_sigma, "amount_range": list(o.amount_range),
-        "state": o.state, "seed": o.seed})
+        "state": o.state, "repeat": dict(o.repeat) if isinstance(o.repeat, Mapping) else o.repeat,
+        "seed": o.seed})
 
 
 def _plain_staging(s: Staging) -> dict:

@@ -19,7 +19,9 @@ class Attribution(Feature):
     (credit 0, confirmed fraud 1) in the total ``attributed (3, 2, n_keys)`` int64: its
     loss as the run counts it (its exposure then), and its principal owed then (its
     exposure without loan terms) discounted to month 0 (× (1 + r)^−t, rounded to a unit per
-    loan) over the call and for loans charged off within the first ``within`` months."""
+    loan) over the call and for loans charged off within the first ``within`` months.  A
+    loan drawn again after month 0 (repeat borrowing: ``carry["vintage"]`` > 0) is a new
+    loan: it counts in the last group, the new loans'."""
 
     n_keys: int = 1
     within: int = 12
@@ -40,7 +42,10 @@ class Attribution(Feature):
         disc = jnp.floor(amount.astype(jnp.float64) * v + 0.5).astype(jnp.int64)
         soon = jnp.where(t <= self.within, disc, 0)
         loss = jnp.where(r.charged, r.exposure, 0).astype(jnp.int64)  # the loss variable's basis
-        where = r.cause * self.n_keys + k.per_loan["attr"]
+        attr = k.per_loan["attr"]
+        if "vintage" in final:  # a repeat draw is a new loan
+            attr = jnp.where(final["vintage"] > 0, self.n_keys - 1, attr)
+        where = r.cause * self.n_keys + attr
         out = jnp.zeros((3, 2 * self.n_keys), jnp.int64)
         out = out.at[0, where].add(loss).at[1, where].add(disc).at[2, where].add(soon)
         r.res["attributed"] = out.reshape(3, 2, self.n_keys)
