@@ -108,17 +108,27 @@ class RunPlan:
 
     def scenario_blocks(self) -> list[slice]:
         """Scenario slices for the kernel calls: full batches, then the remainder in blocks
-        of ``MIN_SCENARIO_BATCH``, then in powers of two below it, so that any number of
-        scenarios uses at most a few compiled batch sizes and no scenario is simulated only
-        to be thrown away."""
+        of ``MIN_SCENARIO_BATCH``, then what is left (fewer than that) in one block of the
+        power of two at or above it, so that any number of scenarios uses at most three
+        compiled batch sizes.  The last block may reach past ``scenarios``
+        (``padded_scenarios``): those few scenarios (at most 3 and fewer than half the
+        block) are simulated and left out of the totals, since a compilation costs more than
+        simulating them."""
         blocks, start = [], 0
         while start < self.scenarios:
             left = self.scenarios - start
             size = self.scenario_batch if left >= self.scenario_batch else \
-                MIN_SCENARIO_BATCH if left >= MIN_SCENARIO_BATCH else 1 << (left.bit_length() - 1)
+                MIN_SCENARIO_BATCH if left >= MIN_SCENARIO_BATCH else min(1 << (left - 1).bit_length(),
+                                                                           self.scenario_batch)
             blocks.append(slice(start, start + size))
             start += size
         return blocks
+
+    @property
+    def padded_scenarios(self) -> int:
+        """Scenarios the kernel calls simulate: ``scenarios``, or a few more where the last
+        block is padded (``scenario_blocks``)."""
+        return self.scenario_blocks()[-1].stop
 
     def strategy_groups(self) -> list[slice]:
         """The strategies of each kernel call: groups of ``strategy_batch``, then the
@@ -185,11 +195,20 @@ def check_seed(seed) -> int:
 NEW_LOANS_PER_CHUNK = 131_072
 
 
+#: Books up to this many loans are padded to a power of two: their kernel calls cost next
+#: to nothing, so fewer compiled shapes (each a compilation of seconds) matter more than
+#: the padding.
+SMALL_CHUNK = 1 << 14
+
+
 def padded_length(n: int, cap: int) -> int:
-    """Chunk length for ``n`` loans: ``n`` rounded up to an eighth of its power of two (at
-    least 256), at most ``cap``.  Books of similar size share one compiled shape, and the
-    padding is at most 12.5%."""
-    step = max(1 << max(n.bit_length() - 4, 0), 256)
+    """Chunk length for ``n`` loans: up to ``SMALL_CHUNK`` loans, the power of two at or
+    above ``n`` (at least 256); above, ``n`` rounded up to an eighth of its power of two
+    (padding at most 12.5%); at most ``cap``.  Books of similar size share one compiled
+    shape."""
+    if n <= SMALL_CHUNK:
+        return min(cap, max(256, 1 << max(n - 1, 0).bit_length()))
+    step = 1 << (n.bit_length() - 4)
     return min(cap, -(-n // step) * step)
 
 

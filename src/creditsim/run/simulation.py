@@ -273,7 +273,9 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
                     .astype(np.int32)
                 per_loan["redraw_term"] = np.concatenate([t.term for t in terms]).astype(np.int32)
         origination = Origination(n_vintages=horizon + 1, wait_state=wait, enter_state=enter, repeat=repeats)
-    keys = _rng.scenario_keys(seed, np.arange(scenarios, dtype=np.int64))
+    # keys and macro paths of every scenario the kernel calls simulate (a padded last
+    # block's few extra ones too); the result keeps the first ``scenarios``
+    keys = _rng.scenario_keys(seed, np.arange(plan.padded_scenarios, dtype=np.int64))
     path = model.macro.path[:horizon] if model.macro.path is not None else None
     z = macro_paths(keys, model.macro.phi, horizon, path)
     fraud_hazard = model.fraud.hazards(horizon) if fraud else np.zeros(horizon)
@@ -291,7 +293,7 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
     job = _unit.Job(plan=plan, cm=cm, strat=arrs, features=features, totals=totals_of(features),
                     n_out=g * k * f, z=z, keys=keys, fraud_hazard=fraud_hazard, seg=seg, state0=st0, units=units,
                     group=group, money=money_in, n_segments=g, n_moves=g * k * k, per_loan=per_loan)
-    common = dict(model=model, book=book, seg=book_seg, st0=book_st0, z=z, by_group=by_group, units=book_units,
+    common = dict(model=model, book=book, seg=book_seg, st0=book_st0, z=z[:scenarios], by_group=by_group, units=book_units,
                   quantum=quantum, horizon=horizon, scenarios=scenarios, seed=seed, engine="agent", f=f,
                   stage=stage, staging=staging, new=None if new is None else (new, new_units))
     return job, common

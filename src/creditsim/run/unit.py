@@ -158,6 +158,7 @@ class Totals(dict):
         """Merge a work unit's totals ``part`` (its scenarios ``scenarios`` of these) in place."""
         for name, a in part.items():
             view = self._array(name, (self.n,) + a.shape[1:])[scenarios]
+            a = a[: view.shape[0]]  # a padded last block's extra scenarios are left out
             if self.kinds[name] == "max":
                 np.maximum(view, a, out=view)
             else:  # sums over loans: a month's, a run's, or the end's
