@@ -25,7 +25,8 @@ def _run(model, book, **kw):
     return cs.simulate(model, book, **kw)
 
 
-@settings(max_examples=3)  # each example compiles its chunk and batch shapes (the golden runs check more)
+@settings(max_examples=2)  # each example compiles its chunk and batch shapes (the golden runs and
+# tests/test_money.py, tests/test_originations.py check more)
 @given(chunk=st.integers(1, 3000), batch=st.integers(1, 6))
 def test_results_do_not_depend_on_chunk_or_batch(small, chunk, batch):
     model, book = small

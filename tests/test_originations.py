@@ -13,7 +13,7 @@ def _runs():
     model = presets.jiebei_model()
     book = presets.jiebei_book(3000, seed=2, states=presets.JIEBEI_START)
     plan = cs.Originations(300, presets.DEMO_MIX, growth=0.02, rates=presets.JIEBEI_RATES, seed=4)
-    kw = dict(horizon=14, scenarios=4, seed=7)
+    kw = dict(horizon=12, scenarios=4, seed=7)  # two spans of 6 months: one compiled kernel
     return (model, book, plan, cs.simulate(model, book, **kw),
             cs.simulate(model, book, originations=plan, **kw), kw)
 
@@ -160,7 +160,7 @@ def test_new_loans_have_no_stage_at_month_0():
     new loans (which were lent after month 0)."""
     model = presets.jiebei_model(shocks=False, fraud=False)
     book = presets.jiebei_book(300, seed=1, states=presets.JIEBEI_START)
-    kw = dict(horizon=10, scenarios=2, seed=4, stages=True)
+    kw = dict(horizon=12, scenarios=2, seed=4, stages=True)
     plain = cs.simulate(model, book, **kw)
     grown = cs.simulate(model, book, originations=cs.Originations(50, presets.DEMO_MIX, rates=presets.JIEBEI_RATES),
                         **kw)

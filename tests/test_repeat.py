@@ -52,7 +52,7 @@ def living():
     segment A only, and the same run without it."""
     model = presets.jiebei_model()
     book = presets.jiebei_book(1000, seed=2, states=presets.JIEBEI_START)
-    kw = dict(horizon=10, scenarios=2, seed=7, stages=True)
+    kw = dict(horizon=12, scenarios=2, seed=7, stages=True)  # spans of 6 months: one kernel
     plan = cs.Originations(100, presets.DEMO_MIX, rates=presets.JIEBEI_RATES, seed=4)
     again = cs.Originations(100, presets.DEMO_MIX, rates=presets.JIEBEI_RATES, seed=4, repeat={"A": 0.3})
     return (cs.simulate(model, book, originations=plan, **kw), cs.simulate(model, book, originations=again, **kw),
@@ -120,7 +120,7 @@ def test_repeat_draws_under_collection_strategies():
     model = presets.jiebei_model(fraud=False)
     book = presets.jiebei_book(1500, seed=3, states=presets.JIEBEI_START)
     plan = cs.Originations(0, presets.DEMO_MIX, repeat=0.25)
-    ds = cs.simulate(model, book, horizon=10, scenarios=2, seed=1, originations=plan,
+    ds = cs.simulate(model, book, horizon=12, scenarios=2, seed=1, originations=plan,
                      strategies=["agency_at_90", "hardship_restructure", "aggressive"])
     for s in ds.strategy.values:
         x = ds.sel(strategy=s)

@@ -158,7 +158,7 @@ def test_contributions_by_segment_and_stage_of_a_run():
     with pytest.raises(ValueError, match="by must be 'segment' or 'stage', got 'band'"):
         cs.risk_contributions(ds, by="band")
     with pytest.raises(ValueError, match="no losses by stage; simulate it with stages=True"):
-        cs.risk_contributions(cs.simulate(model, book, horizon=2, scenarios=4, seed=3), by="stage")
+        cs.risk_contributions(cs.simulate(model, book, horizon=6, scenarios=4, seed=3), by="stage")
     with pytest.raises(ValueError, match=r"levels\[0\] is 1.5, not in \(0, 1\)"):
         cs.risk_contributions(ds, levels=[1.5])
     strat = cs.simulate(model, book, horizon=3, scenarios=4, seed=3, strategies=["in_house"], stages=True)
