@@ -9,20 +9,23 @@ import numpy as np
 from . import rng as _rng
 from .tracing import _TRACES
 
-__all__ = ["macro_paths"]
+__all__ = ["macro_paths", "innovation_shift"]
 
 
 @jax.jit
-def _ar1_paths(keys, phi, fixed, is_fixed):
+def _ar1_paths(keys, phi, fixed, is_fixed, shift):
     _TRACES["macro_paths"] += 1
     n_months = fixed.shape[0]
     scale = jnp.sqrt(1.0 - phi * phi)
     # month 1 starts from the stationary N(0, 1); later months follow the AR(1)
     a = jnp.where(jnp.arange(n_months) == 0, 0.0, phi)
     b = jnp.where(jnp.arange(n_months) == 0, 1.0, scale)
+    mu = jnp.where(is_fixed, 0.0, shift)
 
     def one(key):
-        eps = jax.random.normal(_rng.macro_key(key), (n_months,), dtype=jnp.float64)
+        # innovations drawn from N(mu, 1): the likelihood ratio of N(0, 1) to it is
+        # exp(-sum mu·eps + sum mu²/2)
+        eps = jax.random.normal(_rng.macro_key(key), (n_months,), dtype=jnp.float64) + mu
 
         def step(prev, inputs):
             e, at, bt, fx, isf = inputs
@@ -30,23 +33,52 @@ def _ar1_paths(keys, phi, fixed, is_fixed):
             return z, z
 
         _, z = jax.lax.scan(step, jnp.float64(0.0), (eps, a, b, fixed, is_fixed))
-        return z
+        return z, -jnp.sum(mu * eps) + 0.5 * jnp.sum(mu * mu)
 
     return jax.vmap(one)(keys)
 
 
-def macro_paths(keys: np.ndarray, phi: float, n_months: int, path: np.ndarray | None = None) -> np.ndarray:
+def innovation_shift(phi: float, n_months: int, mean, path: np.ndarray | None = None) -> np.ndarray:
+    """The shifts of the AR(1)'s innovations ``(n_months,)`` that give the macro factor the
+    mean path ``mean`` (one number for every month, or a value by month; months after a
+    shorter list keep its last value): mu_1 = m_1, mu_t = (m_t − phi·m_{t−1}) / √(1 − phi²).
+    Months the model's ``path`` fixes are not drawn: no shift there, and their fixed value
+    is the mean the next month starts from."""
+    m = np.broadcast_to(np.asarray(mean, dtype=np.float64), (1,) if np.ndim(mean) == 0 else np.shape(mean))
+    full = np.full(n_months, m[-1])
+    full[: min(m.size, n_months)] = m[:n_months]
+    n_fixed = 0 if path is None else min(path.size, n_months)
+    if n_fixed:
+        full[:n_fixed] = path[:n_fixed]
+    prev = np.concatenate([[0.0], full[:-1]])
+    scale = np.where(np.arange(n_months) == 0, 1.0, np.sqrt(1.0 - phi * phi))
+    a = np.where(np.arange(n_months) == 0, 0.0, phi)
+    mu = (full - a * prev) / scale
+    mu[:n_fixed] = 0.0
+    return mu
+
+
+def macro_paths(keys: np.ndarray, phi: float, n_months: int, path: np.ndarray | None = None,
+                shift: np.ndarray | None = None):
     """Macro factor paths ``(S, n_months)`` float64 for raw scenario keys ``(S, 2)``.
 
     Z_1 ~ N(0, 1), Z_t = phi·Z_{t−1} + √(1−phi²)·ε_t; each scenario's path depends only on
     (seed, scenario).  The first ``len(path)`` months, if a path is given, take its values
     in every scenario, and the AR(1) goes on from the last of them.
+
+    ``shift`` (``(n_months,)``, ``innovation_shift``): importance sampling; the innovations
+    are drawn from N(shift, 1) (the same normals plus the shift) and the result is ``(z,
+    log_weight)``, ``log_weight (S,)`` the log likelihood ratio of each path (plain over
+    shifted), the weight that makes averages over scenarios unbiased.
     """
     fixed = np.zeros(n_months)
     is_fixed = np.zeros(n_months, dtype=bool)
     if path is not None:
-        fixed[: path.size] = path
+        fixed[: path.size] = path[:n_months]
         is_fixed[: path.size] = True
+    mu = np.zeros(n_months) if shift is None else np.asarray(shift, dtype=np.float64)
     with _rng.x64():
-        return np.asarray(_ar1_paths(jnp.asarray(keys), jnp.float64(phi), jnp.asarray(fixed), jnp.asarray(is_fixed)))
-
+        z, log_w = _ar1_paths(jnp.asarray(keys), jnp.float64(phi), jnp.asarray(fixed), jnp.asarray(is_fixed),
+                              jnp.asarray(mu))
+        z = np.asarray(z)
+    return z if shift is None else (z, np.asarray(log_w))

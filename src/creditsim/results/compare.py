@@ -56,6 +56,9 @@ def compare(ds: xr.Dataset, baseline: str | None = None, *, confidence: float = 
     """
     if "strategy" not in ds.dims:
         raise ValueError("compare: the result has no strategy dimension (simulate with strategies=[...])")
+    if "scenario_weight" in ds:
+        raise ValueError("compare: the result was sampled with importance weights (macro_mean); weighted "
+                         "comparisons are not built yet: run it without macro_mean")
     names = [str(s) for s in ds["strategy"].values]
     if baseline is None:
         baseline = names[0]

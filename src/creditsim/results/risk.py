@@ -8,7 +8,7 @@ import numpy as np
 import xarray as xr
 from scipy import special, stats
 
-__all__ = ["risk_summary", "risk_contributions", "es_interval", "delinquency_ratios", "roll_rates",
+__all__ = ["risk_summary", "risk_contributions", "es_interval", "weighted_var_es", "delinquency_ratios", "roll_rates",
            "loss_per_scenario"]
 
 _BOUNDS = ("estimate", "lower", "upper")
@@ -124,6 +124,46 @@ def _var_es(x_sorted: np.ndarray, alpha: float, confidence: float):
     return (var, var_lo, var_hi), (es, es_lo, es_hi)
 
 
+def weighted_var_es(x: np.ndarray, w: np.ndarray, alpha: float, confidence: float):
+    """VaR and ES at level ``alpha`` of losses ``x`` drawn under importance sampling with
+    likelihood-ratio weights ``w`` (both ``(S,)``), each ``(estimate, lower, upper)``.
+
+    The tail probability of a loss level v is estimated by p(v) = mean(w·1{x > v}); VaR is
+    the smallest loss with p(VaR) <= 1 − alpha, and ES = VaR + mean(w·(x − VaR)⁺)/(1 − alpha)
+    (the Rockafellar–Uryasev form, whose error does not depend on the VaR's to first
+    order).  Intervals: ES ± z·sd(w·(x − VaR)⁺)/((1 − alpha)√S); for VaR the loss levels v
+    whose p(v) is within z standard errors (sd(w·1{x > v})/√S) of 1 − alpha.  With plain
+    weights (all 1) these are the usual estimators.  Bounds are NaN when fewer than
+    ``MIN_TAIL_SCENARIOS`` sampled scenarios lie at or beyond the VaR.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    w = np.asarray(w, dtype=np.float64)
+    s = x.size
+    z = float(special.ndtri((1 + confidence) / 2))
+    order = np.argsort(x, kind="stable")
+    xs, ws = x[order], w[order]
+    # p at each sorted loss: weight of the strictly larger losses (ties: the last of a run)
+    above = np.concatenate([np.cumsum(ws[::-1])[::-1][1:], [0.0]]) / s
+    last = np.concatenate([xs[1:] != xs[:-1], [True]])
+    ok = np.flatnonzero(last & (above <= 1 - alpha))
+    var = xs[ok[0]] if ok.size else xs[-1]
+    gain = w * np.maximum(x - var, 0.0)
+    es = var + gain.mean() / (1 - alpha)
+    nan = (np.nan, np.nan)
+    if int(np.sum(x >= var)) < MIN_TAIL_SCENARIOS:
+        return (var, *nan), (es, *nan)
+    se_es = gain.std(ddof=1) / ((1 - alpha) * np.sqrt(s))
+    # VaR: the loss levels whose estimated tail probability is consistent with 1 − alpha
+    sq = np.concatenate([np.cumsum((ws**2)[::-1])[::-1][1:], [0.0]]) / s
+    se_p = np.sqrt(np.maximum(sq - above**2, 0.0) / s)
+    inside = np.flatnonzero(last & (np.abs(above - (1 - alpha)) <= z * se_p))
+    if inside.size:
+        lo, hi = xs[inside[0]], xs[min(inside[-1] + 1, s - 1)]
+    else:
+        lo = hi = var
+    return (var, min(lo, var), max(hi, var)), (es, es - z * se_es, es + z * se_es)
+
+
 #: The credit and fraud losses together (fraud less police recovery) per scenario: ``loss``
 #: plus ``fraud_loss`` summed over segments, built from them where a result does not hold
 #: it.  It splits by segment and by stage at month 0 in every result.
@@ -185,6 +225,12 @@ def risk_summary(
 
     Too few scenarios for a level show as NaN bounds, never as a falsely tight interval.
 
+    A run with importance sampling of the macro path (``simulate(..., macro_mean=...)``:
+    the result holds ``scenario_weight``) is summarised with its weights: the expected
+    loss is mean(w·L) with se sd(w·L)/√S, the standard deviation from the weighted second
+    moment (delta method), and VaR and ES from the weighted tail
+    (``weighted_var_es``: normal intervals from the weighted influence values).
+
     Parameters
     ----------
     ds
@@ -209,13 +255,24 @@ def risk_summary(
     if s < 2:
         raise ValueError(f"risk_summary: need at least 2 scenarios, got {s}")
     z = float(special.ndtri((1 + confidence) / 2))
-    mean = v.mean()
-    sd = v.std(ddof=1)
-    se_mean = sd / np.sqrt(s)
-    m4 = np.mean((v - mean) ** 4)
-    se_sd = np.sqrt(max(m4 - sd**4, 0.0) / s) / (2 * sd) if sd > 0 else 0.0
-    xs = np.sort(v)
-    var_rows, es_rows = zip(*(_var_es(xs, a, confidence) for a in lv), strict=True)
+    weights = _weights(ds, s, "risk_summary")
+    if weights is None:
+        mean = v.mean()
+        sd = v.std(ddof=1)
+        se_mean = sd / np.sqrt(s)
+        m4 = np.mean((v - mean) ** 4)
+        se_sd = np.sqrt(max(m4 - sd**4, 0.0) / s) / (2 * sd) if sd > 0 else 0.0
+        xs = np.sort(v)
+        var_rows, es_rows = zip(*(_var_es(xs, a, confidence) for a in lv), strict=True)
+    else:
+        wv = weights * v
+        mean = wv.mean()
+        se_mean = wv.std(ddof=1) / np.sqrt(s)
+        second = weights * v * v
+        sd = float(np.sqrt(max(second.mean() - mean**2, 0.0)))
+        # delta method on var = E[wL²] − E[wL]²: influence wL² − 2·mean·wL
+        se_sd = (second - 2 * mean * wv).std(ddof=1) / np.sqrt(s) / (2 * sd) if sd > 0 else 0.0
+        var_rows, es_rows = zip(*(weighted_var_es(v, weights, a, confidence) for a in lv), strict=True)
     units = x.attrs.get("units", "")
     attrs = {"units": units} if units else {}
     out = xr.Dataset(
@@ -231,9 +288,21 @@ def risk_summary(
         },
         coords={"level": lv, "bound": list(_BOUNDS)},
         attrs={"variable": variable, "scenarios": s, "confidence": confidence,
-               "total_exposure": ds.attrs.get("total_exposure", np.nan)},
+               "total_exposure": ds.attrs.get("total_exposure", np.nan),
+               "importance_sampling": int(weights is not None)},
     )
     return out
+
+
+def _weights(ds: xr.Dataset, s: int, caller: str) -> np.ndarray | None:
+    """The scenarios' importance-sampling weights (``scenario_weight``), or None for a plain
+    run."""
+    if "scenario_weight" not in ds:
+        return None
+    w = np.asarray(ds["scenario_weight"].values, dtype=np.float64)
+    if w.shape != (s,) or not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError(f"{caller}: scenario_weight must be {s} finite weights >= 0 (one per scenario)")
+    return w
 
 
 def delinquency_ratios(ds: xr.Dataset, days: Sequence[int] = (30, 90), *, steady_state: bool = False) -> xr.DataArray:
@@ -322,6 +391,9 @@ def _parts_of(ds: xr.Dataset, variable: str, by: str):
                          f"(ds.sel(strategy=...))")
     if by not in ("segment", "stage"):
         raise ValueError(f"{caller}: by must be 'segment' or 'stage', got {by!r}")
+    if "scenario_weight" in ds:
+        raise ValueError(f"{caller}: the result was sampled with importance weights (macro_mean); weighted "
+                         f"contributions are not built yet: run it without macro_mean")
     variable, x = loss_per_scenario(ds, variable, caller=caller)
     total = np.asarray(x.values, dtype=np.float64)
     fraud = "fraud_loss" in ds

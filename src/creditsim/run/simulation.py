@@ -19,7 +19,7 @@ from ..compile.model import ONE, base_matrices, compile_model, needs_aging
 from ..compile.strategies import compile_strategies
 from ..engine import rng as _rng
 from ..engine.features import Aging, Attribution, Origination, features_for, totals_of
-from ..engine.macro import macro_paths
+from ..engine.macro import innovation_shift, macro_paths
 from ..results.dataset import assemble
 from ..spec.book import LoanBook
 from ..spec.model import CreditModel
@@ -52,6 +52,7 @@ def simulate(
     executor=None,
     stages=None,
     originations=None,
+    macro_mean=None,
 ) -> xr.Dataset:
     """Simulate ``book`` under ``model`` for ``horizon`` months in ``scenarios`` scenarios.
 
@@ -136,6 +137,17 @@ def simulate(
         ``vintage_delinquent`` (scenario, month, vintage, days: 30+ and 90+ balances),
         ``vintage_charged_off`` and ``vintage_charged_off_principal`` (scenario, month,
         vintage); ``creditsim.vintage_curves`` reads them.  Default None.
+    macro_mean
+        Importance sampling of the macro path: the mean of the macro factor Z under the
+        sampling distribution, one number for every month or a list by month (later
+        months keep the last), e.g. -3.0 to sample the recessions that make the 99.9% tail.
+        The AR(1)'s innovations are drawn from N(mu, 1) with the shifts mu that give Z this
+        mean (months the model's macro path fixes are not shifted), on the same normals as
+        a plain run, and the result gains ``scenario_weight`` (scenario): each path's
+        likelihood ratio, mean 1 in expectation, that makes weighted averages over
+        scenarios unbiased.  ``creditsim.risk_summary`` uses the weights; a plain mean over
+        scenarios of a weighted run describes the shifted economy, not the model's.
+        Default None (plain Monte Carlo).
 
     Returns
     -------
@@ -174,7 +186,8 @@ def simulate(
         raise ValueError(f"simulate: progress must be a callable progress(done, total) or None, got {progress!r}")
     runner = _executors.executor(executor)
     staging = None if stages is None or stages is False else Staging.of(stages)
-    job, common = compile_job(model, book, plan, strats, staging, originations)
+    mean = _macro_mean(macro_mean, horizon)
+    job, common = compile_job(model, book, plan, strats, staging, originations, mean)
     totals = _unit.zeros(job, plan.scenarios)
     done, total = 0, plan.loan_months()
     for unit, part in runner.map(job, plan.units()):
@@ -182,7 +195,33 @@ def simulate(
         if progress is not None:
             done += plan.loan_months(unit)
             progress(done, total)
-    return assemble(totals, strats, **common)
+    log_w = common.pop("log_weight")
+    ds = assemble(totals, strats, **common)
+    if mean is not None:
+        ds["scenario_weight"] = ("scenario", np.exp(log_w), {
+            "units": "1", "description": "likelihood ratio of the scenario's macro path (plain over the shifted "
+            "sampling distribution of macro_mean): the weight of each scenario in averages over scenarios"})
+        ds.attrs["macro_mean"] = [float(x) for x in mean]
+    return ds
+
+
+def _macro_mean(value, horizon) -> np.ndarray | None:
+    """``simulate``'s ``macro_mean`` checked: None, or the mean of Z by month 1..horizon."""
+    if value is None:
+        return None
+    arr = np.asarray(value, dtype=object)
+    flat = arr.reshape(-1)
+    if arr.ndim > 1 or flat.size == 0 or any(isinstance(x, bool) or not isinstance(x, (int, float, np.integer,
+                                                                                          np.floating))
+                                             or not np.isfinite(float(x)) for x in flat):
+        raise ValueError(f"simulate: macro_mean must be a finite number or a non-empty list of them (the mean of "
+                         f"the macro factor by month), got {value!r}")
+    m = flat.astype(np.float64)
+    if np.any(np.abs(m) > 8):
+        raise ValueError(f"simulate: macro_mean must lie within [-8, 8] (standard deviations of Z), got {value!r}")
+    out = np.full(int(horizon), m[-1])
+    out[: min(m.size, out.size)] = m[: out.size]
+    return out
 
 
 def _new_loans(model: CreditModel, book: LoanBook, originations, horizon: int):
@@ -211,7 +250,8 @@ def _new_loans(model: CreditModel, book: LoanBook, originations, horizon: int):
 
 
 def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
-                staging: Staging | None = None, originations: Originations | None = None) -> tuple[_unit.Job, dict]:
+                staging: Staging | None = None, originations: Originations | None = None,
+                macro_mean: np.ndarray | None = None) -> tuple[_unit.Job, dict]:
     """Everything the run's work units need (``Job``), and what the Dataset assembly
     needs besides the totals.  With ``originations`` the plan's new loans follow the
     book's in the job's arrays (loan indices len(book), ...)."""
@@ -277,7 +317,13 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
     # block's few extra ones too); the result keeps the first ``scenarios``
     keys = _rng.scenario_keys(seed, np.arange(plan.padded_scenarios, dtype=np.int64))
     path = model.macro.path[:horizon] if model.macro.path is not None else None
-    z = macro_paths(keys, model.macro.phi, horizon, path)
+    log_weight = None
+    if macro_mean is None:
+        z = macro_paths(keys, model.macro.phi, horizon, path)
+    else:
+        z, log_weight = macro_paths(keys, model.macro.phi, horizon, path,
+                                    shift=innovation_shift(model.macro.phi, horizon, macro_mean, path))
+        log_weight = log_weight[: plan.scenarios]
     fraud_hazard = model.fraud.hazards(horizon) if fraud else np.zeros(horizon)
     # the strategies, stacked: every kernel call runs them all
     arrs = compile_strategies(model, strats, base_matrices(model), quantum) if strats else None
@@ -295,5 +341,6 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
                     group=group, money=money_in, n_segments=g, n_moves=g * k * k, per_loan=per_loan)
     common = dict(model=model, book=book, seg=book_seg, st0=book_st0, z=z[:scenarios], by_group=by_group, units=book_units,
                   quantum=quantum, horizon=horizon, scenarios=scenarios, seed=seed, engine="agent", f=f,
-                  stage=stage, staging=staging, new=None if new is None else (new, new_units))
+                  stage=stage, staging=staging, new=None if new is None else (new, new_units),
+                  log_weight=log_weight)
     return job, common

@@ -1,0 +1,112 @@
+"""Importance sampling of the macro path (``simulate(..., macro_mean=...)``): the weights
+are the exact likelihood ratios, the sampled factor has the asked mean, a zero shift is the
+plain run, and the weighted tail of a finite Vasicek pool matches its exact VaR and ES
+with at least ten times less variance than plain Monte Carlo."""
+
+import numpy as np
+import pytest
+from scipy import special, stats
+
+import creditsim as cs
+from helpers import family_z, two_state_model
+
+P, RHO, N = 0.02, 0.12, 2000
+
+
+def _exact_tail(alpha):
+    """VaR and ES (defaults) of a pool of N unit loans with default probability P and asset
+    correlation RHO, by quadrature over the factor (exact up to the quadrature)."""
+    z = np.linspace(-9, 9, 4001)
+    w = stats.norm.pdf(z)
+    w /= w.sum()
+    pz = stats.norm.cdf((stats.norm.ppf(P) - np.sqrt(RHO) * z) / np.sqrt(1 - RHO))
+    k = np.arange(N + 1)
+    pmf = (stats.binom.pmf(k[:, None], N, pz[None, :]) * w).sum(axis=1)
+    pmf /= pmf.sum()
+    above = 1.0 - np.cumsum(pmf)  # P(L > k)
+    var = int(np.flatnonzero(above <= 1 - alpha)[0])
+    es = var + np.sum(np.maximum(k - var, 0) * pmf) / (1 - alpha)
+    tail = k >= var
+    # plain Monte Carlo's ES variance per scenario: Var((L − VaR)⁺)/(1 − α)²
+    gain = np.maximum(k - var, 0.0)
+    plain = (np.sum(gain**2 * pmf) - np.sum(gain * pmf) ** 2) / (1 - alpha) ** 2
+    assert pmf[tail].sum() >= 1 - alpha
+    return var, es, plain
+
+
+@pytest.fixture(scope="module")
+def pool():
+    model = two_state_model(P, RHO)
+    book = cs.LoanBook.homogeneous(N, segment="all")
+    kw = dict(horizon=1, scenarios=4000, seed=11)
+    shift = float(special.ndtri(0.001))  # the factor at the 99.9% tail
+    return model, book, kw, cs.simulate(model, book, **kw), cs.simulate(model, book, macro_mean=shift, **kw), shift
+
+
+def test_weights_are_the_likelihood_ratios_and_zero_shift_is_the_plain_run(pool):
+    model, book, kw, plain, tilted, mu = pool
+    z = tilted.macro_z.isel(month=1).values
+    # one month: Z = ε ~ N(mu, 1) under sampling; the weight is φ(Z)/φ(Z − mu)
+    np.testing.assert_allclose(tilted.scenario_weight.values, np.exp(-mu * z + mu * mu / 2), rtol=1e-12)
+    # the same normals, shifted
+    np.testing.assert_allclose(z, plain.macro_z.isel(month=1).values + mu, rtol=0, atol=1e-12)
+    zero = cs.simulate(model, book, macro_mean=0.0, **kw)
+    assert (zero.scenario_weight.values == 1.0).all()
+    np.testing.assert_array_equal(zero.loss.values, plain.loss.values)
+    assert "scenario_weight" not in plain and tilted.attrs["macro_mean"] == [mu]
+
+
+def test_the_weighted_tail_is_exact_with_ten_times_less_variance(pool):
+    """VaR and ES at 99.9% of the finite pool within the weighted run's 99% intervals; the
+    ES estimator's variance at least ten times below plain Monte Carlo's with as many
+    scenarios (computed from the exact distribution: a plain run of 4,000 scenarios has
+    four in this tail and no interval at all)."""
+    _, _, kw, plain, tilted, _ = pool
+    alpha = 0.999
+    var, es, plain_var = _exact_tail(alpha)
+    r = cs.risk_summary(tilted, levels=[alpha], confidence=0.99)
+    assert r.attrs["importance_sampling"] == 1
+    v_est, v_lo, v_hi = r["var"].sel(level=alpha).values
+    e_est, e_lo, e_hi = r["es"].sel(level=alpha).values
+    assert v_lo <= var <= v_hi, (var, v_est, v_lo, v_hi)
+    assert e_lo <= es <= e_hi, (es, e_est, e_lo, e_hi)
+    se = (e_hi - e_lo) / (2 * special.ndtri(0.995))
+    ratio = plain_var / kw["scenarios"] / se**2
+    assert ratio >= 10, ratio
+    assert np.isnan(cs.risk_summary(plain, levels=[alpha])["es"].sel(level=alpha, bound="lower"))
+
+
+def test_a_mild_shift_keeps_the_expected_loss_and_the_mean_path():
+    """Weighted mean loss within its interval of the exact N·P; under an AR(1) the sampled
+    factor's mean by month is the asked path."""
+    model = two_state_model(P, RHO, phi=0.6)
+    book = cs.LoanBook.homogeneous(500, segment="all")
+    path = [-1.0, -1.5, -0.5]
+    ds = cs.simulate(model, book, horizon=4, scenarios=2000, seed=3, macro_mean=path)
+    want = np.array(path + [-0.5])  # later months keep the last value
+    got = ds.macro_z.isel(month=slice(1, None)).mean("scenario").values
+    assert np.all(np.abs(got - want) <= family_z(4) / np.sqrt(2000)), (got, want)
+    one = cs.simulate(two_state_model(P, RHO), book, horizon=1, scenarios=2000, seed=3, macro_mean=-1.0)
+    r = cs.risk_summary(one, levels=[0.99], confidence=0.999)
+    lo, hi = r.expected_loss.values[1:]
+    assert lo <= 500 * P <= hi, (lo, 500 * P, hi)
+
+
+@pytest.mark.parametrize(("value", "msg"), [
+    ("low", "macro_mean must be a finite number or a non-empty list of them"),
+    ([], "macro_mean must be a finite number or a non-empty list of them"),
+    (float("nan"), "macro_mean must be a finite number"),
+    ([[1.0]], "macro_mean must be a finite number"),
+    (True, "macro_mean must be a finite number"),
+    (-9.0, r"macro_mean must lie within \[-8, 8\]"),
+])
+def test_bad_macro_mean_is_named(value, msg):
+    with pytest.raises(ValueError, match="simulate: " + msg):
+        cs.simulate(two_state_model(), cs.LoanBook.homogeneous(10, segment="all"), horizon=2, scenarios=1, seed=0,
+                    macro_mean=value)
+
+
+def test_what_does_not_weigh_yet_says_so(pool):
+    _, _, _, _, tilted, _ = pool
+    with pytest.raises(ValueError, match="risk_contributions: the result was sampled with importance weights"):
+        cs.risk_contributions(tilted)
