@@ -75,8 +75,9 @@ def simulate(
         Most loans per kernel call; default 2**18 (262,144: on the 2-core reference CPU
         larger chunks were slower, the per-loan arrays of a chunk then spilling out of the
         caches; see benchmarks/README.md).  Chunks are padded to a
-        few standard lengths (a book of n loans to n rounded up to an eighth of its power
-        of two), so books of similar size and repeated runs reuse one compilation.
+        few standard lengths (a book of up to 16,384 loans to a power of two, a larger one
+        to n rounded up to an eighth of its power of two), so books of similar size and
+        repeated runs reuse one compilation.
     engine
         ``"agent"`` (loan level, the default and for now the only engine).
     scenario_batch
