@@ -106,7 +106,20 @@ def test_bad_macro_mean_is_named(value, msg):
                     macro_mean=value)
 
 
-def test_what_does_not_weigh_yet_says_so(pool):
-    _, _, _, _, tilted, _ = pool
-    with pytest.raises(ValueError, match="risk_contributions: the result was sampled with importance weights"):
-        cs.risk_contributions(tilted)
+def test_weighted_contributions_sum_to_the_weighted_es():
+    """Two segments of the same loans, importance sampled: the ES contributions sum to the
+    weighted ES, and each is within its 99% interval of the exact value: given the pool's
+    defaults every loan is equally likely among them, so segment j's contribution is its
+    share of the loans times the pool's exact ES."""
+    states = cs.StateSpace(["current", "charged_off"])
+    segs = [cs.Segment(name, [[1 - P, P], [0.0, 1.0]], rho=RHO) for name in ("a", "b")]
+    model = cs.CreditModel(states=states, segments=segs)
+    book = cs.LoanBook(["a"] * 1500 + ["b"] * 500, ["current"] * 2000, np.ones(2000))
+    ds = cs.simulate(model, book, horizon=1, scenarios=4000, seed=5, macro_mean=float(special.ndtri(0.001)))
+    es = float(cs.risk_summary(ds, levels=[0.999]).es.sel(level=0.999, bound="estimate"))
+    got = cs.risk_contributions(ds, levels=[0.999], confidence=0.99).es_contribution.sel(level=0.999)
+    assert float(got.sel(bound="estimate").sum()) == pytest.approx(es, rel=1e-9)
+    _, exact_es, _ = _exact_tail(0.999)
+    for part, share in (("a", 0.75), ("b", 0.25)):
+        est, lo, hi = got.sel(part=part).values
+        assert lo <= share * exact_es <= hi, (part, share * exact_es, est, lo, hi)

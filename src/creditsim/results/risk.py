@@ -391,9 +391,6 @@ def _parts_of(ds: xr.Dataset, variable: str, by: str):
                          f"(ds.sel(strategy=...))")
     if by not in ("segment", "stage"):
         raise ValueError(f"{caller}: by must be 'segment' or 'stage', got {by!r}")
-    if "scenario_weight" in ds:
-        raise ValueError(f"{caller}: the result was sampled with importance weights (macro_mean); weighted "
-                         f"contributions are not built yet: run it without macro_mean")
     variable, x = loss_per_scenario(ds, variable, caller=caller)
     total = np.asarray(x.values, dtype=np.float64)
     fraud = "fraud_loss" in ds
@@ -428,6 +425,41 @@ def _parts_of(ds: xr.Dataset, variable: str, by: str):
                          f"recoveries are not attributed: use variable={CREDIT_AND_FRAUD!r} (credit and "
                          f"fraud losses){also}")
     return variable, p, names, total, x.attrs.get("units", "")
+
+
+def _weighted_contributions(xs, ps, ws, alpha, confidence):
+    """``risk_contributions`` of one level for losses ``xs`` (sorted) with parts ``ps`` and
+    importance-sampling weights ``ws``: ``(var, es, var_c (J, 3), es_c (J, 3))``.  The ES
+    contribution is the weighted tail mean of each part, the tail's weight 1 − α made up at
+    the VaR, so the contributions sum to the ES of ``weighted_var_es``; its interval
+    ± z·sd(w·(X_j − c_j)·1{L >= VaR})/((1 − α)√S), c_j the VaR contribution (the plain
+    formula when every weight is 1); the VaR contribution a weighted local average."""
+    s = xs.size
+    z = float(special.ndtri((1 + confidence) / 2))
+    (var, _, _), (es, _, _) = weighted_var_es(xs, ws, alpha, confidence)
+    above, at = xs > var, xs == var
+    mass_above = ws[above].sum() / s
+    share_at = ws * at / max(ws[at].sum(), 1e-300)
+    wt = np.where(above, ws / s, 0.0) + max(1 - alpha - mass_above, 0.0) * share_at
+    contrib = wt @ ps / (1 - alpha)
+    rank = int(np.flatnonzero(at)[0])
+    n_tail = int(np.sum(xs >= var))
+    h = int(np.ceil(np.sqrt(n_tail)))
+    sl = slice(max(rank - h, 0), rank + h + 1)
+    win, ww = ps[sl], ws[sl]
+    m = win.shape[0]
+    mean_w = (ww @ win) / ww.sum() if ww.sum() > 0 else win.mean(axis=0)
+    scale = var / mean_w.sum() if mean_w.sum() != 0 else 0.0
+    c_var = mean_w * scale
+    se_var = (win.std(axis=0, ddof=1) / np.sqrt(m) if m > 1 else np.full(ps.shape[1], np.nan)) * abs(scale)
+    var_c = np.stack([c_var, c_var - z * se_var, c_var + z * se_var], axis=-1)
+    es_c = np.full((ps.shape[1], 3), np.nan)
+    es_c[:, 0] = contrib
+    if n_tail >= MIN_TAIL_SCENARIOS:
+        infl = ws[:, None] * (ps - c_var) * (xs >= var)[:, None]
+        se = infl.std(axis=0, ddof=1) / ((1 - alpha) * np.sqrt(s))
+        es_c[:, 1], es_c[:, 2] = contrib - z * se, contrib + z * se
+    return var, es, var_c, es_c
 
 
 def risk_contributions(
@@ -478,6 +510,9 @@ def risk_contributions(
     confidence
         Level of the intervals; default 0.95.
 
+    A run with importance sampling (``scenario_weight``) is allocated with its weights: the
+    contributions sum to ``risk_summary``'s weighted ES (``_weighted_contributions``).
+
     Returns
     -------
     xarray.Dataset: ``es_contribution`` and ``var_contribution`` (level, part, bound),
@@ -497,7 +532,12 @@ def risk_contributions(
     es_c = np.full((lv.size, n_parts, 3), np.nan)
     var_c = np.full((lv.size, n_parts, 3), np.nan)
     es_tot, var_tot = np.empty(lv.size), np.empty(lv.size)
+    weights = _weights(ds, s, "risk_contributions")
     for li, alpha in enumerate(lv):
+        if weights is not None:
+            var_tot[li], es_tot[li], var_c[li], es_c[li] = _weighted_contributions(
+                xs, ps, weights[order], alpha, confidence)
+            continue
         var, es, _, _ = es_interval(xs, alpha, confidence)
         var, es = float(var), float(es)
         n_tail = s * (1 - alpha)
