@@ -66,6 +66,7 @@ def test_the_weighted_tail_is_exact_with_ten_times_less_variance(pool):
     var, es, plain_var = _exact_tail(alpha)
     r = cs.risk_summary(tilted, levels=[alpha], confidence=0.99)
     assert r.attrs["importance_sampling"] == 1
+    assert "(importance-sampled macro paths, weighted)" in cs.format_summary(r).splitlines()[0]
     v_est, v_lo, v_hi = r["var"].sel(level=alpha).values
     e_est, e_lo, e_hi = r["es"].sel(level=alpha).values
     assert v_lo <= var <= v_hi, (var, v_est, v_lo, v_hi)
@@ -123,3 +124,35 @@ def test_weighted_contributions_sum_to_the_weighted_es():
     for part, share in (("a", 0.75), ("b", 0.25)):
         est, lo, hi = got.sel(part=part).values
         assert lo <= share * exact_es <= hi, (part, share * exact_es, est, lo, hi)
+
+
+def test_macro_mean_in_a_scenario_file(tmp_path):
+    """[run] macro_mean reaches simulate, round-trips through TOML, and a bad value is named."""
+    text = """
+[run]
+horizon = 1
+scenarios = 8
+seed = 3
+macro_mean = [-2.0]
+
+[model]
+preset = "demo"
+
+[book]
+kind = "synthetic"
+n = 100
+seed = 1
+segments = ["A"]
+"""
+    path = tmp_path / "is.toml"
+    path.write_text(text)
+    sc = cs.load_scenario(path)
+    assert sc.simulate_kwargs()["macro_mean"] == [-2.0]
+    again = tmp_path / "again.toml"
+    again.write_text(sc.to_toml())
+    assert cs.load_scenario(again) == sc
+    ds = sc.run()
+    assert ds.attrs["macro_mean"] == [-2.0] and "scenario_weight" in ds
+    path.write_text(text.replace("macro_mean = [-2.0]", 'macro_mean = "deep"'))
+    with pytest.raises(cs.ScenarioError, match="run.macro_mean: must be a number in \\[-8, 8\\]"):
+        cs.load_scenario(path)

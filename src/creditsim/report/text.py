@@ -37,7 +37,8 @@ def format_summary(summary: xr.Dataset) -> str:
         note = "" if np.isfinite(lo) and np.isfinite(hi) else "  *"
         return f"  {label:<26}{pct:<26}{amt}{note}"
 
-    head = (f"Loss over {summary.attrs['scenarios']:,} scenarios"
+    sampled = " (importance-sampled macro paths, weighted)" if summary.attrs.get("importance_sampling") else ""
+    head = (f"Loss over {summary.attrs['scenarios']:,} scenarios{sampled}"
             + (f", exposure at month 0 {expo / scale:,.1f} {word} {units}" if has_pct else "")
             + f"; {conf:.0%} Monte Carlo intervals")
     cols = f"  {'':<26}{'% of exposure' if has_pct else '':<26}{(word + ' ' + units).strip()}"

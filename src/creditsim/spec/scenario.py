@@ -11,6 +11,7 @@ come before the first table, as TOML wants)::
     horizon = 24              # months
     scenarios = 1000
     seed = 2026
+    # macro_mean = -2.0       # importance sampling of the macro path (simulate's macro_mean)
 
     [model]
     preset = "jiebei"         # "jiebei" or "demo"; or give the whole model (below)
@@ -97,7 +98,7 @@ BOOK_KINDS = {
     "file": ("path", "columns"),
 }
 _SECTIONS = {"run", "model", "book", "originations", "stages", "strategies", "engine", "output", "report"}
-_RUN_KEYS = {"horizon", "scenarios", "seed"}
+_RUN_KEYS = {"horizon", "scenarios", "seed", "macro_mean"}
 _ENGINE_KEYS = {"chunk_size", "scenario_batch", "strategy_batch", "month_span", "min_drop_size", "executor"}
 _EXECUTORS = ("local", "devices")
 _OVERRIDES = {"charge_off_dpd", "penalty_multiple", "cost_of_funds", "income_shock", "fraud", "macro"}
@@ -166,6 +167,7 @@ class Scenario:
     base_dir: str = "."
     originations: Mapping = field(default_factory=dict)
     stages: Mapping | None = None
+    macro_mean: float | tuple | None = None
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -190,6 +192,14 @@ class Scenario:
                 problems.append(f"run.{key}: must be a whole number in [{lo}, {hi}], got {run[key]!r}")
             else:
                 vals[key] = int(run[key])
+        if "macro_mean" in run:
+            mm = run["macro_mean"]
+            items = mm if isinstance(mm, list) else [mm]
+            if not items or not all(_number(x) and -8 <= x <= 8 for x in items):
+                problems.append(f"run.macro_mean: must be a number in [-8, 8] (the mean of the macro factor under "
+                                f"importance sampling) or a non-empty list of them by month, got {mm!r}")
+            else:
+                vals["macro_mean"] = tuple(float(x) for x in mm) if isinstance(mm, list) else float(mm)
         engine = _table(d, "engine", problems)
         for k, v in engine.items():
             if k not in _ENGINE_KEYS:
@@ -251,7 +261,8 @@ class Scenario:
     @classmethod
     def from_objects(cls, model: CreditModel | Mapping, book: Mapping, *, horizon: int, scenarios: int, seed: int,
                      strategies=(), stress=None, engine=None, output=None, report=None,
-                     base_dir: str | os.PathLike = ".", originations=None, stages=None) -> Scenario:
+                     base_dir: str | os.PathLike = ".", originations=None, stages=None,
+                     macro_mean=None) -> Scenario:
         """A scenario from objects built in Python: a ``CreditModel`` (or a model
         section, e.g. ``{"preset": "jiebei", "overrides": {...}}``), a book section,
         strategies (names, ``Strategy`` objects or dicts), an origination plan
@@ -266,7 +277,10 @@ class Scenario:
             m["stress"] = stress
         strats = [s.to_dict() if isinstance(s, Strategy) else s for s in
                   ([strategies] if isinstance(strategies, (str, Strategy, Mapping)) else list(strategies))]
-        d = {"run": {"horizon": horizon, "scenarios": scenarios, "seed": seed}, "model": m, "book": dict(book),
+        run = {"horizon": horizon, "scenarios": scenarios, "seed": seed}
+        if macro_mean is not None:
+            run["macro_mean"] = list(macro_mean) if isinstance(macro_mean, (list, tuple, np.ndarray)) else macro_mean
+        d = {"run": run, "model": m, "book": dict(book),
              "strategies": strats, "engine": dict(engine or {}), "output": dict(output or {}),
              "report": dict(report or {})}
         if originations is not None:
@@ -282,6 +296,8 @@ class Scenario:
         """Plain data (TOML ready: no None), as a scenario file holds it."""
         d = {"run": {"horizon": self.horizon, "scenarios": self.scenarios, "seed": self.seed},
              "model": copy.deepcopy(dict(self.model)), "book": copy.deepcopy(dict(self.book))}
+        if self.macro_mean is not None:
+            d["run"]["macro_mean"] = list(self.macro_mean) if isinstance(self.macro_mean, tuple) else self.macro_mean
         if self.strategies:
             d["strategies"] = copy.deepcopy(list(self.strategies))
         if self.originations:
@@ -355,6 +371,8 @@ class Scenario:
             kw["originations"] = plan
         if self.stages is not None:
             kw["stages"] = self.staging()
+        if self.macro_mean is not None:
+            kw["macro_mean"] = list(self.macro_mean) if isinstance(self.macro_mean, tuple) else self.macro_mean
         return kw
 
     def run(self):
