@@ -156,3 +156,67 @@ segments = ["A"]
     path.write_text(text.replace("macro_mean = [-2.0]", 'macro_mean = "deep"'))
     with pytest.raises(cs.ScenarioError, match="run.macro_mean: must be a number in \\[-8, 8\\]"):
         cs.load_scenario(path)
+
+
+def test_a_zero_shift_summarises_as_the_plain_run(pool):
+    """Weights all 1 (no shift): the summary is the plain run's, intervals and all."""
+    model, book, kw, plain, _, _ = pool
+    zero = cs.simulate(model, book, macro_mean=0.0, **kw)
+    for level in (0.9, 0.99):  # 1 − 0.9 rounds below 0.1: the VaR is still the plain rank
+        a = cs.risk_summary(zero, levels=[level])
+        b = cs.risk_summary(plain, levels=[level])
+        for name in ("expected_loss", "std", "var", "es"):
+            np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+    assert cs.risk_summary(zero).attrs["importance_sampling"] == 0
+
+
+def test_weights_of_a_multi_month_path_after_a_fixed_stress():
+    """AR(1) with phi 0.7 after two fixed months: each scenario's weight is the product over
+    the free months of phi(e_t)/phi(e_t - mu_t), e_t = (Z_t - phi·Z_{t-1})/sqrt(1 - phi²)
+    read from the path, mu_t the shift that gives the asked mean (derived here anew)."""
+    phi, fixed, mean = 0.7, [-1.0, -0.5], [-2.0, -2.0, -1.0, -2.5, -2.5]
+    states = cs.StateSpace(["current", "charged_off"])
+    model = cs.CreditModel(states=states, segments=[cs.Segment("all", [[1 - P, P], [0.0, 1.0]], rho=RHO)],
+                           macro=cs.MacroFactor(phi=phi, path=fixed))
+    ds = cs.simulate(model, cs.LoanBook.homogeneous(50, segment="all"), horizon=5, scenarios=13, seed=2,
+                     macro_mean=mean)
+    z = ds.macro_z.values[:, 1:]
+    np.testing.assert_array_equal(z[:, :2], np.broadcast_to(fixed, (13, 2)))
+    b = np.sqrt(1 - phi * phi)
+    m_prev, log_w = fixed[-1], np.zeros(13)
+    for t in range(2, 5):
+        mu = (mean[t] - phi * m_prev) / b
+        e = (z[:, t] - phi * z[:, t - 1]) / b
+        log_w += stats.norm.logpdf(e) - stats.norm.logpdf(e - mu)
+        m_prev = mean[t]
+    np.testing.assert_allclose(ds.scenario_weight.values, np.exp(log_w), rtol=1e-10)
+
+
+def test_the_weighted_standard_deviation_covers_the_exact_one():
+    """A mild shift: the weighted sd's 99.9% interval holds the exact sd of the finite pool's
+    loss (Vasicek variance with its binomial term)."""
+    from creditsim.testing import oracles
+
+    n = 500
+    ds = cs.simulate(two_state_model(P, RHO), cs.LoanBook.homogeneous(n, segment="all"), horizon=1,
+                     scenarios=4000, seed=8, macro_mean=-1.0)
+    est, lo, hi = cs.risk_summary(ds, levels=[0.99], confidence=0.999)["std"].values
+    exact = n * np.sqrt(oracles.vasicek_variance(P, RHO, n))
+    assert lo <= exact <= hi, (exact, est, lo, hi)
+
+
+def test_what_averages_without_weights_refuses_a_weighted_run(pool, tmp_path):
+    from creditsim import presets
+
+    _, _, _, _, tilted, _ = pool
+    for call, name in ((lambda: cs.roll_rates(tilted), "roll_rates"),
+                       (lambda: cs.write_report(tilted, tmp_path), "write_report")):
+        with pytest.raises(ValueError, match=f"{name}: the result was sampled with importance weights"):
+            call()
+    assert not (tmp_path / "report.html").exists()
+    model, book = presets.jiebei_model(), presets.jiebei_book(50, seed=1)
+    with pytest.raises(ValueError, match="provisions: macro_mean is not a simulate option here"):
+        cs.provisions(model, book, scenarios=2, seed=1, macro_mean=-2.0)
+    with pytest.raises(ValueError, match="sweep: macro_mean is not a simulate option here"):
+        cs.sweep(model, book, "agency_at_90", {"agency.commission": [0.2, 0.3]}, horizon=2, scenarios=2, seed=1,
+                 macro_mean=-2.0)

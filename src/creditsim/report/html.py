@@ -221,9 +221,10 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
 
     from .._version import __version__
     from ..results.compare import COMPARED, compare
-    from ..results.risk import risk_summary
+    from ..results.risk import refuse_weighted, risk_summary
     from . import plot
 
+    refuse_weighted(ds, "write_report")  # its figures average over scenarios unweighted
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     strategies = [str(s) for s in ds.strategy.values] if "strategy" in ds.dims else [None]

@@ -7,6 +7,8 @@ import numpy as np
 import xarray as xr
 from scipy import special
 
+from .risk import refuse_weighted
+
 __all__ = ["compare", "recovery_curves", "COMPARED", "CURVES"]
 
 #: What ``compare`` compares: the per-scenario totals (summed over months where a
@@ -56,9 +58,7 @@ def compare(ds: xr.Dataset, baseline: str | None = None, *, confidence: float = 
     """
     if "strategy" not in ds.dims:
         raise ValueError("compare: the result has no strategy dimension (simulate with strategies=[...])")
-    if "scenario_weight" in ds:
-        raise ValueError("compare: the result was sampled with importance weights (macro_mean); weighted "
-                         "comparisons are not built yet: run it without macro_mean")
+    refuse_weighted(ds, "compare")
     names = [str(s) for s in ds["strategy"].values]
     if baseline is None:
         baseline = names[0]
@@ -141,6 +141,7 @@ def recovery_curves(ds: xr.Dataset, by: str = "charge_off") -> xr.DataArray:
     to pay, so the curve of a short run understates what a longer one shows: read it at
     ages the horizon covers well.
     """
+    refuse_weighted(ds, "recovery_curves")
     if by not in CURVES:
         raise ValueError(f"recovery_curves: by must be one of {list(CURVES)!r}, got {by!r}")
     amount, base, dim, description = CURVES[by]

@@ -145,7 +145,7 @@ def weighted_var_es(x: np.ndarray, w: np.ndarray, alpha: float, confidence: floa
     # p at each sorted loss: weight of the strictly larger losses (ties: the last of a run)
     above = np.concatenate([np.cumsum(ws[::-1])[::-1][1:], [0.0]]) / s
     last = np.concatenate([xs[1:] != xs[:-1], [True]])
-    ok = np.flatnonzero(last & (above <= 1 - alpha))
+    ok = np.flatnonzero(last & (above <= (1 - alpha) * (1 + 1e-12)))  # 1 − alpha rounds below itself
     var = xs[ok[0]] if ok.size else xs[-1]
     gain = w * np.maximum(x - var, 0.0)
     es = var + gain.mean() / (1 - alpha)
@@ -289,7 +289,8 @@ def risk_summary(
         coords={"level": lv, "bound": list(_BOUNDS)},
         attrs={"variable": variable, "scenarios": s, "confidence": confidence,
                "total_exposure": ds.attrs.get("total_exposure", np.nan),
-               "importance_sampling": int(weights is not None)},
+               "importance_sampling": int(weights is not None),
+               "effective_scenarios": float(s if weights is None else weights.sum() ** 2 / np.sum(weights**2))},
     )
     return out
 
@@ -302,7 +303,16 @@ def _weights(ds: xr.Dataset, s: int, caller: str) -> np.ndarray | None:
     w = np.asarray(ds["scenario_weight"].values, dtype=np.float64)
     if w.shape != (s,) or not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError(f"{caller}: scenario_weight must be {s} finite weights >= 0 (one per scenario)")
-    return w
+    return None if np.all(w == 1.0) else w  # no shift (or every month fixed): the plain estimators
+
+
+def refuse_weighted(ds: xr.Dataset, caller: str) -> None:
+    """A ValueError for a result sampled with importance weights where ``caller`` would
+    average over scenarios without them."""
+    if "scenario_weight" in ds and not np.all(ds["scenario_weight"].values == 1.0):
+        raise ValueError(f"{caller}: the result was sampled with importance weights (macro_mean), which "
+                         f"{caller} does not use yet: its averages over scenarios would describe the shifted "
+                         f"economy; run it without macro_mean (risk_summary and risk_contributions weigh)")
 
 
 def delinquency_ratios(ds: xr.Dataset, days: Sequence[int] = (30, 90), *, steady_state: bool = False) -> xr.DataArray:
@@ -362,6 +372,7 @@ def roll_rates(ds: xr.Dataset, segment: str | None = None) -> xr.DataArray:
     correlated macro factor it is the book's experience, not the matrix of an average month
     (for one month from a fixed book its expectation is the segment matrix).
     """
+    refuse_weighted(ds, "roll_rates")
     if "transitions" not in ds:
         raise ValueError("roll_rates: the result has no 'transitions' (a result from an older creditsim: simulate it again)")
     t = ds["transitions"]

@@ -208,6 +208,9 @@ def provisions(
     if "originations" in simulate_options:
         raise ValueError("provisions: originations are not a simulate option here (the provisions are of the "
                          "book at the reporting date; loans lent after it have none)")
+    if simulate_options.get("macro_mean") is not None:
+        raise ValueError("provisions: macro_mean is not a simulate option here (the expected credit loss is a "
+                         "plain mean over scenarios; the macro scenarios are given as scenarios with weights)")
     if "strategies" in simulate_options or "stages" in simulate_options:
         raise ValueError("provisions: strategies and stages are not simulate options here (the provisions "
                          "are of the book without collection actions; give the staging rule as staging)")

@@ -141,7 +141,12 @@ def simulate(
     macro_mean
         Importance sampling of the macro path: the mean of the macro factor Z under the
         sampling distribution, one number for every month or a list by month (later
-        months keep the last), e.g. -3.0 to sample the recessions that make the 99.9% tail.
+        months keep the last): for a one-month horizon -3.09 samples the recessions that
+        make the 99.9% tail; over T months, where the loss follows the factor's sum, about
+        -3.09/√T a month, less with a persistent factor (benchmarks/README.md: -1.5 to -2.0
+        over 12 months of the preset).  The weights' spread grows with the sum of the
+        squared shifts (risk_summary's ``effective_scenarios`` says how many plain
+        scenarios they are worth).
         The AR(1)'s innovations are drawn from N(mu, 1) with the shifts mu that give Z this
         mean (months the model's macro path fixes are not shifted), on the same normals as
         a plain run, and the result gains ``scenario_weight`` (scenario): each path's

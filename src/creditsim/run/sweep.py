@@ -122,6 +122,9 @@ def sweep(model, book, strategy, grid: Mapping[str, Sequence], *, horizon: int, 
         for key, v in zip(keys, combo, strict=True):
             s = _set(s, key, v)
         strats.append(s.replace(name=", ".join(f"{k}={v}" for k, v in zip(keys, combo, strict=True))))
+    if simulate_kw.get("macro_mean") is not None:
+        raise ValueError("sweep: macro_mean is not a simulate option here (the strategies' means over scenarios "
+                         "are not weighted yet)")
     ds = simulate(model, book, horizon=horizon, scenarios=scenarios, seed=seed, strategies=strats, **simulate_kw)
 
     z = float(special.ndtri((1 + confidence) / 2))
