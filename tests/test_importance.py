@@ -153,6 +153,15 @@ segments = ["A"]
     assert cs.load_scenario(again) == sc
     ds = sc.run()
     assert ds.attrs["macro_mean"] == [-2.0] and "scenario_weight" in ds
+    # the command refuses a report of a weighted run before simulating, and writes nothing
+    from click.testing import CliRunner
+
+    from creditsim.cli.main import main
+
+    res = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "r.nc"), "--report",
+                                    str(tmp_path / "rep"), "--no-cache"])
+    assert res.exit_code != 0 and "the report's figures do not weigh scenarios yet" in res.output
+    assert not (tmp_path / "r.nc").exists() and not (tmp_path / "rep").exists()
     path.write_text(text.replace("macro_mean = [-2.0]", 'macro_mean = "deep"'))
     with pytest.raises(cs.ScenarioError, match="run.macro_mean: must be a number in \\[-8, 8\\]"):
         cs.load_scenario(path)
