@@ -75,3 +75,13 @@ def sure_chain(**moves: str) -> np.ndarray:
     for frm, to in moves.items():
         m[names.index(frm)] = np.eye(len(names))[names.index(to)]
     return m
+
+
+def assert_vintages_add_up(ds) -> None:
+    """A result with vintages: their balances add up to the live book's each month, and
+    their charge-offs to the book's (exact sums of fen)."""
+    live = [s for s in ds.state.values if s not in ("paid_off", "charged_off")]
+    np.testing.assert_allclose(ds.vintage_balance.sum("vintage"),
+                               ds.balance.sel(state=live).sum(("segment", "state")), rtol=1e-12)
+    np.testing.assert_array_equal(ds.vintage_charged_off.sum("vintage").values[:, 1:],
+                                  ds.occupancy.sel(state="charged_off").sum("segment").diff("month").values)

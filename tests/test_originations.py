@@ -6,7 +6,7 @@ import pytest
 
 import creditsim as cs
 from creditsim import presets
-from helpers import family_z
+from helpers import assert_vintages_add_up, family_z
 
 
 def _runs():
@@ -52,12 +52,7 @@ def _loans_and_money_are_conserved_with_entries(runs):
         ds.balance.isel(month=-1).sum(("segment", "state"))
     np.testing.assert_allclose(out, start + ds.principal_lent.sum(), rtol=1e-12)
     np.testing.assert_allclose(ds.principal_lent.values[1:], ds.originated_amount.values[1:], rtol=1e-12)
-    # the vintages add up to the book
-    live = [s for s in ds.state.values if s not in ("paid_off", "charged_off")]
-    np.testing.assert_allclose(ds.vintage_balance.sum("vintage"),
-                               ds.balance.sel(state=live).sum(("segment", "state")), rtol=1e-12)
-    np.testing.assert_array_equal(ds.vintage_charged_off.sum("vintage").values[:, 1:],
-                                  ds.occupancy.sel(state="charged_off").sum("segment").diff("month").values)
+    assert_vintages_add_up(ds)
     # a vintage owes nothing before its month, and its amount in its month
     v = 5
     assert float(ds.vintage_balance.sel(vintage=v, month=slice(0, v - 1)).sum()) == 0

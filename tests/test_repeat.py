@@ -8,7 +8,7 @@ import pytest
 
 import creditsim as cs
 from creditsim import presets
-from helpers import family_z
+from helpers import assert_vintages_add_up, family_z
 
 
 def test_repeat_draws_follow_the_chain_with_a_way_back():
@@ -92,11 +92,7 @@ def test_money_is_conserved_with_repeat_draws(living):
         ds.balance.isel(month=-1).sum(("segment", "state"))
     lent = ds.principal_lent.sum() + ds.redrawn_amount.sum("month")
     np.testing.assert_allclose(out, start + lent, rtol=1e-12)
-    live = [s for s in ds.state.values if s not in ("paid_off", "charged_off")]
-    np.testing.assert_allclose(ds.vintage_balance.sum("vintage"),
-                               ds.balance.sel(state=live).sum(("segment", "state")), rtol=1e-12)
-    np.testing.assert_array_equal(ds.vintage_charged_off.sum("vintage").values[:, 1:],
-                                  ds.occupancy.sel(state="charged_off").sum("segment").diff("month").values)
+    assert_vintages_add_up(ds)
     # a vintage owes, in its month, what its new loans and its draws lent
     v = 6
     np.testing.assert_allclose(ds.vintage_balance.sel(vintage=v, month=v),

@@ -412,6 +412,15 @@ BAD_NEW = [
 ]
 
 
+def _one_problem(tmp_path, text, parts):
+    """Loading ``text`` gives exactly one problem, holding every one of ``parts``."""
+    with pytest.raises(cs.ScenarioError) as e:
+        cs.load_scenario(write(tmp_path, text))
+    assert len(e.value.problems) == 1, e.value.problems
+    for p in parts:
+        assert p in e.value.problems[0], e.value.problems
+
+
 @pytest.mark.parametrize("section, line, parts", [(b[0], b[1], b[2:]) for b in BAD_NEW],
                          ids=[f"{b[0]}: {b[1]}" for b in BAD_NEW])
 def test_each_bad_origination_or_stage_value_is_named(tmp_path, section, line, parts):
@@ -421,11 +430,7 @@ def test_each_bad_origination_or_stage_value_is_named(tmp_path, section, line, p
         key = new.split(" = ")[0]
         tables[section] = [x for x in tables[section] if not x.startswith(key + " = ")] + [new]
     text = BASE + "".join(f"\n[{name}]\n" + "\n".join(body) + "\n" for name, body in tables.items())
-    with pytest.raises(cs.ScenarioError) as e:
-        cs.load_scenario(write(tmp_path, text))
-    assert len(e.value.problems) == 1, e.value.problems
-    for p in parts:
-        assert p in e.value.problems[0], e.value.problems
+    _one_problem(tmp_path, text, parts)
 
 
 def test_originations_and_stages_problems_that_need_the_book_or_the_model(tmp_path):
@@ -575,11 +580,7 @@ def test_each_bad_value_of_a_jiebei_living_book_is_named(tmp_path, line, parts):
         book, tail = rest.split("[engine]")
         book = "\n".join(x for x in book.splitlines() if not x.startswith(key + " = ")) + "\n" + line + "\n\n"
         text = head + "[book]" + book + "[engine]" + tail
-    with pytest.raises(cs.ScenarioError) as e:
-        cs.load_scenario(write(tmp_path, text))
-    assert len(e.value.problems) == 1, e.value.problems
-    for p in parts:
-        assert p in e.value.problems[0], e.value.problems
+    _one_problem(tmp_path, text, parts)
 
 
 def test_a_jiebei_living_books_problems_are_reported_with_the_others(tmp_path):
