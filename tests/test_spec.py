@@ -469,8 +469,8 @@ class TestSimulateArguments:
             cs.simulate(two_model(), book(), **{**RUN, "seed": bad})
 
     def test_unknown_engine(self):
-        with raises("simulate", "unknown engine 'cohort'", "['agent']"):
-            cs.simulate(two_model(), book(), engine="cohort", **RUN)
+        with raises("simulate", "unknown engine 'exact'", "['agent', 'cohort']"):
+            cs.simulate(two_model(), book(), engine="exact", **RUN)
 
     def test_model_type(self):
         with raises("simulate: model", "CreditModel", "got dict"):

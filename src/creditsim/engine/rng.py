@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["threefry2x32", "scenario_keys", "seed_key", "macro_key", "loan_uniform_pair",
            "STREAM_TRANSITION", "STREAM_TYPE", "STREAM_SHOCK", "STREAM_REPORT", "STREAM_FRAUD", "STREAM_ACTION",
-           "STREAM_REDRAW", "STREAM_MACRO", "x64"]
+           "STREAM_REDRAW", "STREAM_COHORT", "STREAM_MACRO", "x64"]
 
 def x64():
     """Context in which JAX computes in 64 bits (int64 sums, float64 tilt), whatever the
@@ -37,6 +37,7 @@ STREAM_REPORT = 3  # income shock: hardship reported to the lender
 STREAM_FRAUD = 4  # fraud: a claim, and at the end of its review the outcome
 STREAM_ACTION = 5  # strategies: a settlement's acceptance, an agency's recovery, a judgment's success
 STREAM_REDRAW = 6  # repeat borrowing: a paid-off borrower draws again
+STREAM_COHORT = 7  # the cohort engine: a scenario's month of cohort draws (creditsim.engine.cohort)
 STREAM_MACRO = 255  # reserved: the macro factor's key (see macro_key)
 _MONTH_BITS = 24  # month pairs < 2**24 and streams < 2**8 share the second counter word
 

@@ -31,7 +31,10 @@ from . import plan as _plan
 from . import unit as _unit
 from .plan import RunPlan
 
-__all__ = ["simulate"]
+__all__ = ["ENGINES", "simulate", "scenario_inputs"]
+
+#: The engines ``simulate`` runs.
+ENGINES = ("agent", "cohort")
 
 
 def simulate(
@@ -53,6 +56,7 @@ def simulate(
     stages=None,
     originations=None,
     macro_mean=None,
+    exposure_classes=None,
 ) -> xr.Dataset:
     """Simulate ``book`` under ``model`` for ``horizon`` months in ``scenarios`` scenarios.
 
@@ -171,8 +175,19 @@ def simulate(
             book = LoanBook.from_dataframe(book)
         else:
             raise ValueError(f"simulate: book must be a LoanBook or a DataFrame, got {type(book).__name__}")
-    if engine != "agent":
-        raise ValueError(f"simulate: unknown engine {engine!r}; available: ['agent']")
+    if engine not in ENGINES:
+        raise ValueError(f"simulate: unknown engine {engine!r}; available: {list(ENGINES)}")
+    if engine == "cohort":
+        return _simulate_cohort(model, book, horizon=horizon, scenarios=scenarios, seed=seed,
+                                scenario_batch=scenario_batch, progress=progress, macro_mean=macro_mean,
+                                exposure_classes=exposure_classes, refused={
+                                    "chunk_size": chunk_size, "strategies": strategies,
+                                    "strategy_batch": strategy_batch, "month_span": month_span,
+                                    "min_drop_size": min_drop_size, "executor": executor, "stages": stages,
+                                    "originations": originations})
+    if exposure_classes is not None:
+        raise ValueError(f"simulate: exposure_classes applies to engine='cohort' (the agent engine keeps each "
+                         f"loan's exposure), got {exposure_classes!r} with engine={engine!r}")
     strats = _plan.strategies(strategies)
     money = book.terms is not None
     entries = originations.volumes(horizon) if isinstance(originations, Originations) and \
@@ -202,7 +217,48 @@ def simulate(
             done += plan.loan_months(unit)
             progress(done, total)
     log_w = common.pop("log_weight")
-    ds = assemble(totals, strats, **common)
+    return _weighted(assemble(totals, strats, **common), mean, log_w)
+
+
+def _simulate_cohort(model, book, *, horizon, scenarios, seed, scenario_batch, progress, macro_mean,
+                     exposure_classes, refused: dict) -> xr.Dataset:
+    """``simulate`` with ``engine="cohort"``: what it does not run is refused by name."""
+    from . import cohort as _cohort
+
+    why = {"chunk_size": "its cost does not grow with the book's loans (no chunks)",
+           "strategy_batch": "it runs no strategies", "month_span": "it runs the horizon in one call",
+           "min_drop_size": "it drops no loans", "executor": "it runs on JAX's default device",
+           "strategies": "collection strategies are not built for it yet",
+           "stages": "losses by stage are not built for it yet",
+           "originations": "new loans are not built for it yet"}
+    for name, value in refused.items():
+        if value is not None and value is not False and not (name == "executor" and value == "local") \
+                and not (name == "strategies" and value == []):
+            raise ValueError(f"simulate: engine='cohort' does not take {name} ({why[name]}); got {value!r}. "
+                             f"Use engine='agent'")
+    if book.terms is not None:
+        raise ValueError("simulate: engine='cohort' runs books of exposures (loss given default 100%); this book "
+                         "has loan terms (balances, interest, repayment), which only engine='agent' simulates "
+                         "for now")
+    if progress is not None and not callable(progress):
+        raise ValueError(f"simulate: progress must be a callable progress(done, total) or None, got {progress!r}")
+    horizon = _plan.positive_int("horizon", horizon, upper=2**24 - 1)
+    scenarios = _plan.positive_int("scenarios", scenarios, upper=2**32)
+    seed = _plan.check_seed(seed)
+    if scenario_batch is not None:
+        scenario_batch = _plan.positive_int("scenario_batch", scenario_batch)
+    if exposure_classes is not None:
+        exposure_classes = _plan.positive_int("exposure_classes", exposure_classes, upper=4096)
+    mean = _macro_mean(macro_mean, horizon)
+    keys, z, log_w = scenario_inputs(model, seed, scenarios, horizon, mean)
+    ds = _cohort.simulate_cohort(model, book, horizon=horizon, scenarios=scenarios, seed=seed,
+                                 scenario_batch=scenario_batch, progress=progress, macro=(keys, z, log_w),
+                                 exposure_classes_=exposure_classes)
+    return _weighted(ds, mean, log_w)
+
+
+def _weighted(ds: xr.Dataset, mean, log_w) -> xr.Dataset:
+    """``ds`` with its scenarios' likelihood ratios where the run shifted the macro path."""
     if mean is not None:
         ds["scenario_weight"] = ("scenario", np.exp(log_w), {
             "units": "1", "description": "likelihood ratio of the scenario's macro path (plain over the shifted "
@@ -228,6 +284,18 @@ def _macro_mean(value, horizon) -> np.ndarray | None:
     out = np.full(int(horizon), m[-1])
     out[: min(m.size, out.size)] = m[: out.size]
     return out
+
+
+def scenario_inputs(model: CreditModel, seed: int, n: int, horizon: int, macro_mean: np.ndarray | None = None):
+    """Scenarios 0..n-1's raw keys ``(n, 2)``, macro paths ``(n, horizon)`` and, with
+    ``macro_mean``, the paths' log likelihood ratios ``(n,)`` (else None)."""
+    keys = _rng.scenario_keys(seed, np.arange(n, dtype=np.int64))
+    path = model.macro.path[:horizon] if model.macro.path is not None else None
+    if macro_mean is None:
+        return keys, macro_paths(keys, model.macro.phi, horizon, path), None
+    z, log_weight = macro_paths(keys, model.macro.phi, horizon, path,
+                                shift=innovation_shift(model.macro.phi, horizon, macro_mean, path))
+    return keys, z, log_weight
 
 
 def _new_loans(model: CreditModel, book: LoanBook, originations, horizon: int):
@@ -321,14 +389,8 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
         origination = Origination(n_vintages=horizon + 1, wait_state=wait, enter_state=enter, repeat=repeats)
     # keys and macro paths of every scenario the kernel calls simulate (a padded last
     # block's few extra ones too); the result keeps the first ``scenarios``
-    keys = _rng.scenario_keys(seed, np.arange(plan.padded_scenarios, dtype=np.int64))
-    path = model.macro.path[:horizon] if model.macro.path is not None else None
-    log_weight = None
-    if macro_mean is None:
-        z = macro_paths(keys, model.macro.phi, horizon, path)
-    else:
-        z, log_weight = macro_paths(keys, model.macro.phi, horizon, path,
-                                    shift=innovation_shift(model.macro.phi, horizon, macro_mean, path))
+    keys, z, log_weight = scenario_inputs(model, seed, plan.padded_scenarios, horizon, macro_mean)
+    if log_weight is not None:
         log_weight = log_weight[: plan.scenarios]
     fraud_hazard = model.fraud.hazards(horizon) if fraud else np.zeros(horizon)
     # the strategies, stacked: every kernel call runs them all

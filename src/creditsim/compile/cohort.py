@@ -1,0 +1,219 @@
+"""The cohort engine's tables (NumPy, once per run): the sub-states a loan can be in and
+where each of a month's outcomes takes it, and the book gathered into cohorts.
+
+A loan's **sub-state** is everything the month's laws read besides its row group and its
+shock flags: its state, its months past due (with the charge-off rule or fraud claims) and
+its fraud review's months left.  Loans of one row group, one sub-state, the same shock
+flags and one exposure class are exchangeable: a cohort.  ``cohort_tables`` lists the
+sub-states a book can reach and, for each, the sub-state after each **outcome** of a month
+(a move to one of the states its rows can reach, a fraud claim, a review confirmed,
+rejected or still running), by the same rules as the agent engine's month
+(``creditsim.engine.features``: transition, fraud, aging and the charge-off rule).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..spec.model import CreditModel
+from .model import CompiledModel, base_matrices, needs_aging
+
+__all__ = ["CohortTables", "OUTCOMES", "cohort_tables", "exposure_classes"]
+
+#: The outcomes after the move slots, in this order.
+OUTCOMES = ("claim", "confirm", "reject", "held")
+
+
+class CohortTables(NamedTuple):
+    """Sub-states and their month's outcomes (see the module's docstring).  ``W`` move
+    slots come first in the outcome axis, then ``OUTCOMES``."""
+
+    state: np.ndarray  # (S,) int32: each sub-state's state
+    dpd: np.ndarray  # (S,) int32: its months past due (0 without aging)
+    timer: np.ndarray  # (S,) int32: months left of its fraud review (0: none)
+    dest: np.ndarray  # (S, W) int32: the state of each move slot (padding: the state itself)
+    dest_open: np.ndarray  # (S, W) bool: a real move slot
+    next_sub: np.ndarray  # (S, W + 4) int32: the sub-state after each outcome
+    charge_off: np.ndarray  # (S, W + 4) int32: 0 none, 1 credit charge-off, 2 confirmed fraud
+    moves: np.ndarray  # (S,) bool: loans here move along their row unless claimed
+    claimable: np.ndarray  # (S,) bool: a fraud claim can come (not absorbing, no review)
+    deciding: np.ndarray  # (S,) bool: the review's last month (confirm or reject)
+    holding: np.ndarray  # (S,) bool: a review with more than one month left
+    performing: np.ndarray  # (S,) bool: an income shock can start
+    absorbing: np.ndarray  # (S,) bool
+
+
+def _reachable_states(model: CreditModel) -> list[list[int]]:
+    """For each state, the states any row group's row (plain or distressed) moves it to."""
+    mats = np.stack(base_matrices(model))
+    k = len(model.states)
+    return [np.flatnonzero((mats[:, i, :] > 0).any(axis=0)).tolist() or [i] for i in range(k)]
+
+
+def cohort_tables(model: CreditModel, cm: CompiledModel, state0: np.ndarray, dpd0: np.ndarray) -> CohortTables:
+    """The sub-states reachable from the book's starting ones (``state0``, ``dpd0`` per
+    loan, ``dpd0`` as the agent engine's months past due at month 0) and their outcomes.
+
+    Months past due are tracked only where the agent engine tracks them (the charge-off
+    rule can act, or fraud claims return to a delinquency); they are capped at the most
+    any rule reads (a later count changes nothing the model does), and a paid-off or
+    charged-off loan's are 0 (nothing reads them)."""
+    fraud = model.fraud is not None
+    aging = needs_aging(model) or fraud
+    absorbing, past_first, past_ages = cm.absorbing, cm.past_first, cm.past_ages
+    co_state = int(cm.rules.charge_off_state)
+    co = cm.charge_off
+    limit = int(cm.rules.charge_off_dpd)
+    returning = cm.returning
+    top_ret = returning.shape[0] - 1
+    cap = max(top_ret, 1, int(past_first.max()))
+    if model.charge_off_dpd is not None and model.states.charge_off is not None:
+        cap = max(cap, limit // 30 + 1)
+    review_state, rejected_state = int(cm.fraud.review_state), int(cm.fraud.rejected_state)
+    review_months = int(cm.fraud.review_months)
+    reach = _reachable_states(model)
+    width = max(len(r) for r in reach)
+
+    def norm(state, d, v):
+        if absorbing[state]:
+            return (state, 0, 0)
+        return (state, min(d, cap) if aging else 0, v)
+
+    def step(sub, outcome):
+        """The sub-state after ``outcome`` ("move", j) or one of OUTCOMES, and its kind of
+        charge-off (the agent engine's month: review, aging, the charge-off rule)."""
+        state, d, v = sub
+        held_back = reject = confirm = False
+        if outcome[0] == "move":
+            new, v_new = outcome[1], 0
+        elif outcome[0] == "claim":
+            new, v_new, held_back = review_state, review_months, True
+        elif outcome[0] == "confirm":
+            new, v_new, confirm = co_state, 0, True
+        elif outcome[0] == "reject":
+            new, v_new, reject = rejected_state, 0, True
+        else:  # held: the review goes on
+            new, v_new, held_back = review_state, v - 1, True
+        d_new = 0
+        if aging:
+            first = int(past_first[new])
+            d_new = d + 1 if (new == state and past_ages[new]) else first
+            if held_back:
+                d_new = d
+            if reject and d > 0:
+                d_new = d + review_months + 1
+                new = int(returning[min(d_new, top_ret)])
+            first = int(past_first[new])
+            if model.charge_off_dpd is not None and model.states.charge_off is not None and first > 0 \
+                    and d_new * 30 > limit:
+                new = co_state
+        kind = 0
+        if co[new] and not co[state]:
+            kind = 2 if confirm else 1
+        return norm(new, d_new, v_new), kind
+
+    def outcomes(sub):
+        """The outcomes a sub-state can have: (slot index, outcome)."""
+        state, _, v = sub
+        out = []
+        if v == 0:
+            out += [(w, ("move", j)) for w, j in enumerate(reach[state])]
+            if fraud and not absorbing[state]:
+                out.append((width, ("claim",)))
+        elif v == 1:
+            out += [(width + 1, ("confirm",)), (width + 2, ("reject",))]
+        else:
+            out.append((width + 3, ("held",)))
+        return out
+
+    d0 = dpd0 if aging else np.zeros_like(state0)
+    start = sorted({norm(int(s), int(d), 0) for s, d in set(zip(state0.tolist(), d0.tolist(), strict=True))})
+    subs: list[tuple] = list(start)
+    index = {s: i for i, s in enumerate(subs)}
+    i = 0
+    while i < len(subs):
+        for _, oc in outcomes(subs[i]):
+            nxt, _ = step(subs[i], oc)
+            if nxt not in index:
+                index[nxt] = len(subs)
+                subs.append(nxt)
+        i += 1
+    n = len(subs)
+    n_out = width + len(OUTCOMES)
+    next_sub = np.tile(np.arange(n, dtype=np.int32)[:, None], (1, n_out))
+    kind = np.zeros((n, n_out), np.int32)
+    dest = np.zeros((n, width), np.int32)
+    dest_open = np.zeros((n, width), bool)
+    for si, sub in enumerate(subs):
+        dest[si] = sub[0]
+        if sub[2] == 0:
+            r = reach[sub[0]]
+            dest[si, : len(r)] = r
+            dest_open[si, : len(r)] = True
+        for slot, oc in outcomes(sub):
+            nxt, kd = step(sub, oc)
+            next_sub[si, slot], kind[si, slot] = index[nxt], kd
+    arr = np.array(subs, dtype=np.int32).reshape(n, 3)
+    st, tm = arr[:, 0], arr[:, 2]
+    return CohortTables(
+        state=st, dpd=arr[:, 1], timer=tm, dest=dest, dest_open=dest_open, next_sub=next_sub, charge_off=kind,
+        moves=(tm == 0), claimable=(tm == 0) & ~absorbing[st] & fraud, deciding=(tm == 1), holding=(tm > 1),
+        performing=np.asarray(cm.performing)[st] & ~absorbing[st], absorbing=absorbing[st].copy())
+
+
+def sub_state_of(tables: CohortTables, model: CreditModel, state0: np.ndarray, dpd0: np.ndarray,
+                 cm: CompiledModel) -> np.ndarray:
+    """Each loan's sub-state index at month 0 (the tables' starting sub-states)."""
+    fraud = model.fraud is not None
+    aging = needs_aging(model) or fraud
+    n_sub = tables.state.shape[0]
+    cap = int(tables.dpd.max()) if n_sub else 0
+    key = {(int(s), int(d)): i for i, (s, d, v) in enumerate(zip(tables.state, tables.dpd, tables.timer,
+                                                                    strict=True)) if v == 0}
+    d = np.where(cm.absorbing[state0], 0, np.minimum(dpd0, max(cap, 0))) if aging else np.zeros_like(state0)
+    pairs, inv = np.unique(np.stack([state0, d], axis=1), axis=0, return_inverse=True)
+    lut = np.array([key[(int(a), int(b))] for a, b in pairs], dtype=np.int32)
+    return lut[inv.reshape(-1)]
+
+
+def exposure_classes(units: np.ndarray, group: np.ndarray, n_groups: int, n_classes: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Loans' exposures (integer money units) gathered into at most ``n_classes`` classes:
+    ``(class of each loan (int32), each row group's class exposure (n_groups, E) int64)``.
+
+    With at most ``n_classes`` distinct exposures each is a class of its own (exact).
+    Otherwise the class bounds are those of a one-dimensional k-means of the book's
+    exposures (Lloyd's iterations from classes of equal counts: bounds halfway between
+    class means), and a class is valued, in each row group, at the mean of that group's
+    loans in it rounded to a unit, so each group's total exposure is kept (to within half a
+    unit a loan) and so is the loss's mean where a group's loans start alike."""
+    values, inv = np.unique(units, return_inverse=True)
+    inv = inv.reshape(-1)
+    if values.size <= n_classes:
+        cls = inv.astype(np.int32)
+        return cls, np.broadcast_to(values.astype(np.int64), (n_groups, values.size)).copy()
+    counts = np.bincount(inv).astype(np.float64)
+    v = values.astype(np.float64)
+    # start: classes of equal counts; then Lloyd's iterations on the distinct values
+    cum = np.cumsum(counts) - counts
+    of_value = np.minimum((cum * n_classes) // units.size, n_classes - 1).astype(np.int64)
+    for _ in range(50):
+        w = np.bincount(of_value, weights=counts * v, minlength=n_classes)
+        c = np.bincount(of_value, weights=counts, minlength=n_classes)
+        means = np.sort(w[c > 0] / c[c > 0])
+        bounds = (means[1:] + means[:-1]) / 2
+        new = np.searchsorted(bounds, v, side="right")
+        if np.array_equal(new, of_value):
+            break
+        of_value = new
+    _, of_value = np.unique(of_value, return_inverse=True)
+    cls = of_value.reshape(-1)[inv].astype(np.int32)
+    e = int(cls.max()) + 1
+    key = group.astype(np.int64) * e + cls
+    total = np.bincount(key, weights=units.astype(np.float64), minlength=n_groups * e)
+    size = np.bincount(key, minlength=n_groups * e)
+    # a class a group has no loans of is never used by that group: any value does
+    value = np.where(size > 0, total / np.maximum(size, 1), 0.0)
+    return cls, np.round(value).astype(np.int64).reshape(n_groups, e)

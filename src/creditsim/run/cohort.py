@@ -1,0 +1,130 @@
+"""``simulate(..., engine="cohort")``: the book gathered into cohorts and run by the cohort
+engine (``creditsim.engine.cohort``) in batches of scenarios; the result is the agent
+engine's Dataset.
+
+What the cohort engine runs: the chain with its macro tilt, behaviour types, income
+shocks, fraud claims, months past due and the charge-off rule, on a book of exposures
+(loss given default 100%), with importance sampling of the macro path.  What it refuses,
+naming it: loan terms (money), strategies, originations and stages.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from ..compile.cohort import CohortTables, cohort_tables, exposure_classes, sub_state_of
+from ..compile.loans import exposure_units, money_quantum, months_past_due, resolve
+from ..compile.model import ONE, compile_model
+from ..engine import rng as _rng
+from ..engine.cohort import COMBOS, CohortInputs, cohort_kernel
+from ..results.dataset import assemble
+from ..spec.book import LoanBook
+from ..spec.model import CreditModel
+from . import plan as _plan
+from . import unit as _unit
+
+__all__ = ["DEFAULT_CLASSES", "simulate_cohort", "cohort_layout"]
+
+#: Exposure classes of a book whose loans hold more distinct exposures (assumption: 16
+#: classes keep the bucketing's share of the exposure small for a lognormal book while the
+#: month's cost grows with the classes; benchmarks/README.md measures it).
+DEFAULT_CLASSES = 16
+
+#: Default scenarios per kernel call.
+DEFAULT_BATCH = 64
+
+
+def cohort_layout(tables: CohortTables, k: int, shocks: bool) -> np.ndarray:
+    """Where each outcome of each cohort counts: a 0/1 matrix ``(S·C·O, S·H + K·F + K·K +
+    1 + 3)`` from the outcomes (flat over sub-state, flag combination and outcome, as the
+    kernel's outcome counts) to its cohort next month (sub-state · H + flags), its
+    occupancy bin (state · F + the month's flags), its move (state at the start · K + state
+    at the end, then one column for moves from a paid-off or charged-off state, not
+    counted) and its charge-off (none, credit, confirmed fraud)."""
+    combos = COMBOS if shocks else ((0, 0, 0),)
+    h = 4 if shocks else 1
+    n_sub, n_out = tables.next_sub.shape
+    s = np.arange(n_sub)[:, None, None]
+    c = np.arange(len(combos))[None, :, None]
+    o = np.arange(n_out)[None, None, :]
+    nxt = tables.next_sub[s, o]
+    st_next = tables.state[nxt]
+    now, rep, go = (np.array([x[i] for x in combos])[c] for i in range(3))
+    shocked = now & go & ~tables.absorbing[nxt]
+    flags_next = 2 * shocked + rep if shocks else 0 * nxt
+    flags_month = 2 * now + rep if shocks else 0 * nxt
+    move = np.where(tables.absorbing[s], k * k, tables.state[s] * k + st_next)
+    shape = (n_sub, len(combos), n_out)
+    cols = [np.broadcast_to(nxt * h + flags_next, shape), np.broadcast_to(st_next * h + flags_month, shape),
+            np.broadcast_to(move, shape), np.broadcast_to(tables.charge_off[s, o], shape)]
+    widths = [n_sub * h, k * h, k * k + 1, 3]
+    offsets = np.cumsum([0] + widths[:-1])
+    rows = np.prod(shape)
+    out = np.zeros((rows, sum(widths)))
+    for col, off in zip(cols, offsets, strict=True):
+        out[np.arange(rows), off + col.reshape(-1)] = 1.0
+    return out
+
+
+def simulate_cohort(model: CreditModel, book: LoanBook, *, horizon: int, scenarios: int, seed: int,
+                    scenario_batch: int | None, progress, macro: tuple, exposure_classes_: int | None) -> xr.Dataset:
+    """The cohort engine's run (``simulate`` has checked its arguments): ``macro`` is
+    ``(keys, z, log_weight)`` of the run's scenarios (``creditsim.run.simulation``)."""
+    import jax
+    import jax.numpy as jnp
+
+    keys, z, log_weight = macro
+    n_classes = DEFAULT_CLASSES if exposure_classes_ is None else exposure_classes_
+    batch = DEFAULT_BATCH if scenario_batch is None else scenario_batch
+    seg, st0 = resolve(book, model)
+    cm, types = compile_model(model)
+    dpd = months_past_due(book, model, st0)
+    dpd0 = cm.past_first[st0] if dpd is None else dpd
+    g, k = len(model.segments), len(model.states)
+    shocks, fraud = model.income_shock is not None, model.fraud is not None
+    h = 4 if shocks else 1
+    # behaviour types drawn per loan as the agent engine draws them (the same loans' types)
+    plan = _plan.make_plan(n_loans=len(book), horizon=horizon, scenarios=scenarios, seed=seed)
+    group = _unit.draw_groups(seed, plan, seg, cm, types, any(s.types for s in model.segments))
+    n_groups = cm.group_segment.shape[0] - 1
+    by_group = np.bincount(group, minlength=n_groups + 1)[:n_groups].astype(np.int64)
+    quantum = money_quantum(book)
+    units = exposure_units(book, quantum)
+    cls, class_units = exposure_classes(units, group, n_groups, n_classes)
+    tables = cohort_tables(model, cm, st0, dpd0)
+    sub = sub_state_of(tables, model, st0, dpd0, cm)
+    n_sub = tables.state.shape[0]
+    e = class_units.shape[1]
+    n0 = np.bincount((group.astype(np.int64) * e + cls) * n_sub * h + sub * h,
+                     minlength=n_groups * e * n_sub * h).reshape(n_groups, e, n_sub * h).astype(np.int32)
+    layout = cohort_layout(tables, k, shocks)
+    fraud_thr = np.round((model.fraud.hazards(horizon) if fraud else np.zeros(horizon)) * ONE).astype(np.uint32)
+    total_loan_months = len(book) * horizon * scenarios
+    with _rng.x64():
+        ci = CohortInputs(state=tables.state, dest=tables.dest, dest_open=tables.dest_open, moves=tables.moves,
+                          claimable=tables.claimable, deciding=tables.deciding, holding=tables.holding,
+                          performing=tables.performing, layout=layout, class_units=class_units,
+                          group_segment=cm.group_segment[:n_groups], fraud_thr=fraud_thr)
+        ci = jax.tree.map(jnp.asarray, ci)
+        cm_dev = jax.tree.map(jnp.asarray, cm)
+        n0_dev = jnp.asarray(n0)
+        totals: dict[str, np.ndarray] = {}
+        for lo in range(0, scenarios, batch):
+            hi = min(lo + batch, scenarios)
+            idx = np.minimum(np.arange(lo, lo + batch), scenarios - 1)  # a short last batch repeats its last
+            res = cohort_kernel(cm_dev, ci, jnp.asarray(z[idx]), jnp.asarray(keys[idx]), n0_dev, shocks=shocks,
+                                fraud=fraud, n_segments=g)
+            for name, a in res.items():
+                a = np.asarray(a)[: hi - lo].astype(np.int64)
+                if name not in totals:
+                    totals[name] = np.zeros((scenarios,) + a.shape[1:], np.int64)
+                totals[name][lo:hi] = a
+            if progress is not None:
+                progress(len(book) * horizon * hi, total_loan_months)
+    ds = assemble([totals], [], model=model, book=book, seg=seg, st0=st0, z=z, by_group=by_group, units=units,
+                  quantum=quantum, horizon=horizon, scenarios=scenarios, seed=seed, engine="cohort", f=h)
+    moved = float(np.abs(units.astype(np.int64) - class_units[group, cls]).sum() / max(units.astype(np.float64).sum(), 1))
+    ds.attrs["exposure_classes"] = int(e)
+    ds.attrs["exposure_class_error"] = moved
+    return ds

@@ -1,0 +1,274 @@
+"""The cohort engine (``simulate(..., engine="cohort")``): its binomial draws have the
+binomial law, its means are the matrix-power and fundamental-matrix oracles', its tail the
+finite Vasicek pool's, it agrees in distribution with the agent engine on a book both run
+(shocks, fraud, behaviour types, the charge-off rule), it depends only on (seed,
+scenario), compiles once, and refuses by name what it does not run."""
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import special, stats
+
+import creditsim as cs
+from creditsim.compile.cohort import OUTCOMES, cohort_tables, exposure_classes
+from creditsim.compile.model import compile_model
+from creditsim.engine import rng
+from creditsim.engine.cohort import binomial
+from creditsim.engine.tracing import trace_count
+from creditsim.spec.presets import jiebei_model
+from creditsim.testing import oracles
+from helpers import PAST_DUE_NAMES, PAST_DUE_P, family_z, raises, two_state_model
+
+CASES = [(5, 0.3), (60, 0.1), (200_000, 0.02), (3_000, 0.45), (1_000, 0.999), (12, 0.9), (40, 0.5)]
+
+
+def test_binomial_draws_have_the_binomial_law():
+    """Chi-square goodness of fit of 100,000 draws per case against the binomial pmf (cells
+    with expected count >= 5, the rest pooled), both samplers (inversion below a mean of
+    10, rejection above, and the symmetric side), family-wise false alarm 1e-4; edge cases
+    exact."""
+    n_draws = 100_000
+    with rng.x64():
+        f = jax.jit(lambda key, n, p: binomial(key, n, p))
+        for i, (n, p) in enumerate(CASES):
+            x = np.asarray(f(jax.random.key(i), jnp.full(n_draws, n, jnp.int32), jnp.float64(p)))
+            k = np.arange(n + 1)
+            expected = stats.binom.pmf(k, n, p) * n_draws
+            observed = np.bincount(x, minlength=n + 1)
+            keep = expected >= 5
+            obs = np.append(observed[keep], observed[~keep].sum())
+            exp = np.append(expected[keep], expected[~keep].sum())
+            chi = np.sum((obs - exp) ** 2 / np.maximum(exp, 1e-300))
+            assert stats.chi2.sf(chi, keep.sum()) > 1e-4 / len(CASES), (n, p, chi)
+        edge = np.asarray(f(jax.random.key(9), jnp.array([0, 7, 100, 5, 0], jnp.int32),
+                            jnp.array([0.3, 0.0, 1.0, 1.0, 1.0])))
+        np.testing.assert_array_equal(edge, [0, 0, 100, 5, 0])
+
+
+def test_tables_follow_the_agent_engines_rules():
+    """Sub-states of the preset: a loan 6 months past due that stays is charged off (credit);
+    a review confirmed is charged off as fraud; a claim rejected 2 months past due returns
+    as 5 months past due (2 + review 2 + 1) in 91-180; a claim holds the months past due."""
+    model = jiebei_model()
+    cm, _ = compile_model(model)
+    names = list(model.states.names)
+    st0 = np.array([names.index("current")], np.int32)
+    t = cohort_tables(model, cm, st0, np.zeros(1, np.int32))
+    subs = {(names[s], int(d), int(v)): i for i, (s, d, v) in enumerate(zip(t.state, t.dpd, t.timer, strict=True))}
+    w = t.dest.shape[1]
+
+    def after(sub, outcome):
+        i = subs[sub]
+        if outcome in OUTCOMES:
+            slot = w + OUTCOMES.index(outcome)
+        else:
+            slot = int(np.flatnonzero((t.dest[i] == names.index(outcome)) & t.dest_open[i])[0])
+        s = t.next_sub[i, slot]
+        return (names[t.state[s]], int(t.dpd[s]), int(t.timer[s])), int(t.charge_off[i, slot])
+
+    assert after(("dpd_91_180", 6, 0), "dpd_91_180") == (("charged_off", 0, 0), 1)
+    assert after(("dpd_91_180", 5, 0), "dpd_91_180") == (("dpd_91_180", 6, 0), 0)
+    assert after(("dpd_31_60", 2, 0), "claim") == (("fraud_review", 2, 2), 0)
+    assert after(("fraud_review", 2, 2), "held") == (("fraud_review", 2, 1), 0)
+    assert after(("fraud_review", 2, 1), "confirm") == (("charged_off", 0, 0), 2)
+    assert after(("fraud_review", 2, 1), "reject") == (("dpd_91_180", 5, 0), 0)
+    assert after(("fraud_review", 0, 1), "reject") == (("dpd_1_30", 1, 0), 0)
+    assert after(("current", 0, 0), "dpd_1_30") == (("dpd_1_30", 1, 0), 0)
+
+
+@pytest.mark.parametrize("dpd", [None, 120])
+def test_absorption_matches_the_fundamental_matrix(dpd):
+    """As the agent engine's oracle test: absorption probabilities and mean months to
+    absorption from N = (I - Q)^-1 of the chain over months past due, with 40,000 loans
+    from each state (the cohort engine's cost does not grow with them)."""
+    states = cs.StateSpace(PAST_DUE_NAMES)
+    transient = states.transient
+    model = cs.CreditModel(states=states, segments=[cs.Segment(s, PAST_DUE_P) for s in transient],
+                           charge_off_dpd=dpd)
+    per = 40_000
+    seg = np.repeat(np.array(transient), per)
+    book = cs.LoanBook(segment=seg, state=seg, exposure=np.ones(seg.size))
+    big, _, entry = oracles.past_due_chain(PAST_DUE_P, states, dpd)
+    absorbing = [int(entry[0]), int(entry[6])]
+    o = oracles.absorption(big, absorbing)
+    rows = [int(np.searchsorted(np.setdiff1d(np.arange(big.shape[0]), absorbing), entry[i])) for i in range(1, 6)]
+    radius = max(abs(np.linalg.eigvals(PAST_DUE_P[1:6, 1:6])))
+    horizon = int(np.ceil(np.log(1e-9) / np.log(radius)))
+    ds = cs.simulate(model, book, horizon=horizon, scenarios=2, seed=3, engine="cohort")
+    z = family_z(3 * len(transient) * 2)
+    for scenario in range(2):
+        occ = ds.occupancy.isel(scenario=scenario)
+        for i, s in enumerate(transient):
+            o_s = occ.sel(segment=s)
+            co = float(o_s.sel(state="charged_off").isel(month=-1)) / per
+            r = rows[i]
+            b_co = o["B"][r, 1]
+            assert abs(co - b_co) <= z * np.sqrt(b_co * (1 - b_co) / per)
+            alive = o_s.sel(state=list(transient)).sum("state").values[:-1] / per
+            assert abs(alive.sum() - o["t"][r]) <= z * np.sqrt(o["t_var"][r] / per)
+
+
+def test_mean_occupancy_is_the_matrix_power():
+    """phi = 0: the mean over scenarios of the occupancy is x0 P^t (the conditional rows
+    average to the base matrix), within family-wise bounds from the scenarios' spread."""
+    states = cs.StateSpace(PAST_DUE_NAMES)
+    model = cs.CreditModel(states=states, segments=[cs.Segment("g", PAST_DUE_P, rho=0.05)],
+                           macro=cs.MacroFactor(phi=0.0), charge_off_dpd=None)
+    n0 = np.array([0, 30_000, 4_000, 3_000, 2_000, 1_000, 0])
+    st = np.repeat(np.arange(7), n0)
+    book = cs.LoanBook(segment=["g"] * st.size, state=np.array(PAST_DUE_NAMES)[st], exposure=np.ones(st.size))
+    horizon, s = 6, 400
+    ds = cs.simulate(model, book, horizon=horizon, scenarios=s, seed=5, engine="cohort")
+    occ = ds.occupancy.isel(segment=0).values  # (S, T+1, K)
+    expected = oracles.expected_occupancy(PAST_DUE_P, n0, horizon)
+    se = occ.std(axis=0, ddof=1) / np.sqrt(s)
+    z = family_z(horizon * 7, df=s - 1)
+    mean = occ.mean(axis=0)
+    assert np.all(np.abs(mean - expected)[1:] <= z * se[1:] + 1e-9)
+
+
+def test_the_finite_vasicek_pool_tail_with_importance_sampling():
+    """One month, 2,000 unit loans, p 2%, rho 0.12: the cohort engine's weighted VaR and ES
+    at 99.9% hold the exact finite-pool values (quadrature) inside their 99% intervals."""
+    p, rho, n = 0.02, 0.12, 2000
+    from test_importance import _exact_tail  # the same pool's exact tail
+
+    model = two_state_model(p, rho)
+    book = cs.LoanBook.homogeneous(n, segment="all")
+    ds = cs.simulate(model, book, horizon=1, scenarios=4000, seed=11, engine="cohort",
+                     macro_mean=float(special.ndtri(0.001)))
+    var, es, _ = _exact_tail(0.999)
+    r = cs.risk_summary(ds, levels=[0.999], confidence=0.99)
+    assert r.attrs["importance_sampling"] == 1
+    _, v_lo, v_hi = r["var"].sel(level=0.999).values
+    _, e_lo, e_hi = r["es"].sel(level=0.999).values
+    assert v_lo <= var <= v_hi and e_lo <= es <= e_hi, (var, es, r["var"].values, r["es"].values)
+
+
+@pytest.fixture(scope="module")
+def busy_preset():
+    """The preset with shocks and fraud made frequent (hazards 3% and 0.5% a month), on a
+    book of 2,000 exposures of four sizes from every live state (so every feature acts)."""
+    m = jiebei_model()
+    m = dataclasses.replace(m, income_shock=dataclasses.replace(m.income_shock, hazard=0.03),
+                            fraud=dataclasses.replace(m.fraud, hazard=0.005))
+    rs = np.random.default_rng(0)
+    n = 2000
+    states = ["current"] * 6 + ["dpd_1_30", "dpd_31_60", "dpd_61_90", "dpd_91_180"]
+    book = cs.LoanBook(segment=rs.choice(list(m.segment_names), n), state=rs.choice(states, n),
+                       exposure=rs.choice([1_000.0, 5_000.0, 20_000.0, 80_000.0], n))
+    return m, book
+
+
+def test_agrees_in_distribution_with_the_agent_engine(busy_preset):
+    """Two-sample Kolmogorov-Smirnov tests of the cohort engine's scenarios against the
+    agent engine's, 12 months, two seeds of 300 scenarios each: credit and fraud losses,
+    loans charged off, loans under a shock and having reported hardship, 90+ and 1-30
+    occupancy; every p-value above 1% over the number of tests (family-wise 1%)."""
+    model, book = busy_preset
+    stats_of = {
+        "loss": lambda d: d.loss.values,
+        "fraud_loss": lambda d: d.fraud_loss.sum("segment").values,
+        "charged_off": lambda d: d.charged_off.values,
+        "in_shock_m6": lambda d: d.in_shock.isel(month=6).sum("segment").values,
+        "reported_m12": lambda d: d.hardship_reported.isel(month=12).sum("segment").values,
+        "dpd90_m4": lambda d: d.occupancy.sel(state="dpd_91_180").isel(month=4).sum("segment").values,
+        "dpd30_m9": lambda d: d.occupancy.sel(state="dpd_1_30").isel(month=9).sum("segment").values,
+        "review_m3": lambda d: d.occupancy.sel(state="fraud_review").isel(month=3).sum("segment").values,
+    }
+    seeds = (1, 2)
+    m = len(stats_of) * len(seeds)
+    for seed in seeds:
+        kw = dict(horizon=12, scenarios=300, seed=seed)
+        a = cs.simulate(model, book, **kw)
+        c = cs.simulate(model, book, engine="cohort", **kw)
+        assert c.attrs["exposure_class_error"] == 0.0 and c.attrs["engine"] == "cohort"
+        np.testing.assert_array_equal(a.loans_by_type.values, c.loans_by_type.values)
+        np.testing.assert_array_equal(a.macro_z.values, c.macro_z.values)
+        for name, get in stats_of.items():
+            x, y = get(a), get(c)
+            assert np.ptp(x) > 0, name  # the statistic varies: the test has power
+            p = stats.ks_2samp(x, y).pvalue
+            assert p > 0.01 / m, (seed, name, p, x.mean(), y.mean())
+
+
+def test_same_seed_same_result_whatever_the_batch_and_no_recompilation():
+    """A scenario's draws depend only on (seed, scenario): batches of 3 and of 7 give the
+    same result; a repeated call compiles nothing; loans are conserved every month."""
+    states = cs.StateSpace(PAST_DUE_NAMES)
+    model = cs.CreditModel(states=states, segments=[cs.Segment("g", PAST_DUE_P, rho=0.1)], charge_off_dpd=120)
+    book = cs.LoanBook(segment=["g"] * 500, state=["current"] * 400 + ["dpd_31_60"] * 100,
+                       exposure=np.arange(1.0, 501.0))
+    kw = dict(horizon=5, scenarios=7, seed=4, engine="cohort")
+    a = cs.simulate(model, book, scenario_batch=3, **kw)
+    before = trace_count("cohort_kernel")
+    b = cs.simulate(model, book, scenario_batch=3, **kw)
+    assert trace_count("cohort_kernel") == before
+    c = cs.simulate(model, book, scenario_batch=7, **kw)
+    for d in (b, c):
+        for name in ("occupancy", "loss", "charged_off", "transitions"):
+            np.testing.assert_array_equal(a[name].values, d[name].values)
+    assert (a.occupancy.values.sum(axis=(2, 3)) == len(book)).all()
+    assert a.loss.values.max() > 0
+    different = cs.simulate(model, book, scenario_batch=3, **{**kw, "seed": 5})
+    assert not np.array_equal(a.occupancy.values, different.occupancy.values)
+
+
+def test_exposure_classes_bucket_a_book_and_report_the_error():
+    units = np.array([5, 5, 9, 9, 9, 1])
+    group = np.zeros(6, np.int32)
+    cls, value = exposure_classes(units, group, 1, 3)  # three distinct: exact
+    np.testing.assert_array_equal(value[0][cls], units)
+    rs = np.random.default_rng(1)
+    units = np.round(np.exp(rs.normal(9, 1, 20_000))).astype(np.int64)
+    group = rs.integers(0, 3, units.size).astype(np.int32)
+    errors = []
+    for k in (4, 16, 64):
+        cls, value = exposure_classes(units, group, 3, k)
+        assert cls.max() < k
+        # each group's total kept to within half a unit a loan (the class means' rounding)
+        for g in range(3):
+            here = group == g
+            assert abs(value[g][cls[here]].sum() - units[here].sum()) <= 0.5 * here.sum()
+        errors.append(np.abs(value[group, cls] - units).sum() / units.sum())
+    assert errors[0] > errors[1] > errors[2]
+    model = two_state_model()
+    book = cs.LoanBook(segment=["all"] * 6, state=["current"] * 6, exposure=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    ds = cs.simulate(model, book, horizon=1, scenarios=1, seed=0, engine="cohort", exposure_classes=2)
+    assert ds.attrs["exposure_classes"] == 2 and ds.attrs["exposure_class_error"] > 0
+
+
+@pytest.mark.parametrize("kw, msg", [
+    ({"chunk_size": 1024}, ("engine='cohort' does not take chunk_size",)),
+    ({"month_span": 6}, ("does not take month_span",)),
+    ({"stages": True}, ("does not take stages", "not built")),
+    ({"executor": "devices"}, ("does not take executor",)),
+    ({"exposure_classes": 0}, ("exposure_classes",)),
+])
+def test_what_the_cohort_engine_does_not_run_is_refused_by_name(kw, msg):
+    model = two_state_model()
+    book = cs.LoanBook.homogeneous(10, segment="all")
+    with raises(*msg):
+        cs.simulate(model, book, horizon=2, scenarios=2, seed=0, engine="cohort", **kw)
+
+
+def test_books_with_terms_strategies_and_originations_are_refused():
+    from creditsim.spec.presets import jiebei_book
+
+    model = jiebei_model()
+    book = jiebei_book(50, seed=0)
+    with raises("engine='cohort' runs books of exposures", "loan terms"):
+        cs.simulate(model, book, horizon=2, scenarios=2, seed=0, engine="cohort")
+    with raises("does not take strategies"):
+        cs.simulate(model, book, horizon=2, scenarios=2, seed=0, engine="cohort", strategies="gentle")
+    plain = cs.LoanBook.homogeneous(10, segment="A")
+    with raises("does not take originations"):
+        cs.simulate(model, plain, horizon=2, scenarios=2, seed=0, engine="cohort",
+                    originations=cs.Originations(volume=5, segments={"A": 1.0}))
+    with raises("exposure_classes applies to engine='cohort'"):
+        cs.simulate(model, plain, horizon=2, scenarios=2, seed=0, exposure_classes=4)
+    with raises("unknown engine 'fast'", "['agent', 'cohort']"):
+        cs.simulate(model, plain, horizon=2, scenarios=2, seed=0, engine="fast")
