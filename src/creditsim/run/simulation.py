@@ -83,7 +83,16 @@ def simulate(
         to n rounded up to an eighth of its power of two), so books of similar size and
         repeated runs reuse one compilation.
     engine
-        ``"agent"`` (loan level, the default and for now the only engine).
+        ``"agent"`` (loan level, the default) or ``"cohort"``: loans that share their row
+        group, sub-state (state, months past due, fraud review), shock flags and exposure
+        class are exchangeable, and each such cohort's month is one multinomial draw, so
+        the cost does not grow with the loans (``creditsim.engine.cohort``, docs/cohort.md).
+        It agrees with the agent engine in distribution, not draw by draw.  It runs books
+        of exposures (no loan terms) with the chain, macro tilt, behaviour types, income
+        shocks, fraud claims, the charge-off rule and ``macro_mean``; it refuses by name
+        loan terms, strategies, originations, stages and the agent engine's sizing
+        arguments (``chunk_size``, ``month_span``, ``min_drop_size``, ``strategy_batch``,
+        ``executor``).  Its ``scenario_batch`` default is 64.
     scenario_batch
         Most scenarios per kernel call.  Default: about 2**21 loan-scenarios a call, the
         chunk length over that as a power of two between 8 and 256 (8 for a full chunk of
@@ -158,6 +167,14 @@ def simulate(
         scenarios unbiased.  ``creditsim.risk_summary`` uses the weights; a plain mean over
         scenarios of a weighted run describes the shifted economy, not the model's.
         Default None (plain Monte Carlo).
+    exposure_classes
+        With ``engine="cohort"``: the most exposure classes the book's loans are gathered
+        into (default 16, ``creditsim.run.cohort.DEFAULT_CLASSES``; a book with as many
+        distinct exposures or fewer keeps them exactly).  Classes are one-dimensional
+        k-means of the exposures, valued per row group at their loans' mean; the result's
+        ``attrs["exposure_class_error"]`` is the share of the book's exposure the
+        bucketing moves (sum of |exposure - class value| over the total).  The month's
+        cost grows with the classes.
 
     Returns
     -------
