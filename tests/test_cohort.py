@@ -263,7 +263,7 @@ def test_books_with_terms_strategies_and_originations_are_refused():
     with raises("engine='cohort' runs books of exposures", "loan terms"):
         cs.simulate(model, book, horizon=2, scenarios=2, seed=0, engine="cohort")
     with raises("does not take strategies"):
-        cs.simulate(model, book, horizon=2, scenarios=2, seed=0, engine="cohort", strategies="gentle")
+        cs.simulate(model, book, horizon=2, scenarios=2, seed=0, engine="cohort", strategies="in_house")
     plain = cs.LoanBook.homogeneous(10, segment="A")
     with raises("does not take originations"):
         cs.simulate(model, plain, horizon=2, scenarios=2, seed=0, engine="cohort",
@@ -272,3 +272,55 @@ def test_books_with_terms_strategies_and_originations_are_refused():
         cs.simulate(model, plain, horizon=2, scenarios=2, seed=0, exposure_classes=4)
     with raises("unknown engine 'fast'", "['agent', 'cohort']"):
         cs.simulate(model, plain, horizon=2, scenarios=2, seed=0, engine="fast")
+
+
+COHORT_FILE = """
+[run]
+horizon = 3
+scenarios = 5
+seed = 2
+
+[model]
+preset = "demo"
+
+[book]
+kind = "synthetic"
+n = 300
+seed = 1
+segments = ["A", "E"]
+
+[engine]
+engine = "cohort"
+exposure_classes = 4
+"""
+
+
+def test_a_scenario_file_runs_the_cohort_engine(tmp_path):
+    path = tmp_path / "cohort.toml"
+    path.write_text(COHORT_FILE)
+    sc = cs.load_scenario(path)
+    ds = sc.run()
+    direct = cs.simulate(sc.credit_model(), sc.loan_book(), horizon=3, scenarios=5, seed=2, engine="cohort",
+                         exposure_classes=4)
+    assert ds.attrs["engine"] == "cohort" and ds.attrs["exposure_classes"] == 4
+    np.testing.assert_array_equal(ds.occupancy.values, direct.occupancy.values)
+
+
+@pytest.mark.parametrize("edit, parts", [
+    (('engine = "cohort"\nexposure_classes = 4', 'engine = "fast"'), ("engine.engine", "'fast'", "['agent', 'cohort']")),
+    (('exposure_classes = 4', 'exposure_classes = 4\nchunk_size = 1024'), ("engine.chunk_size", "cohort")),
+    (('engine = "cohort"\n', ''), ("engine.exposure_classes", "'cohort' only")),
+    (('kind = "synthetic"', 'kind = "jiebei"'), ("engine.engine", "a book with loan terms", "'agent'")),
+    (('\n[run]', 'strategies = ["in_house"]\n[run]'), ("engine.engine", "strategies")),
+])
+def test_a_scenario_file_names_what_the_cohort_engine_does_not_take(tmp_path, edit, parts):
+    path = tmp_path / "bad.toml"
+    text = COHORT_FILE.replace(*edit)
+    if "jiebei" in edit[1]:
+        text = text.replace('segments = ["A", "E"]\n', "")
+    path.write_text(text)
+    with pytest.raises(cs.ScenarioError) as e:
+        cs.load_scenario(path)
+    assert len(e.value.problems) == 1, e.value.problems
+    for p in parts:
+        assert p in e.value.problems[0], e.value.problems

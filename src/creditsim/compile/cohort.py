@@ -46,8 +46,11 @@ class CohortTables(NamedTuple):
 
 
 def _reachable_states(model: CreditModel) -> list[list[int]]:
-    """For each state, the states any row group's row (plain or distressed) moves it to."""
+    """For each state, the states any row group's row (plain or distressed) moves it to
+    (the padding groups' identity rows left out)."""
     mats = np.stack(base_matrices(model))
+    g1 = mats.shape[0] // 2
+    mats = np.delete(mats, [g1 - 1, 2 * g1 - 1], axis=0)
     k = len(model.states)
     return [np.flatnonzero((mats[:, i, :] > 0).any(axis=0)).tolist() or [i] for i in range(k)]
 
@@ -128,8 +131,9 @@ def cohort_tables(model: CreditModel, cm: CompiledModel, state0: np.ndarray, dpd
             out.append((width + 3, ("held",)))
         return out
 
-    d0 = dpd0 if aging else np.zeros_like(state0)
-    start = sorted({norm(int(s), int(d), 0) for s, d in set(zip(state0.tolist(), d0.tolist(), strict=True))})
+    d0 = np.minimum(dpd0, cap) if aging else np.zeros_like(state0)
+    pairs = np.unique(state0.astype(np.int64) * (cap + 1) + d0)
+    start = sorted({norm(int(x // (cap + 1)), int(x % (cap + 1)), 0) for x in pairs})
     subs: list[tuple] = list(start)
     index = {s: i for i, s in enumerate(subs)}
     i = 0
@@ -166,16 +170,14 @@ def cohort_tables(model: CreditModel, cm: CompiledModel, state0: np.ndarray, dpd
 def sub_state_of(tables: CohortTables, model: CreditModel, state0: np.ndarray, dpd0: np.ndarray,
                  cm: CompiledModel) -> np.ndarray:
     """Each loan's sub-state index at month 0 (the tables' starting sub-states)."""
-    fraud = model.fraud is not None
-    aging = needs_aging(model) or fraud
-    n_sub = tables.state.shape[0]
-    cap = int(tables.dpd.max()) if n_sub else 0
-    key = {(int(s), int(d)): i for i, (s, d, v) in enumerate(zip(tables.state, tables.dpd, tables.timer,
-                                                                    strict=True)) if v == 0}
-    d = np.where(cm.absorbing[state0], 0, np.minimum(dpd0, max(cap, 0))) if aging else np.zeros_like(state0)
-    pairs, inv = np.unique(np.stack([state0, d], axis=1), axis=0, return_inverse=True)
-    lut = np.array([key[(int(a), int(b))] for a, b in pairs], dtype=np.int32)
-    return lut[inv.reshape(-1)]
+    aging = needs_aging(model) or model.fraud is not None
+    cap = int(tables.dpd.max(initial=0))
+    width = cap + 1
+    lut = np.full(len(model.states) * width, -1, np.int32)
+    start = tables.timer == 0
+    lut[tables.state[start] * width + tables.dpd[start]] = np.flatnonzero(start)
+    d = np.where(cm.absorbing[state0], 0, np.minimum(dpd0, cap)) if aging else np.zeros_like(state0)
+    return lut[state0.astype(np.int64) * width + d]
 
 
 def exposure_classes(units: np.ndarray, group: np.ndarray, n_groups: int, n_classes: int

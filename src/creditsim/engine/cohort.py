@@ -60,10 +60,49 @@ class CohortInputs(NamedTuple):
     fraud_thr: jax.Array  # (T,) uint32 the fraud claim hazard by month on the 2**31 grid
 
 
+def _uniforms(key, shape, counter: int | jax.Array):
+    """Two arrays of uniforms on the open interval (0, 1), float64, ``shape`` each: the two
+    32-bit words of ``threefry2x32(key, (element index, counter))`` at the midpoints of a
+    2**-32 grid (the engine's own counter-based cipher: each element's words depend only on
+    the key, its place and the counter)."""
+    raw = jax.random.key_data(key)
+    size = 1
+    for d in shape:
+        size *= d
+    idx = jnp.arange(size, dtype=jnp.uint32).reshape(shape)
+    w0, w1 = _rng.threefry2x32(raw[0], raw[1], idx, jnp.full(shape, counter, jnp.uint32))
+    scale = 2.0**-32
+    return (w0.astype(jnp.float64) + 0.5) * scale, (w1.astype(jnp.float64) + 0.5) * scale
+
+
+#: log k! for k = 0..9 (below the Stirling series' range).
+_LOG_FACTORIALS = tuple(float(sum(__import__("math").log(j) for j in range(1, k + 1))) for k in range(10))
+_HALF_LOG_2PI = 0.9189385332046727
+
+
+def _log_factorial(x):
+    """log x! for whole numbers x >= 0 (float64): a table below 10, Stirling's series with
+    three correction terms above (absolute error below 1e-12 there)."""
+    y = jnp.maximum(x, 10.0) + 1.0
+    r = 1.0 / y
+    r2 = r * r
+    series = (y - 0.5) * jnp.log(y) - y + _HALF_LOG_2PI + r * (1.0 / 12 - r2 * (1.0 / 360 - r2 / 1260))
+    table = jnp.asarray(_LOG_FACTORIALS)[jnp.clip(x, 0, 9).astype(jnp.int32)]
+    return jnp.where(x < 10, table, series)
+
+
+#: Inversion terms and rejection proposals per loop trip (a trip's fixed cost is large on
+#: a CPU next to a step's arithmetic on a few thousand elements).
+_INVERSION_UNROLL = 4
+_REJECTION_UNROLL = 2
+
+
 def binomial(key, n, p):
     """Binomial(n, p) draws (int32), exact, for counts ``n`` (int32) and probabilities
     ``p`` (float64, broadcast to ``n``): 0 where ``n`` or ``p`` is 0, ``n`` where ``p`` is
-    1; by symmetry a draw for ``p > 1/2`` is ``n`` less one for ``1 - p``.  Means below 10
+    1; by symmetry a draw for ``p > 1/2`` is ``n`` less one for ``1 - p``.  Uniforms come
+    from 32-bit words (``_uniforms``), so the law is exact up to that grid (the agent engine's
+    draws are on a 31-bit one).  Means below 10
     are drawn by inversion (the CDF summed from 0 until it passes one uniform), larger ones
     by Hörmann's transformed rejection with squeeze (BTRS; W. Hörmann, "The generation of
     binomial random variates", J. Stat. Comput. Simul. 46, 1993), its acceptance test on
@@ -76,24 +115,30 @@ def binomial(key, n, p):
     live = (n > 0) & (q > 0)
     small = live & (nf * q < 10.0)
     large = live & ~small
-    k_inv, k_rej = jax.random.split(key)
     # inversion: x = min{x : u <= P(X <= x)}
     qs = jnp.where(small, q, 0.5)
     ratio = qs / (1.0 - qs)
-    u = jax.random.uniform(k_inv, n.shape, jnp.float64)
+    u, _ = _uniforms(key, n.shape, 0xFFFFFFFF)
     pk = jnp.exp(nf * jnp.log1p(-qs))
     x0 = jnp.zeros(n.shape, jnp.float64)
 
+    def going(x, pk, cdf):
+        # a probability that underflows to 0 ends the sum (the CDF's float64 rounding
+        # cannot then hold a uniform below 1 - 2**-33 past the tail)
+        return small & (u > cdf) & (x < nf) & (pk > 0)
+
     def inv_go(s):
-        x, pk, cdf = s
-        return jnp.any(small & (u > cdf) & (x < nf))
+        return jnp.any(going(*s))
 
     def inv_step(s):
+        # several terms a trip: a trip's fixed cost is most of a small step's
         x, pk, cdf = s
-        step = small & (u > cdf) & (x < nf)
-        x1 = x + 1.0
-        pk = jnp.where(step, pk * ratio * (nf - x) / x1, pk)
-        return jnp.where(step, x1, x), pk, jnp.where(step, cdf + pk, cdf)
+        for _ in range(_INVERSION_UNROLL):
+            step = going(x, pk, cdf)
+            x1 = x + 1.0
+            pk = jnp.where(step, pk * ratio * (nf - x) / x1, pk)
+            x, cdf = jnp.where(step, x1, x), jnp.where(step, cdf + pk, cdf)
+        return x, pk, cdf
 
     x_inv, _, _ = jax.lax.while_loop(inv_go, inv_step, (x0, pk, pk))
     # BTRS for means of 10 and more
@@ -107,7 +152,7 @@ def binomial(key, n, p):
     vr = 0.92 - 4.2 / b
     lpq = jnp.log(ql / (1.0 - ql))
     m = jnp.floor((nl + 1.0) * ql)
-    h = jax.lax.lgamma(m + 1.0) + jax.lax.lgamma(nl - m + 1.0)
+    h = _log_factorial(m) + _log_factorial(nl - m)
 
     def rej_go(s):
         _, done, _ = s
@@ -115,25 +160,28 @@ def binomial(key, n, p):
 
     def rej_step(s):
         i, done, k = s
-        uv = jax.random.uniform(jax.random.fold_in(k_rej, i), n.shape + (2,), jnp.float64)
-        uu, v = uv[..., 0] - 0.5, uv[..., 1]
-        us = 0.5 - jnp.abs(uu)
-        kk = jnp.floor((2.0 * a / us + b) * uu + c)
-        valid = (kk >= 0) & (kk <= nl)
-        quick = (us >= 0.07) & (v <= vr)
-        kc = jnp.clip(kk, 0.0, nl)
-        bound = h - jax.lax.lgamma(kc + 1.0) - jax.lax.lgamma(nl - kc + 1.0) + (kc - m) * lpq
-        ok = valid & (quick | (jnp.log(v * alpha / (a / (us * us) + b)) <= bound)) & ~done
-        return i + 1, done | ok, jnp.where(ok, kk, k)
+        for j in range(_REJECTION_UNROLL):  # proposals a trip; the first accepted is kept
+            uu, v = _uniforms(key, n.shape, i + j)
+            uu = uu - 0.5
+            us = 0.5 - jnp.abs(uu)
+            kk = jnp.floor((2.0 * a / us + b) * uu + c)
+            valid = (kk >= 0) & (kk <= nl)
+            quick = (us >= 0.07) & (v <= vr)
+            kc = jnp.clip(kk, 0.0, nl)
+            bound = h - _log_factorial(kc) - _log_factorial(nl - kc) + (kc - m) * lpq
+            ok = valid & (quick | (jnp.log(v * alpha / (a / (us * us) + b)) <= bound)) & ~done
+            done, k = done | ok, jnp.where(ok, kk, k)
+        return i + _REJECTION_UNROLL, done, k
 
-    _, _, x_rej = jax.lax.while_loop(rej_go, rej_step, (jnp.int32(0), ~large, jnp.zeros(n.shape, jnp.float64)))
+    _, _, x_rej = jax.lax.while_loop(rej_go, rej_step, (jnp.uint32(0), ~large, jnp.zeros(n.shape, jnp.float64)))
     x = jnp.where(small, x_inv, jnp.where(large, x_rej, 0.0)).astype(jnp.int32)
     return jnp.where(flip & (n > 0), n - x, x)
 
 
-def _row_probabilities(cm: CompiledModel, z):
-    """The month's row probabilities ``(2·g1, K, K)`` on the agent engine's threshold grid."""
-    thr = thresholds(cm.q, cm.sqrt_rho, z).astype(jnp.float64)
+def _row_probabilities(cm: CompiledModel, z, rows: slice = slice(None)):
+    """The row probabilities ``(..., R, K, K)`` of the row groups ``rows`` under the macro
+    factor ``z`` (any leading shape), on the agent engine's threshold grid."""
+    thr = thresholds(cm.q[rows], cm.sqrt_rho[rows], z).astype(jnp.float64)
     shape = thr.shape[:-1] + (1,)
     cum = jnp.concatenate([jnp.zeros(shape), thr, jnp.full(shape, float(ONE))], axis=-1)
     return jnp.diff(cum, axis=-1) / ONE
@@ -182,7 +230,7 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: b
     def col(v):  # a per-sub-state array against (G, E, S, C)
         return v[None, None, :, None]
 
-    def month(key, z_t, t, n):
+    def month(key, z_t, rows_t, t, n):
         km = jax.random.fold_in(jax.random.wrap_key_data(key), (_rng.STREAM_COHORT << 24) | t)
         draws = iter(range(64))
 
@@ -225,9 +273,8 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: b
             claim = confirm = reject = held = jnp.zeros_like(a)
         moving = jnp.where(col(ci.moves), a - claim, 0)
         # the move: sequential binomials over the states each row reaches
-        rows = _row_probabilities(cm, z_t)  # (2·g1, K, K)
-        plain = rows[:n_groups][:, ci.state[:, None], ci.dest]  # (G, S, W)
-        hard = rows[g1:g1 + n_groups][:, ci.state[:, None], ci.dest]
+        plain = rows_t[:n_groups][:, ci.state[:, None], ci.dest]  # (G, S, W)
+        hard = rows_t[g1:g1 + n_groups][:, ci.state[:, None], ci.dest] if shocks else plain
         # (G, 1, S, C, W): each combination's row (the distressed one under a shock)
         p_slot = jnp.where(ci.dest_open[None, :, None],
                            jnp.where(now[None, None, :, None], hard[:, :, None], plain[:, :, None]), 0.0)[:, None]
@@ -260,12 +307,13 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: b
 
     def scenario(zs, key):
         def step(n, xs):
-            z_t, t = xs
-            n, out = month(key, z_t, t, n)
-            return n, out
+            z_t, rows_t, t = xs
+            return month(key, z_t, rows_t, t, n)
 
         ts = jnp.arange(1, n_months + 1, dtype=jnp.int32)
-        _, (occ, mv, loss, charged) = jax.lax.scan(step, n0, (zs, ts))
+        # every month's rows at once (the distressed ones only with shocks)
+        rows = _row_probabilities(cm, zs, slice(None) if shocks else slice(0, g1))  # (T, R, K, K)
+        _, (occ, mv, loss, charged) = jax.lax.scan(step, n0, (zs, rows, ts))
         return {"counts": occ, "moves": mv.sum(axis=0), "loss": loss.sum(axis=0),
                 "charged": charged.sum(axis=0)}
 

@@ -10,6 +10,9 @@ naming it: loan terms (money), strategies, originations and stages.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import xarray as xr
 
@@ -31,7 +34,7 @@ __all__ = ["DEFAULT_CLASSES", "simulate_cohort", "cohort_layout"]
 #: month's cost grows with the classes; benchmarks/README.md measures it).
 DEFAULT_CLASSES = 16
 
-#: Default scenarios per kernel call.
+#: Default scenarios per kernel call (a run of fewer: the power of two that holds them).
 DEFAULT_BATCH = 64
 
 
@@ -76,7 +79,8 @@ def simulate_cohort(model: CreditModel, book: LoanBook, *, horizon: int, scenari
 
     keys, z, log_weight = macro
     n_classes = DEFAULT_CLASSES if exposure_classes_ is None else exposure_classes_
-    batch = DEFAULT_BATCH if scenario_batch is None else scenario_batch
+    # fewer scenarios than a default batch: the power of two that holds them
+    batch = min(DEFAULT_BATCH, 1 << (scenarios - 1).bit_length()) if scenario_batch is None else scenario_batch
     seg, st0 = resolve(book, model)
     cm, types = compile_model(model)
     dpd = months_past_due(book, model, st0)
@@ -97,7 +101,10 @@ def simulate_cohort(model: CreditModel, book: LoanBook, *, horizon: int, scenari
     n_sub = tables.state.shape[0]
     e = class_units.shape[1]
     n0 = np.bincount((group.astype(np.int64) * e + cls) * n_sub * h + sub * h,
-                     minlength=n_groups * e * n_sub * h).reshape(n_groups, e, n_sub * h).astype(np.int32)
+                     minlength=n_groups * e * n_sub * h).reshape(n_groups, e, n_sub * h)
+    if n0.max(initial=0) >= 2**31:
+        raise ValueError(f"simulate: engine='cohort' counts a cohort's loans in 32 bits; this book puts "
+                         f"{int(n0.max())} loans in one cohort (at most {2**31 - 1})")
     layout = cohort_layout(tables, k, shocks)
     fraud_thr = np.round((model.fraud.hazards(horizon) if fraud else np.zeros(horizon)) * ONE).astype(np.uint32)
     total_loan_months = len(book) * horizon * scenarios
@@ -108,18 +115,26 @@ def simulate_cohort(model: CreditModel, book: LoanBook, *, horizon: int, scenari
                           group_segment=cm.group_segment[:n_groups], fraud_thr=fraud_thr)
         ci = jax.tree.map(jnp.asarray, ci)
         cm_dev = jax.tree.map(jnp.asarray, cm)
-        n0_dev = jnp.asarray(n0)
-        totals: dict[str, np.ndarray] = {}
-        for lo in range(0, scenarios, batch):
-            hi = min(lo + batch, scenarios)
-            idx = np.minimum(np.arange(lo, lo + batch), scenarios - 1)  # a short last batch repeats its last
+        n0_dev = jnp.asarray(n0.astype(np.int32))
+
+    def one_batch(lo):
+        idx = np.minimum(np.arange(lo, lo + batch), scenarios - 1)  # a short last batch repeats its last
+        with _rng.x64():  # (per thread)
             res = cohort_kernel(cm_dev, ci, jnp.asarray(z[idx]), jnp.asarray(keys[idx]), n0_dev, shocks=shocks,
                                 fraud=fraud, n_segments=g)
+            return {name: np.asarray(a) for name, a in res.items()}
+
+    # batches on a thread each per core: a batch's small arrays keep one core busy, and a
+    # scenario's draws do not depend on which batch or thread runs it
+    totals: dict[str, np.ndarray] = {}
+    starts = list(range(0, scenarios, batch))
+    with ThreadPoolExecutor(max_workers=max(1, min(len(starts), os.cpu_count() or 1))) as pool:
+        for lo, res in zip(starts, pool.map(one_batch, starts), strict=True):
+            hi = min(lo + batch, scenarios)
             for name, a in res.items():
-                a = np.asarray(a)[: hi - lo].astype(np.int64)
                 if name not in totals:
                     totals[name] = np.zeros((scenarios,) + a.shape[1:], np.int64)
-                totals[name][lo:hi] = a
+                totals[name][lo:hi] = a[: hi - lo]
             if progress is not None:
                 progress(len(book) * horizon * hi, total_loan_months)
     ds = assemble([totals], [], model=model, book=book, seg=seg, st0=st0, z=z, by_group=by_group, units=units,

@@ -92,7 +92,8 @@ def simulate(
         shocks, fraud claims, the charge-off rule and ``macro_mean``; it refuses by name
         loan terms, strategies, originations, stages and the agent engine's sizing
         arguments (``chunk_size``, ``month_span``, ``min_drop_size``, ``strategy_batch``,
-        ``executor``).  Its ``scenario_batch`` default is 64.
+        ``executor``).  Its ``scenario_batch`` default is 64 (a run of fewer scenarios: the
+        power of two that holds them).
     scenario_batch
         Most scenarios per kernel call.  Default: about 2**21 loan-scenarios a call, the
         chunk length over that as a power of two between 8 and 256 (8 for a full chunk of
@@ -250,7 +251,7 @@ def _simulate_cohort(model, book, *, horizon, scenarios, seed, scenario_batch, p
            "originations": "new loans are not built for it yet"}
     for name, value in refused.items():
         if value is not None and value is not False and not (name == "executor" and value == "local") \
-                and not (name == "strategies" and value == []):
+                and not (name == "strategies" and isinstance(value, (list, tuple)) and len(value) == 0):
             raise ValueError(f"simulate: engine='cohort' does not take {name} ({why[name]}); got {value!r}. "
                              f"Use engine='agent'")
     if book.terms is not None:

@@ -39,6 +39,7 @@ come before the first table, as TOML wants)::
 
     [engine]
     chunk_size = 262144       # simulate's options: chunk_size, scenario_batch, strategy_batch
+    # engine = "cohort"       # the cohort engine (books of exposures; docs/cohort.md)
 
     [output]
     path = "results/run.nc"   # .nc (netCDF) or .zarr
@@ -99,7 +100,11 @@ BOOK_KINDS = {
 }
 _SECTIONS = {"run", "model", "book", "originations", "stages", "strategies", "engine", "output", "report"}
 _RUN_KEYS = {"horizon", "scenarios", "seed", "macro_mean"}
-_ENGINE_KEYS = {"chunk_size", "scenario_batch", "strategy_batch", "month_span", "min_drop_size", "executor"}
+_ENGINE_KEYS = {"engine", "chunk_size", "scenario_batch", "strategy_batch", "month_span", "min_drop_size", "executor",
+                "exposure_classes"}
+_ENGINES = ("agent", "cohort")
+#: What the cohort engine does not take (simulate refuses them too; a file is told at once).
+_COHORT_REFUSES = ("chunk_size", "strategy_batch", "month_span", "min_drop_size", "executor")
 _EXECUTORS = ("local", "devices")
 _OVERRIDES = {"charge_off_dpd", "penalty_multiple", "cost_of_funds", "income_shock", "fraud", "macro"}
 #: Keys of ``[originations]`` (the fields of ``creditsim.Originations``).
@@ -207,10 +212,20 @@ class Scenario:
             elif k == "executor":
                 if v not in _EXECUTORS:
                     problems.append(f"engine.executor: must be one of {list(_EXECUTORS)}, got {v!r}")
+            elif k == "engine":
+                if v not in _ENGINES:
+                    problems.append(f"engine.engine: must be one of {list(_ENGINES)}, got {v!r}")
             elif not _whole(v, 1, 2**32):
                 problems.append(f"engine.{k}: must be a whole number >= 1, got {v!r}")
             elif k == "month_span" and int(v) % 2:
                 problems.append(f"engine.month_span: must be even, got {v!r}")
+        cohort = engine.get("engine") == "cohort"
+        if cohort:
+            for k in _COHORT_REFUSES:
+                if k in engine:
+                    problems.append(f"engine.{k}: the cohort engine does not take it (engine.engine = 'cohort')")
+        elif "exposure_classes" in engine:
+            problems.append("engine.exposure_classes: applies to engine.engine = 'cohort' only")
         output, report = _table(d, "output", problems), _table(d, "report", problems)
         for sect, tab, key in (("output", output, "path"), ("report", report, "dir")):
             for k, v in tab.items():
@@ -251,6 +266,14 @@ class Scenario:
             stages_d = _table(d, "stages", problems, what="a table of Staging fields (or true)")
             if isinstance(d["stages"], Mapping):
                 _stages(stages_d, model, problems)
+        if cohort:
+            what = [name for name, used in (("strategies", bool(strategies)), ("originations", living or orig_d),
+                                            ("stages", stages_d is not None),
+                                            ("a book with loan terms", book is not None and book.terms is not None))
+                    if used]
+            if what:
+                problems.append(f"engine.engine: the cohort engine runs books of exposures without strategies, "
+                                f"originations or stages; this file has {', '.join(what)} (use 'agent')")
         if problems:
             raise ScenarioError(problems, source)
         return cls(model=copy.deepcopy(dict(model_d)), book=copy.deepcopy(dict(book_d)), strategies=tuple(strategies),

@@ -36,7 +36,7 @@ class Fraud(Feature):
         c, p = m.c, k.cm.fraud
         review = c["review"]
         u = m.words[_rng.STREAM_FRAUD] >> jnp.uint32(1)
-        in_review = review > 0
+        in_review = (review > 0) & ~k.cm.absorbing[m.state]  # a loan charged off meanwhile stays so
         confirm = (review == 1) & (u < k.confirm_thr)
         m.reject = (review == 1) & ~confirm
         m.claim = ~in_review & ~k.cm.absorbing[m.state] & (u < m.x["fraud_hazard"])
