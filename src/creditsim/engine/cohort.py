@@ -75,6 +75,15 @@ def _uniforms(key, shape, counter: int | jax.Array):
     return (w0.astype(jnp.float64) + 0.5) * scale, (w1.astype(jnp.float64) + 0.5) * scale
 
 
+def _uniform_pair(key, place, counter):
+    """``_uniforms`` for the elements at ``place`` (uint32 array) only."""
+    raw = jax.random.key_data(key)
+    w0, w1 = _rng.threefry2x32(raw[0], raw[1], place, jnp.broadcast_to(jnp.asarray(counter, jnp.uint32),
+                                                                         place.shape))
+    scale = 2.0**-32
+    return (w0.astype(jnp.float64) + 0.5) * scale, (w1.astype(jnp.float64) + 0.5) * scale
+
+
 #: log k! for k = 0..9 (below the Stirling series' range).
 _LOG_FACTORIALS = tuple(float(sum(__import__("math").log(j) for j in range(1, k + 1))) for k in range(10))
 _HALF_LOG_2PI = 0.9189385332046727
@@ -91,24 +100,68 @@ def _log_factorial(x):
     return jnp.where(x < 10, table, series)
 
 
-#: Inversion terms and rejection proposals per loop trip (a trip's fixed cost is large on
-#: a CPU next to a step's arithmetic on a few thousand elements).
+#: Inversion terms and rejection proposals of the first pass, which every element takes;
+#: the few elements still undrawn after it are gathered into a buffer and finished there
+#: (``_finish``), so the loops' cost follows them rather than the whole array.
+_INVERSION_FIRST = 16
+_REJECTION_FIRST = 2
+#: Inversion terms and rejection proposals per trip of a finishing loop.
 _INVERSION_UNROLL = 4
 _REJECTION_UNROLL = 2
+
+
+def _finish(going, state: tuple, step, fixed: tuple):
+    """Run ``step`` on the elements where ``going`` (a flat bool array) holds until none
+    does, on a gathered buffer of a quarter of the elements at a time: ``state`` the
+    per-element arrays ``step`` updates, ``fixed`` those it reads; ``step(state, fixed,
+    trip) -> (state, going)``.  Returns the final state (elements not going unchanged)."""
+    size = going.shape[0]
+    cap = max(16, size // 4)
+
+    def outer_go(c):
+        return jnp.any(c[0])
+
+    def outer(c):
+        going, state = c
+        idx = jnp.nonzero(going, size=cap, fill_value=size)[0]
+        sub = tuple(jnp.take(a, idx, mode="fill", fill_value=0) for a in state)
+        fix = tuple(jnp.take(a, idx, mode="fill", fill_value=1) for a in fixed)
+        sub_going = jnp.take(going, idx, mode="fill", fill_value=False)
+
+        def inner_go(c):
+            return jnp.any(c[1])
+
+        def inner(c):
+            trip, g, st = c
+            st2, g2 = step(st, fix, trip)
+            st = tuple(jnp.where(g, x2, x) for x, x2 in zip(st, st2, strict=True))
+            return trip + 1, g & g2, st
+
+        _, _, sub = jax.lax.while_loop(inner_go, inner, (jnp.uint32(0), sub_going, sub))
+        state = tuple(a.at[idx].set(x, mode="drop") for a, x in zip(state, sub, strict=True))
+        return going.at[idx].set(False, mode="drop"), state
+
+    _, state = jax.lax.while_loop(outer_go, outer, (going, state))
+    return state
 
 
 def binomial(key, n, p):
     """Binomial(n, p) draws (int32), exact, for counts ``n`` (int32) and probabilities
     ``p`` (float64, broadcast to ``n``): 0 where ``n`` or ``p`` is 0, ``n`` where ``p`` is
     1; by symmetry a draw for ``p > 1/2`` is ``n`` less one for ``1 - p``.  Uniforms come
-    from 32-bit words (``_uniforms``), so the law is exact up to that grid (the agent engine's
-    draws are on a 31-bit one).  Means below 10
-    are drawn by inversion (the CDF summed from 0 until it passes one uniform), larger ones
-    by Hörmann's transformed rejection with squeeze (BTRS; W. Hörmann, "The generation of
-    binomial random variates", J. Stat. Comput. Simul. 46, 1993), its acceptance test on
-    the exact log probabilities.  Both loops run until every element is drawn; the cost is
-    that of the largest draw of each kind, not of the counts."""
-    p = jnp.broadcast_to(jnp.asarray(p, jnp.float64), n.shape)
+    from 32-bit words (``_uniforms``), so the law is exact up to that grid (the agent
+    engine's draws are on a 31-bit one).  Means below 10 are drawn by inversion (the CDF
+    summed from 0 until it passes one uniform), larger ones by Hörmann's transformed
+    rejection with squeeze (BTRS; W. Hörmann, "The generation of binomial random variates",
+    J. Stat. Comput. Simul. 46, 1993), its acceptance test on the exact log probabilities.
+    Every element takes a first pass of each (``_INVERSION_FIRST`` terms, ``_REJECTION_
+    FIRST`` proposals); the few left are finished on a gathered buffer.  An element's
+    uniforms depend only on the key, its place and its proposal's number."""
+    shape = n.shape
+    p = jnp.broadcast_to(jnp.asarray(p, jnp.float64), shape).reshape(-1)
+    n = n.reshape(-1)
+    size = n.shape[0]
+    place = jnp.arange(size, dtype=jnp.uint32)
     nf = n.astype(jnp.float64)
     flip = p > 0.5
     q = jnp.where(flip, 1.0 - p, p)
@@ -118,29 +171,23 @@ def binomial(key, n, p):
     # inversion: x = min{x : u <= P(X <= x)}
     qs = jnp.where(small, q, 0.5)
     ratio = qs / (1.0 - qs)
-    u, _ = _uniforms(key, n.shape, 0xFFFFFFFF)
+    u, _ = _uniforms(key, (size,), 0xFFFFFFFF)
     pk = jnp.exp(nf * jnp.log1p(-qs))
-    x0 = jnp.zeros(n.shape, jnp.float64)
 
-    def going(x, pk, cdf):
+    def inv_step(state, fixed, trip=None, terms=_INVERSION_UNROLL):
         # a probability that underflows to 0 ends the sum (the CDF's float64 rounding
         # cannot then hold a uniform below 1 - 2**-33 past the tail)
-        return small & (u > cdf) & (x < nf) & (pk > 0)
-
-    def inv_go(s):
-        return jnp.any(going(*s))
-
-    def inv_step(s):
-        # several terms a trip: a trip's fixed cost is most of a small step's
-        x, pk, cdf = s
-        for _ in range(_INVERSION_UNROLL):
-            step = going(x, pk, cdf)
+        x, pk, cdf = state
+        u, ratio, nf = fixed
+        for _ in range(terms):
+            step = (u > cdf) & (x < nf) & (pk > 0)
             x1 = x + 1.0
             pk = jnp.where(step, pk * ratio * (nf - x) / x1, pk)
             x, cdf = jnp.where(step, x1, x), jnp.where(step, cdf + pk, cdf)
-        return x, pk, cdf
+        return (x, pk, cdf), (u > cdf) & (x < nf) & (pk > 0)
 
-    x_inv, _, _ = jax.lax.while_loop(inv_go, inv_step, (x0, pk, pk))
+    (x, pk, cdf), inv_going = inv_step((jnp.zeros(size), pk, pk), (u, ratio, nf), terms=_INVERSION_FIRST)
+    x_inv, _, _ = _finish(small & inv_going, (x, pk, cdf), inv_step, (u, ratio, nf))
     # BTRS for means of 10 and more
     ql = jnp.where(large, q, 0.5)
     nl = jnp.where(large, nf, 40.0)
@@ -153,15 +200,13 @@ def binomial(key, n, p):
     lpq = jnp.log(ql / (1.0 - ql))
     m = jnp.floor((nl + 1.0) * ql)
     h = _log_factorial(m) + _log_factorial(nl - m)
+    consts = (place, nl, a, b, c, alpha, vr, lpq, m, h)
 
-    def rej_go(s):
-        _, done, _ = s
-        return jnp.any(large & ~done)
-
-    def rej_step(s):
-        i, done, k = s
-        for j in range(_REJECTION_UNROLL):  # proposals a trip; the first accepted is kept
-            uu, v = _uniforms(key, n.shape, i + j)
+    def rej_step(state, fixed, trip, first=_REJECTION_FIRST, proposals=_REJECTION_UNROLL):
+        done, k = state
+        place, nl, a, b, c, alpha, vr, lpq, m, h = fixed
+        for j in range(proposals):  # the first accepted is kept
+            uu, v = _uniform_pair(key, place, first + trip * proposals + j)
             uu = uu - 0.5
             us = 0.5 - jnp.abs(uu)
             kk = jnp.floor((2.0 * a / us + b) * uu + c)
@@ -171,11 +216,13 @@ def binomial(key, n, p):
             bound = h - _log_factorial(kc) - _log_factorial(nl - kc) + (kc - m) * lpq
             ok = valid & (quick | (jnp.log(v * alpha / (a / (us * us) + b)) <= bound)) & ~done
             done, k = done | ok, jnp.where(ok, kk, k)
-        return i + _REJECTION_UNROLL, done, k
+        return (done, k), ~done
 
-    _, _, x_rej = jax.lax.while_loop(rej_go, rej_step, (jnp.uint32(0), ~large, jnp.zeros(n.shape, jnp.float64)))
+    (done, k), _ = rej_step((~large, jnp.zeros(size)), consts, jnp.uint32(0), first=0,
+                            proposals=_REJECTION_FIRST)
+    _, x_rej = _finish(~done, (done, k), rej_step, consts)
     x = jnp.where(small, x_inv, jnp.where(large, x_rej, 0.0)).astype(jnp.int32)
-    return jnp.where(flip & (n > 0), n - x, x)
+    return jnp.where(flip & (n > 0), n - x, x).reshape(shape)
 
 
 def _row_probabilities(cm: CompiledModel, z, rows: slice = slice(None)):
