@@ -177,13 +177,16 @@ def binomial(key, n, p):
     def inv_step(state, fixed, trip=None, terms=_INVERSION_UNROLL):
         # a probability that underflows to 0 ends the sum (the CDF's float64 rounding
         # cannot then hold a uniform below 1 - 2**-33 past the tail)
-        x, pk, cdf = state
         u, ratio, nf = fixed
-        for _ in range(terms):
+
+        def term(_, s):
+            x, pk, cdf = s
             step = (u > cdf) & (x < nf) & (pk > 0)
             x1 = x + 1.0
             pk = jnp.where(step, pk * ratio * (nf - x) / x1, pk)
-            x, cdf = jnp.where(step, x1, x), jnp.where(step, cdf + pk, cdf)
+            return jnp.where(step, x1, x), pk, jnp.where(step, cdf + pk, cdf)
+
+        x, pk, cdf = jax.lax.fori_loop(0, terms, term, state, unroll=min(terms, _INVERSION_UNROLL))
         return (x, pk, cdf), (u > cdf) & (x < nf) & (pk > 0)
 
     (x, pk, cdf), inv_going = inv_step((jnp.zeros(size), pk, pk), (u, ratio, nf), terms=_INVERSION_FIRST)
@@ -203,9 +206,10 @@ def binomial(key, n, p):
     consts = (place, nl, a, b, c, alpha, vr, lpq, m, h)
 
     def rej_step(state, fixed, trip, first=_REJECTION_FIRST, proposals=_REJECTION_UNROLL):
-        done, k = state
         place, nl, a, b, c, alpha, vr, lpq, m, h = fixed
-        for j in range(proposals):  # the first accepted is kept
+
+        def proposal(j, s):  # the first accepted is kept
+            done, k = s
             uu, v = _uniform_pair(key, place, first + trip * proposals + j)
             uu = uu - 0.5
             us = 0.5 - jnp.abs(uu)
@@ -215,7 +219,9 @@ def binomial(key, n, p):
             kc = jnp.clip(kk, 0.0, nl)
             bound = h - _log_factorial(kc) - _log_factorial(nl - kc) + (kc - m) * lpq
             ok = valid & (quick | (jnp.log(v * alpha / (a / (us * us) + b)) <= bound)) & ~done
-            done, k = done | ok, jnp.where(ok, kk, k)
+            return done | ok, jnp.where(ok, kk, k)
+
+        done, k = jax.lax.fori_loop(jnp.uint32(0), jnp.uint32(proposals), proposal, state)
         return (done, k), ~done
 
     (done, k), _ = rej_step((~large, jnp.zeros(size)), consts, jnp.uint32(0), first=0,
@@ -223,6 +229,10 @@ def binomial(key, n, p):
     _, x_rej = _finish(~done, (done, k), rej_step, consts)
     x = jnp.where(small, x_inv, jnp.where(large, x_rej, 0.0)).astype(jnp.int32)
     return jnp.where(flip & (n > 0), n - x, x).reshape(shape)
+
+
+#: The sampler compiled once for a kernel: the month's draws all call it on one flat length.
+_draw = jax.jit(binomial)
 
 
 def _row_probabilities(cm: CompiledModel, z, rows: slice = slice(None)):
@@ -274,6 +284,8 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: b
     seg_hot = jax.nn.one_hot(ci.group_segment, n_segments, dtype=jnp.int32)  # (G, n_segments)
     p_shock = cm.shock
 
+    width_all = n_groups * n_classes * n_sub * len(combos)  # the month's largest draw
+
     def col(v):  # a per-sub-state array against (G, E, S, C)
         return v[None, None, :, None]
 
@@ -281,8 +293,13 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: b
         km = jax.random.fold_in(jax.random.wrap_key_data(key), (_rng.STREAM_COHORT << 24) | t)
         draws = iter(range(64))
 
-        def bin_(count, prob):
-            return binomial(jax.random.fold_in(km, next(draws)), count, prob)
+        def bin_(count, prob, key=None):
+            # every draw of the month on one flat length: one compiled sampler serves them
+            key = jax.random.fold_in(km, next(draws)) if key is None else key
+            size = count.size
+            flat = jnp.pad(count.reshape(-1), (0, width_all - size))
+            prob = jnp.pad(jnp.broadcast_to(prob, count.shape).reshape(-1), (0, width_all - size))
+            return _draw(key, flat, prob)[:size].reshape(count.shape)
 
         n = n.reshape(n_groups, n_classes, n_sub, f)
         if shocks:
@@ -330,8 +347,8 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: b
         def slot(carry, xs):
             rem, tail = carry
             pw, i = xs
-            c = binomial(jax.random.fold_in(slot_key, i), rem,
-                         jnp.where(tail > 0, pw / jnp.where(tail > 0, tail, 1.0), 0.0))
+            c = bin_(rem, jnp.where(tail > 0, pw / jnp.where(tail > 0, tail, 1.0), 0.0),
+                     key=jax.random.fold_in(slot_key, i))
             return (rem - c, tail - pw), c
 
         (rem, _), drawn = jax.lax.scan(slot, (moving, jnp.ones(p_slot.shape[:-1])),
