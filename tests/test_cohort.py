@@ -150,11 +150,11 @@ def test_the_finite_vasicek_pool_tail_with_importance_sampling():
 
 @pytest.fixture(scope="module")
 def busy_preset():
-    """The preset with shocks and fraud made frequent (hazards 3% and 0.5% a month), on a
-    book of 2,000 loans of 1,000 yuan from every live state (so every feature acts; one
+    """The preset's first two bands (three behaviour types each) with shocks and fraud made
+    frequent (hazards 3% and 0.5% a month), on a book of 2,000 loans of 1,000 yuan from every live state (so every feature acts; one
     exposure class: the classes' own test is below)."""
     m = jiebei_model()
-    m = dataclasses.replace(m, income_shock=dataclasses.replace(m.income_shock, hazard=0.03),
+    m = dataclasses.replace(m, segments=m.segments[:2], income_shock=dataclasses.replace(m.income_shock, hazard=0.03),
                             fraud=dataclasses.replace(m.fraud, hazard=0.005))
     rs = np.random.default_rng(0)
     n = 2000
@@ -166,15 +166,18 @@ def busy_preset():
 
 def test_agrees_in_distribution_with_the_agent_engine(busy_preset):
     """Two-sample Kolmogorov-Smirnov tests of the cohort engine's scenarios against the
-    agent engine's, 12 months, two seeds of 300 scenarios each: credit and fraud losses,
+    agent engine's, 12 months, two seeds of 250 scenarios each: credit and fraud losses,
     loans charged off, loans under a shock and having reported hardship, 90+ and 1-30
-    occupancy; every p-value above 1% over the number of tests (family-wise 1%)."""
+    occupancy, loans under review; beside each, a paired t-test of the differences scenario
+    by scenario (the engines share the macro paths); every p-value above 1% over the number
+    of tests (family-wise 1%).  A shock ending with 0.7 times its probability in the cohort
+    engine alone fails it (checked by hand: paired p below 1e-40 on loans under a shock)."""
     model, book = busy_preset
     stats_of = {
         "loss": lambda d: d.loss.values,
         "fraud_loss": lambda d: d.fraud_loss.sum("segment").values,
         "charged_off": lambda d: d.charged_off.values,
-        "in_shock_m6": lambda d: d.in_shock.isel(month=6).sum("segment").values,
+        "in_shock_m12": lambda d: d.in_shock.isel(month=12).sum("segment").values,
         "reported_m12": lambda d: d.hardship_reported.isel(month=12).sum("segment").values,
         "dpd90_m4": lambda d: d.occupancy.sel(state="dpd_91_180").isel(month=4).sum("segment").values,
         "dpd30_m9": lambda d: d.occupancy.sel(state="dpd_1_30").isel(month=9).sum("segment").values,
@@ -183,7 +186,7 @@ def test_agrees_in_distribution_with_the_agent_engine(busy_preset):
     seeds = (1, 2)
     m = len(stats_of) * len(seeds)
     for seed in seeds:
-        kw = dict(horizon=12, scenarios=300, seed=seed)
+        kw = dict(horizon=12, scenarios=250, seed=seed)
         a = cs.simulate(model, book, **kw)
         c = cs.simulate(model, book, engine="cohort", **kw)
         assert c.attrs["exposure_class_error"] == 0.0 and c.attrs["engine"] == "cohort"
@@ -192,8 +195,12 @@ def test_agrees_in_distribution_with_the_agent_engine(busy_preset):
         for name, get in stats_of.items():
             x, y = get(a), get(c)
             assert np.ptp(x) > 0, name  # the statistic varies: the test has power
-            p = stats.ks_2samp(x, y).pvalue
-            assert p > 0.01 / m, (seed, name, p, x.mean(), y.mean())
+            ks = stats.ks_2samp(x, y).pvalue
+            # both engines run the same macro paths, and given its path a scenario's figure
+            # has the same law in both: the paired differences are centred on 0, free of
+            # the macro factor's spread (the power against a shifted mean)
+            paired = stats.ttest_rel(x, y).pvalue
+            assert min(ks, paired) > 0.01 / (2 * m), (seed, name, ks, paired, x.mean(), y.mean())
 
 
 def test_same_seed_same_result_whatever_the_batch_and_no_recompilation():
