@@ -304,8 +304,14 @@ exposure_classes = 4
 
 
 def test_a_scenario_file_runs_the_cohort_engine(tmp_path):
+    from click.testing import CliRunner
+
+    from creditsim.cli.main import main
+
     path = tmp_path / "cohort.toml"
     path.write_text(COHORT_FILE)
+    res = CliRunner().invoke(main, ["validate", str(path)])
+    assert res.exit_code == 0 and res.output.rstrip().endswith("engine cohort"), res.output
     sc = cs.load_scenario(path)
     ds = sc.run()
     direct = cs.simulate(sc.credit_model(), sc.loan_book(), horizon=3, scenarios=5, seed=2, engine="cohort",

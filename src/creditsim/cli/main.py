@@ -54,7 +54,8 @@ def validate(file):
     new = "" if plan is None else f", {int(plan.volumes(sc.horizon).sum()):,} new loans over {sc.horizon} months"
     stages = "" if sc.stages is None else ", IFRS 9 stages at month 0"
     click.echo(f"{file}: valid: {sc.horizon} months, {sc.scenarios} scenarios, seed {sc.seed}, book "
-               f"{sc.book['kind']} ({n} loans){new}{stages}, {len(sc.strategies)} strategies")
+               f"{sc.book['kind']} ({n} loans){new}{stages}, {len(sc.strategies)} strategies, engine "
+               f"{sc.engine.get('engine', 'agent')}")
 
 
 @main.command()
