@@ -211,7 +211,10 @@ def test_same_seed_same_result_whatever_the_batch_and_no_recompilation():
     book = cs.LoanBook(segment=["g"] * 500, state=["current"] * 400 + ["dpd_31_60"] * 100,
                        exposure=np.arange(1.0, 501.0))
     kw = dict(horizon=5, scenarios=7, seed=4, engine="cohort")
-    a = cs.simulate(model, book, scenario_batch=3, **kw)
+    calls = []
+    a = cs.simulate(model, book, scenario_batch=3, progress=lambda done, total: calls.append((done, total)), **kw)
+    # one call a batch, in loan-months, ending at the whole run
+    assert calls == [(500 * 5 * k, 500 * 5 * 7) for k in (3, 6, 7)]
     before = trace_count("cohort_kernel")
     b = cs.simulate(model, book, scenario_batch=3, **kw)
     assert trace_count("cohort_kernel") == before
