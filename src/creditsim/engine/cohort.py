@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..compile.model import ONE, CompiledModel
 from . import rng as _rng
@@ -48,6 +49,7 @@ class CohortInputs(NamedTuple):
     state: jax.Array  # (S,) int32 each sub-state's state
     dest: jax.Array  # (S, W) int32 the state of each move slot
     dest_open: jax.Array  # (S, W) bool
+    last_slot: jax.Array  # (S,) int32 the last open slot (it takes what is left)
     moves: jax.Array  # (S,) bool
     claimable: jax.Array  # (S,) bool
     deciding: jax.Array  # (S,) bool
@@ -244,8 +246,9 @@ def _row_probabilities(cm: CompiledModel, z, rows: slice = slice(None)):
     return jnp.diff(cum, axis=-1) / ONE
 
 
-@partial(jax.jit, static_argnames=("shocks", "fraud", "n_segments"))
-def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: bool, fraud: bool, n_segments: int):
+@partial(jax.jit, static_argnames=("shocks", "fraud", "n_segments", "draw_cells"))
+def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: bool, fraud: bool, n_segments: int,
+                  draw_cells: tuple):
     """Simulate a batch of scenarios from the cohorts' counts at month 0.
 
     Parameters
@@ -261,9 +264,10 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: b
     n0
         ``(G, E, S·H)`` int32 loans by row group, exposure class and cohort (sub-state and
         shock flags, H = 4 with shocks, else 1) at month 0.
-    shocks, fraud, n_segments
+    shocks, fraud, n_segments, draw_cells
         Static: whether income shocks and fraud claims are simulated; the number of
-        segments.
+        segments; the cells of each round of draws that can draw (``creditsim.run.cohort.
+        draw_cells``: pairs of a round's name and its cells' flat indices).
 
     Returns
     -------
@@ -284,7 +288,9 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: b
     seg_hot = jax.nn.one_hot(ci.group_segment, n_segments, dtype=jnp.int32)  # (G, n_segments)
     p_shock = cm.shock
 
-    width_all = n_groups * n_classes * n_sub * len(combos)  # the month's largest draw
+    cells = dict(draw_cells)
+    width_all = max(len(v) for v in cells.values())  # the month's largest round, per (group, class)
+    last_slot = ci.last_slot  # (S,) the slot of each sub-state's last reachable state
 
     def col(v):  # a per-sub-state array against (G, E, S, C)
         return v[None, None, :, None]
@@ -293,13 +299,19 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: b
         km = jax.random.fold_in(jax.random.wrap_key_data(key), (_rng.STREAM_COHORT << 24) | t)
         draws = iter(range(64))
 
-        def bin_(count, prob, key=None):
-            # every draw of the month on one flat length: one compiled sampler serves them
-            key = jax.random.fold_in(km, next(draws)) if key is None else key
-            size = count.size
-            flat = jnp.pad(count.reshape(-1), (0, width_all - size))
-            prob = jnp.pad(jnp.broadcast_to(prob, count.shape).reshape(-1), (0, width_all - size))
-            return _draw(key, flat, prob)[:size].reshape(count.shape)
+        def bin_(count, prob, name):
+            # only the cells that can draw (``cells[name]``, over the trailing axes of a
+            # (G, E, ...) array), every draw on one flat length: one compiled sampler
+            # serves the month; the other cells draw 0
+            key = jax.random.fold_in(km, next(draws))
+            idx = np.asarray(cells[name], np.int32)
+            shape = count.shape
+            c2 = count.reshape(n_groups, n_classes, -1)
+            p2 = jnp.broadcast_to(prob, shape).reshape(n_groups, n_classes, -1)
+            pad = ((0, 0), (0, 0), (0, width_all - idx.size))
+            x = _draw(key, jnp.pad(c2[:, :, idx], pad).reshape(-1), jnp.pad(p2[:, :, idx], pad).reshape(-1))
+            x = x.reshape(n_groups, n_classes, width_all)[:, :, : idx.size]
+            return jnp.zeros_like(c2).at[:, :, idx].set(x).reshape(shape)
 
         n = n.reshape(n_groups, n_classes, n_sub, f)
         if shocks:
@@ -309,51 +321,42 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: b
             end_all = jnp.round(p_shock.end_probability * ONE) / ONE
             end_new = jnp.where(hz > 0, jnp.round(hz * p_shock.end_probability) / jnp.maximum(hz, 1.0), 0.0)
             report = jnp.round(p_shock.report_probability * ONE) / ONE
-            # a shock starts (calm loans), a running one ends: one draw for both
-            first = bin_(jnp.stack([n[..., 0:2], n[..., 2:4]]),
-                         jnp.stack([jnp.broadcast_to(start_p, n[..., 0:2].shape),
-                                    jnp.broadcast_to(end_all, n[..., 0:2].shape)]))
-            start, end_old = first[0], first[1]  # by hardship reported before the month
+            start = bin_(n[..., 0:2], start_p, "start")  # by hardship reported before the month
+            end_old = bin_(n[..., 2:4], end_all, "end")  # a running shock ends
             calm = n[..., 0:2] - start
-            end_start = bin_(start, end_new)  # a shock that starts now ends after it
+            end_start = bin_(start, end_new, "start")  # a shock that starts now ends after it
             ended = end_old + end_start
             going = n[..., 2:4] - end_old + start - end_start
-            rep = bin_(jnp.stack([ended[..., 0], going[..., 0]]), report)  # hardship reported
-            rep_end, rep_go = rep[0], rep[1]
+            rep = bin_(jnp.stack([ended[..., 0], going[..., 0]], axis=-1), report, "report")  # hardship reported
+            rep_end, rep_go = rep[..., 0], rep[..., 1]
             a = jnp.stack([calm[..., 0], calm[..., 1], ended[..., 0] - rep_end, going[..., 0] - rep_go,
                            ended[..., 1] + rep_end, going[..., 1] + rep_go], axis=-1)
         else:
             a = n
         # (G, E, S, C): a fraud claim, or a review's outcome
         if fraud:
-            pf = jnp.where(ci.claimable, ci.fraud_thr[t - 1] / ONE,
-                           jnp.where(ci.deciding, jnp.round(cm.fraud.confirm_probability * ONE) / ONE, 0.0))
-            x = bin_(a, col(pf))
-            claim = jnp.where(col(ci.claimable), x, 0)
-            confirm = jnp.where(col(ci.deciding), x, 0)
-            reject = jnp.where(col(ci.deciding), a - x, 0)
+            claim = bin_(a, ci.fraud_thr[t - 1] / ONE, "claim")
+            confirm = bin_(a, jnp.round(cm.fraud.confirm_probability * ONE) / ONE, "decide")
+            reject = jnp.where(col(ci.deciding), a - confirm, 0)
             held = jnp.where(col(ci.holding), a, 0)
         else:
             claim = confirm = reject = held = jnp.zeros_like(a)
         moving = jnp.where(col(ci.moves), a - claim, 0)
-        # the move: sequential binomials over the states each row reaches
+        # the move: sequential binomials over the states each row reaches; a row's last
+        # state takes what is left, with no draw
         plain = rows_t[:n_groups][:, ci.state[:, None], ci.dest]  # (G, S, W)
         hard = rows_t[g1:g1 + n_groups][:, ci.state[:, None], ci.dest] if shocks else plain
         # (G, 1, S, C, W): each combination's row (the distressed one under a shock)
         p_slot = jnp.where(ci.dest_open[None, :, None],
                            jnp.where(now[None, None, :, None], hard[:, :, None], plain[:, :, None]), 0.0)[:, None]
-        slot_key = jax.random.fold_in(km, next(draws))
-
-        def slot(carry, xs):
-            rem, tail = carry
-            pw, i = xs
-            c = bin_(rem, jnp.where(tail > 0, pw / jnp.where(tail > 0, tail, 1.0), 0.0),
-                     key=jax.random.fold_in(slot_key, i))
-            return (rem - c, tail - pw), c
-
-        (rem, _), drawn = jax.lax.scan(slot, (moving, jnp.ones(p_slot.shape[:-1])),
-                                       (jnp.moveaxis(p_slot[..., : width - 1], -1, 0), jnp.arange(width - 1)))
-        slots = list(drawn) + [rem]
+        rem, tail, slots = moving, jnp.ones(p_slot.shape[:-1]), []
+        for w in range(width - 1):
+            pw = p_slot[..., w]
+            c = bin_(rem, jnp.where(tail > 0, pw / jnp.where(tail > 0, tail, 1.0), 0.0), f"slot{w}")
+            c = jnp.where(col(last_slot == w), rem, c)
+            slots.append(c)
+            rem, tail = rem - c, tail - pw
+        slots.append(rem)
         out = jnp.stack(slots + [claim, confirm, reject, held], axis=-1)  # (G, E, S, C, O)
         # every outcome's destinations at once: one product with the layout's 0/1 matrix
         # (exact: the counts are integers below 2**53)

@@ -70,6 +70,34 @@ def cohort_layout(tables: CohortTables, k: int, shocks: bool) -> np.ndarray:
     return out
 
 
+def draw_cells(tables: CohortTables, shocks: bool, fraud: bool) -> tuple:
+    """The cells of each round of a month's draws that can draw (flat indices over the
+    round's trailing axes, as ``cohort_kernel`` takes them, a hashable tuple of pairs):
+    ``start`` (sub-state, hardship) of calm loans in performing sub-states; ``end``
+    (sub-state, hardship) of shocked loans, in sub-states not absorbing; ``report``
+    (sub-state, ended or going on) likewise; ``claim`` and ``decide`` (sub-state, flag
+    combination) where a claim can come or a review ends; ``slot{w}`` where slot ``w`` is
+    open and not the last (which takes what is left).  Every other cell draws 0: its count
+    or its probability is 0 by the model's structure."""
+    c = len(COMBOS) if shocks else 1
+    n_sub, width = tables.dest.shape
+    last = tables.dest_open.sum(axis=1) - 1
+    perf = np.flatnonzero(tables.performing)
+    live = np.flatnonzero(~tables.absorbing)
+
+    def cells(subs, per):
+        return tuple(int(s * per + j) for s in subs for j in range(per))
+
+    out = {f"slot{w}": cells(np.flatnonzero(tables.moves & ~tables.absorbing & (w < last)), c)
+           for w in range(width - 1)}
+    if shocks:
+        out.update(start=cells(perf, 2), end=cells(live, 2), report=cells(live, 2))
+    if fraud:
+        out.update(claim=cells(np.flatnonzero(tables.claimable), c), decide=cells(np.flatnonzero(tables.deciding), c))
+    out = {k: v if v else (0,) for k, v in out.items()}  # a round with no cell draws on one (0 loans)
+    return tuple(sorted(out.items()))
+
+
 def simulate_cohort(model: CreditModel, book: LoanBook, *, horizon: int, scenarios: int, seed: int,
                     scenario_batch: int | None, progress, macro: tuple, exposure_classes_: int | None) -> xr.Dataset:
     """The cohort engine's run (``simulate`` has checked its arguments): ``macro`` is
@@ -106,10 +134,12 @@ def simulate_cohort(model: CreditModel, book: LoanBook, *, horizon: int, scenari
         raise ValueError(f"simulate: engine='cohort' counts a cohort's loans in 32 bits; this book puts "
                          f"{int(n0.max())} loans in one cohort (at most {2**31 - 1})")
     layout = cohort_layout(tables, k, shocks)
+    cells = draw_cells(tables, shocks, fraud)
     fraud_thr = np.round((model.fraud.hazards(horizon) if fraud else np.zeros(horizon)) * ONE).astype(np.uint32)
     total_loan_months = len(book) * horizon * scenarios
     with _rng.x64():
-        ci = CohortInputs(state=tables.state, dest=tables.dest, dest_open=tables.dest_open, moves=tables.moves,
+        ci = CohortInputs(state=tables.state, dest=tables.dest, dest_open=tables.dest_open,
+                          last_slot=(tables.dest_open.sum(axis=1) - 1).astype(np.int32), moves=tables.moves,
                           claimable=tables.claimable, deciding=tables.deciding, holding=tables.holding,
                           performing=tables.performing, layout=layout, class_units=class_units,
                           group_segment=cm.group_segment[:n_groups], fraud_thr=fraud_thr)
@@ -121,7 +151,7 @@ def simulate_cohort(model: CreditModel, book: LoanBook, *, horizon: int, scenari
         idx = np.minimum(np.arange(lo, lo + batch), scenarios - 1)  # a short last batch repeats its last
         with _rng.x64():  # (per thread)
             res = cohort_kernel(cm_dev, ci, jnp.asarray(z[idx]), jnp.asarray(keys[idx]), n0_dev, shocks=shocks,
-                                fraud=fraud, n_segments=g)
+                                fraud=fraud, n_segments=g, draw_cells=cells)
             return {name: np.asarray(a) for name, a in res.items()}
 
     # batches on a thread each per core: a batch's small arrays keep one core busy, and a
