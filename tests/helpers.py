@@ -44,6 +44,29 @@ PAST_DUE_P = np.array([
 ])
 
 
+def absorption_case(dpd: int | None, per: int = 40_000) -> dict:
+    """The fundamental-matrix oracle's run over ``PAST_DUE_P`` (charge-off rule at ``dpd``
+    days, or none): one segment per transient starting state with ``per`` loans each (so
+    occupancy by segment is by start state), the oracle over the chain of months past due
+    (``absorption``), each start's row in it (``rows``) and a horizon long enough that the
+    mass still transient is below 1e-9."""
+    from creditsim import oracles
+
+    states = cs.StateSpace(PAST_DUE_NAMES)
+    transient = states.transient
+    model = cs.CreditModel(states=states, segments=[cs.Segment(s, PAST_DUE_P) for s in transient],
+                           charge_off_dpd=dpd)
+    seg = np.repeat(np.array(transient), per)
+    book = cs.LoanBook(segment=seg, state=seg, exposure=np.ones(seg.size))
+    big, _, entry = oracles.past_due_chain(PAST_DUE_P, states, dpd)
+    absorbing = [int(entry[0]), int(entry[6])]
+    rows = [int(np.searchsorted(np.setdiff1d(np.arange(big.shape[0]), absorbing), entry[i])) for i in range(1, 6)]
+    radius = max(abs(np.linalg.eigvals(PAST_DUE_P[1:6, 1:6])))
+    return {"model": model, "book": book, "per": per, "transient": transient, "rows": rows,
+            "absorption": oracles.absorption(big, absorbing),
+            "horizon": int(np.ceil(np.log(1e-9) / np.log(radius)))}
+
+
 def two_state_model(p: float = 0.02, rho: float = 0.1, phi: float = 0.0) -> cs.CreditModel:
     states = cs.StateSpace(["current", "charged_off"])
     seg = cs.Segment("all", [[1 - p, p], [0.0, 1.0]], rho=rho)

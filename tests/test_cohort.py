@@ -20,7 +20,7 @@ from creditsim.engine.cohort import binomial
 from creditsim.engine.tracing import trace_count
 from creditsim.spec.presets import jiebei_model
 from creditsim.testing import oracles
-from helpers import PAST_DUE_NAMES, PAST_DUE_P, family_z, raises, two_state_model
+from helpers import PAST_DUE_NAMES, PAST_DUE_P, absorption_case, family_z, raises, two_state_model
 
 CASES = [(5, 0.3), (60, 0.1), (200_000, 0.02), (3_000, 0.45), (1_000, 0.999), (12, 0.9), (40, 0.5)]
 
@@ -84,19 +84,9 @@ def test_absorption_matches_the_fundamental_matrix(dpd):
     """As the agent engine's oracle test: absorption probabilities and mean months to
     absorption from N = (I - Q)^-1 of the chain over months past due, with 40,000 loans
     from each state (the cohort engine's cost does not grow with them)."""
-    states = cs.StateSpace(PAST_DUE_NAMES)
-    transient = states.transient
-    model = cs.CreditModel(states=states, segments=[cs.Segment(s, PAST_DUE_P) for s in transient],
-                           charge_off_dpd=dpd)
-    per = 40_000
-    seg = np.repeat(np.array(transient), per)
-    book = cs.LoanBook(segment=seg, state=seg, exposure=np.ones(seg.size))
-    big, _, entry = oracles.past_due_chain(PAST_DUE_P, states, dpd)
-    absorbing = [int(entry[0]), int(entry[6])]
-    o = oracles.absorption(big, absorbing)
-    rows = [int(np.searchsorted(np.setdiff1d(np.arange(big.shape[0]), absorbing), entry[i])) for i in range(1, 6)]
-    radius = max(abs(np.linalg.eigvals(PAST_DUE_P[1:6, 1:6])))
-    horizon = int(np.ceil(np.log(1e-9) / np.log(radius)))
+    case = absorption_case(dpd)
+    model, book, per, transient = case["model"], case["book"], case["per"], case["transient"]
+    o, rows, horizon = case["absorption"], case["rows"], case["horizon"]
     ds = cs.simulate(model, book, horizon=horizon, scenarios=2, seed=3, engine="cohort")
     z = family_z(3 * len(transient) * 2)
     for scenario in range(2):

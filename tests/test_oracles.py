@@ -12,7 +12,7 @@ from creditsim.compile.model import compile_model
 from creditsim.engine import rng as _rng
 from creditsim.engine.tilt import thresholds
 from creditsim.spec.macro import conditional_matrix
-from helpers import PAST_DUE_NAMES, PAST_DUE_P, family_z, random_chain, two_state_model
+from helpers import PAST_DUE_P, absorption_case, family_z, random_chain, two_state_model
 
 
 @st.composite
@@ -70,21 +70,9 @@ def test_absorption_matches_fundamental_matrix(dpd):
     """Absorption probabilities and mean months to absorption from N = (I - Q)⁻¹, of the
     chain itself (no charge-off rule) and of the chain over months past due that the
     charge-off rule at 180 or 120 days makes of it."""
-    names, p = PAST_DUE_NAMES, PAST_DUE_P
-    states = cs.StateSpace(names)
-    transient = states.transient
-    # one segment per starting state, same matrix: occupancy by segment is by start state
-    model = cs.CreditModel(states=states, segments=[cs.Segment(s, p) for s in transient], charge_off_dpd=dpd)
-    per = 40_000
-    seg = np.repeat(np.array(transient), per)
-    book = cs.LoanBook(segment=seg, state=seg, exposure=np.ones(seg.size))
-    big, state_of, entry = oracles.past_due_chain(p, states, dpd)
-    absorbing = [int(entry[0]), int(entry[6])]
-    o = oracles.absorption(big, absorbing)
-    rows = [int(np.searchsorted(np.setdiff1d(np.arange(big.shape[0]), absorbing), entry[i])) for i in range(1, 6)]
-    # horizon long enough that the mass still transient is below 1e-9
-    radius = max(abs(np.linalg.eigvals(p[1:6, 1:6])))
-    horizon = int(np.ceil(np.log(1e-9) / np.log(radius)))
+    case = absorption_case(dpd)
+    model, book, per, transient = case["model"], case["book"], case["per"], case["transient"]
+    o, rows, horizon = case["absorption"], case["rows"], case["horizon"]
     ds = cs.simulate(model, book, horizon=horizon, scenarios=1, seed=3)
     occ = ds.occupancy.isel(scenario=0)
     z = family_z(3 * len(transient))
@@ -100,7 +88,7 @@ def test_absorption_matches_fundamental_matrix(dpd):
         alive = o_s.sel(state=list(transient)).sum("state").values[:-1] / per
         assert abs(alive.sum() - o["t"][r]) <= z * np.sqrt(o["t_var"][r] / per)
     if dpd is not None:  # the rule charges off more than the chain alone
-        assert oracles.absorption(p, [0, 6])["B"][4, 1] < o["B"][rows[4], 1]
+        assert oracles.absorption(PAST_DUE_P, [0, 6])["B"][4, 1] < o["B"][rows[4], 1]
 
 
 @pytest.mark.parametrize("alpha", [0.99, 0.999])

@@ -35,6 +35,7 @@ class CohortTables(NamedTuple):
     timer: np.ndarray  # (S,) int32: months left of its fraud review (0: none)
     dest: np.ndarray  # (S, W) int32: the state of each move slot (padding: the state itself)
     dest_open: np.ndarray  # (S, W) bool: a real move slot
+    last_slot: np.ndarray  # (S,) int32: the last real move slot (it takes what is left; -1: none)
     next_sub: np.ndarray  # (S, W + 4) int32: the sub-state after each outcome
     charge_off: np.ndarray  # (S, W + 4) int32: 0 none, 1 credit charge-off, 2 confirmed fraud
     moves: np.ndarray  # (S,) bool: loans here move along their row unless claimed
@@ -162,7 +163,8 @@ def cohort_tables(model: CreditModel, cm: CompiledModel, state0: np.ndarray, dpd
     arr = np.array(subs, dtype=np.int32).reshape(n, 3)
     st, tm = arr[:, 0], arr[:, 2]
     return CohortTables(
-        state=st, dpd=arr[:, 1], timer=tm, dest=dest, dest_open=dest_open, next_sub=next_sub, charge_off=kind,
+        state=st, dpd=arr[:, 1], timer=tm, dest=dest, dest_open=dest_open,
+        last_slot=(dest_open.sum(axis=1) - 1).astype(np.int32), next_sub=next_sub, charge_off=kind,
         moves=(tm == 0), claimable=(tm == 0) & ~absorbing[st] & fraud, deciding=(tm == 1), holding=(tm > 1),
         performing=np.asarray(cm.performing)[st] & ~absorbing[st], absorbing=absorbing[st].copy())
 

@@ -24,6 +24,7 @@ scenarios are batched.
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import NamedTuple
 
@@ -51,7 +52,6 @@ class CohortInputs(NamedTuple):
     dest_open: jax.Array  # (S, W) bool
     last_slot: jax.Array  # (S,) int32 the last open slot (it takes what is left)
     moves: jax.Array  # (S,) bool
-    claimable: jax.Array  # (S,) bool
     deciding: jax.Array  # (S,) bool
     holding: jax.Array  # (S,) bool
     performing: jax.Array  # (S,) bool
@@ -62,23 +62,11 @@ class CohortInputs(NamedTuple):
     fraud_thr: jax.Array  # (T,) uint32 the fraud claim hazard by month on the 2**31 grid
 
 
-def _uniforms(key, shape, counter: int | jax.Array):
-    """Two arrays of uniforms on the open interval (0, 1), float64, ``shape`` each: the two
-    32-bit words of ``threefry2x32(key, (element index, counter))`` at the midpoints of a
-    2**-32 grid (the engine's own counter-based cipher: each element's words depend only on
-    the key, its place and the counter)."""
-    raw = jax.random.key_data(key)
-    size = 1
-    for d in shape:
-        size *= d
-    idx = jnp.arange(size, dtype=jnp.uint32).reshape(shape)
-    w0, w1 = _rng.threefry2x32(raw[0], raw[1], idx, jnp.full(shape, counter, jnp.uint32))
-    scale = 2.0**-32
-    return (w0.astype(jnp.float64) + 0.5) * scale, (w1.astype(jnp.float64) + 0.5) * scale
-
-
-def _uniform_pair(key, place, counter):
-    """``_uniforms`` for the elements at ``place`` (uint32 array) only."""
+def _uniforms(key, place, counter):
+    """Two arrays of uniforms on the open interval (0, 1), float64, shaped as ``place``
+    (uint32 element places): the two 32-bit words of ``threefry2x32(key, (place,
+    counter))`` at the midpoints of a 2**-32 grid (the engine's own counter-based cipher:
+    each element's words depend only on the key, its place and the counter)."""
     raw = jax.random.key_data(key)
     w0, w1 = _rng.threefry2x32(raw[0], raw[1], place, jnp.broadcast_to(jnp.asarray(counter, jnp.uint32),
                                                                          place.shape))
@@ -87,7 +75,7 @@ def _uniform_pair(key, place, counter):
 
 
 #: log k! for k = 0..9 (below the Stirling series' range).
-_LOG_FACTORIALS = tuple(float(sum(__import__("math").log(j) for j in range(1, k + 1))) for k in range(10))
+_LOG_FACTORIALS = tuple(math.lgamma(k + 1) for k in range(10))
 _HALF_LOG_2PI = 0.9189385332046727
 
 
@@ -173,7 +161,7 @@ def binomial(key, n, p):
     # inversion: x = min{x : u <= P(X <= x)}
     qs = jnp.where(small, q, 0.5)
     ratio = qs / (1.0 - qs)
-    u, _ = _uniforms(key, (size,), 0xFFFFFFFF)
+    u, _ = _uniforms(key, place, 0xFFFFFFFF)
     pk = jnp.exp(nf * jnp.log1p(-qs))
 
     def inv_step(state, fixed, trip=None, terms=_INVERSION_UNROLL):
@@ -212,7 +200,7 @@ def binomial(key, n, p):
 
         def proposal(j, s):  # the first accepted is kept
             done, k = s
-            uu, v = _uniform_pair(key, place, first + trip * proposals + j)
+            uu, v = _uniforms(key, place, first + trip * proposals + j)
             uu = uu - 0.5
             us = 0.5 - jnp.abs(uu)
             kk = jnp.floor((2.0 * a / us + b) * uu + c)

@@ -81,14 +81,13 @@ def draw_cells(tables: CohortTables, shocks: bool, fraud: bool) -> tuple:
     or its probability is 0 by the model's structure."""
     c = len(COMBOS) if shocks else 1
     n_sub, width = tables.dest.shape
-    last = tables.dest_open.sum(axis=1) - 1
     perf = np.flatnonzero(tables.performing)
     live = np.flatnonzero(~tables.absorbing)
 
     def cells(subs, per):
         return tuple(int(s * per + j) for s in subs for j in range(per))
 
-    out = {f"slot{w}": cells(np.flatnonzero(tables.moves & ~tables.absorbing & (w < last)), c)
+    out = {f"slot{w}": cells(np.flatnonzero(tables.moves & ~tables.absorbing & (w < tables.last_slot)), c)
            for w in range(width - 1)}
     if shocks:
         out.update(start=cells(perf, 2), end=cells(live, 2), report=cells(live, 2))
@@ -98,15 +97,17 @@ def draw_cells(tables: CohortTables, shocks: bool, fraud: bool) -> tuple:
     return tuple(sorted(out.items()))
 
 
-def simulate_cohort(model: CreditModel, book: LoanBook, *, horizon: int, scenarios: int, seed: int,
-                    scenario_batch: int | None, progress, macro: tuple, exposure_classes_: int | None) -> xr.Dataset:
-    """The cohort engine's run (``simulate`` has checked its arguments): ``macro`` is
-    ``(keys, z, log_weight)`` of the run's scenarios (``creditsim.run.simulation``)."""
+def simulate_cohort(model: CreditModel, book: LoanBook, plan: _plan.RunPlan, *, scenario_batch: int | None,
+                    progress, macro: tuple, classes: int | None) -> xr.Dataset:
+    """The cohort engine's run (``simulate`` has checked its arguments into ``plan``, whose
+    horizon, scenarios and seed it takes): ``macro`` is ``(keys, z, log_weight)`` of the
+    run's scenarios (``creditsim.run.simulation``)."""
     import jax
     import jax.numpy as jnp
 
-    keys, z, log_weight = macro
-    n_classes = DEFAULT_CLASSES if exposure_classes_ is None else exposure_classes_
+    keys, z, _ = macro
+    horizon, scenarios, seed = plan.horizon, plan.scenarios, plan.seed
+    n_classes = DEFAULT_CLASSES if classes is None else classes
     # fewer scenarios than a default batch: the power of two that holds them
     batch = min(DEFAULT_BATCH, 1 << (scenarios - 1).bit_length()) if scenario_batch is None else scenario_batch
     seg, st0 = resolve(book, model)
@@ -117,7 +118,6 @@ def simulate_cohort(model: CreditModel, book: LoanBook, *, horizon: int, scenari
     shocks, fraud = model.income_shock is not None, model.fraud is not None
     h = 4 if shocks else 1
     # behaviour types drawn per loan as the agent engine draws them (the same loans' types)
-    plan = _plan.make_plan(n_loans=len(book), horizon=horizon, scenarios=scenarios, seed=seed)
     group = _unit.draw_groups(seed, plan, seg, cm, types, any(s.types for s in model.segments))
     n_groups = cm.group_segment.shape[0] - 1
     by_group = np.bincount(group, minlength=n_groups + 1)[:n_groups].astype(np.int64)
@@ -138,10 +138,8 @@ def simulate_cohort(model: CreditModel, book: LoanBook, *, horizon: int, scenari
     fraud_thr = np.round((model.fraud.hazards(horizon) if fraud else np.zeros(horizon)) * ONE).astype(np.uint32)
     total_loan_months = len(book) * horizon * scenarios
     with _rng.x64():
-        ci = CohortInputs(state=tables.state, dest=tables.dest, dest_open=tables.dest_open,
-                          last_slot=(tables.dest_open.sum(axis=1) - 1).astype(np.int32), moves=tables.moves,
-                          claimable=tables.claimable, deciding=tables.deciding, holding=tables.holding,
-                          performing=tables.performing, layout=layout, class_units=class_units,
+        from_tables = {name: getattr(tables, name) for name in CohortInputs._fields if hasattr(tables, name)}
+        ci = CohortInputs(**from_tables, layout=layout, class_units=class_units,
                           group_segment=cm.group_segment[:n_groups], fraud_thr=fraud_thr)
         ci = jax.tree.map(jnp.asarray, ci)
         cm_dev = jax.tree.map(jnp.asarray, cm)

@@ -193,6 +193,8 @@ def simulate(
             book = LoanBook.from_dataframe(book)
         else:
             raise ValueError(f"simulate: book must be a LoanBook or a DataFrame, got {type(book).__name__}")
+    if progress is not None and not callable(progress):
+        raise ValueError(f"simulate: progress must be a callable progress(done, total) or None, got {progress!r}")
     if engine not in ENGINES:
         raise ValueError(f"simulate: unknown engine {engine!r}; available: {list(ENGINES)}")
     if engine == "cohort":
@@ -221,8 +223,6 @@ def simulate(
     if strats and model.states.paid_off is None:
         raise ValueError(f"simulate: strategies need a state space with a paid-off state (a settlement or a "
                          f"judgment closes the loan there); the states are {list(model.states.names)}")
-    if progress is not None and not callable(progress):
-        raise ValueError(f"simulate: progress must be a callable progress(done, total) or None, got {progress!r}")
     runner = _executors.executor(executor)
     staging = None if stages is None or stages is False else Staging.of(stages)
     mean = _macro_mean(macro_mean, horizon)
@@ -258,20 +258,16 @@ def _simulate_cohort(model, book, *, horizon, scenarios, seed, scenario_batch, p
         raise ValueError("simulate: engine='cohort' runs books of exposures (loss given default 100%); this book "
                          "has loan terms (balances, interest, repayment), which only engine='agent' simulates "
                          "for now")
-    if progress is not None and not callable(progress):
-        raise ValueError(f"simulate: progress must be a callable progress(done, total) or None, got {progress!r}")
-    horizon = _plan.positive_int("horizon", horizon, upper=2**24 - 1)
-    scenarios = _plan.positive_int("scenarios", scenarios, upper=2**32)
-    seed = _plan.check_seed(seed)
+    plan = _plan.make_plan(n_loans=len(book), horizon=horizon, scenarios=scenarios, seed=seed)
+    horizon, scenarios, seed = plan.horizon, plan.scenarios, plan.seed
     if scenario_batch is not None:
         scenario_batch = _plan.positive_int("scenario_batch", scenario_batch)
     if exposure_classes is not None:
         exposure_classes = _plan.positive_int("exposure_classes", exposure_classes, upper=4096)
     mean = _macro_mean(macro_mean, horizon)
     keys, z, log_w = scenario_inputs(model, seed, scenarios, horizon, mean)
-    ds = _cohort.simulate_cohort(model, book, horizon=horizon, scenarios=scenarios, seed=seed,
-                                 scenario_batch=scenario_batch, progress=progress, macro=(keys, z, log_w),
-                                 exposure_classes_=exposure_classes)
+    ds = _cohort.simulate_cohort(model, book, plan, scenario_batch=scenario_batch, progress=progress, macro=(keys, z, log_w),
+                                 classes=exposure_classes)
     return _weighted(ds, mean, log_w)
 
 
