@@ -257,13 +257,11 @@ def test_what_the_cohort_engine_does_not_run_is_refused_by_name(kw, msg):
         cs.simulate(model, book, horizon=2, scenarios=2, seed=0, engine="cohort", **kw)
 
 
-def test_books_with_terms_strategies_and_originations_are_refused():
+def test_strategies_originations_and_misplaced_classes_are_refused():
     from creditsim.spec.presets import jiebei_book
 
     model = jiebei_model()
     book = jiebei_book(50, seed=0)
-    with raises("engine='cohort' runs books of exposures", "loan terms"):
-        cs.simulate(model, book, horizon=2, scenarios=2, seed=0, engine="cohort")
     with raises("does not take strategies"):
         cs.simulate(model, book, horizon=2, scenarios=2, seed=0, engine="cohort", strategies="in_house")
     plain = cs.LoanBook.homogeneous(10, segment="A")
@@ -272,6 +270,12 @@ def test_books_with_terms_strategies_and_originations_are_refused():
                     originations=cs.Originations(volume=5, segments={"A": 1.0}))
     with raises("exposure_classes applies to engine='cohort'"):
         cs.simulate(model, plain, horizon=2, scenarios=2, seed=0, exposure_classes=4)
+    with raises("rate_classes applies to engine='cohort'", "2"):
+        cs.simulate(model, book, horizon=2, scenarios=2, seed=0, rate_classes=2)
+    with raises("rate_classes applies to a book with loan terms", "3"):
+        cs.simulate(model, plain, horizon=2, scenarios=2, seed=0, engine="cohort", rate_classes=3)
+    with raises("rate_classes", "0"):
+        cs.simulate(model, book, horizon=2, scenarios=2, seed=0, engine="cohort", rate_classes=0)
     with raises("unknown engine 'fast'", "['agent', 'cohort']"):
         cs.simulate(model, plain, horizon=2, scenarios=2, seed=0, engine="fast")
 
@@ -318,17 +322,56 @@ def test_a_scenario_file_runs_the_cohort_engine(tmp_path):
     (('engine = "cohort"\nexposure_classes = 4', 'engine = "fast"'), ("engine.engine", "'fast'", "['agent', 'cohort']")),
     (('exposure_classes = 4', 'exposure_classes = 4\nchunk_size = 1024'), ("engine.chunk_size", "cohort")),
     (('engine = "cohort"\n', ''), ("engine.exposure_classes", "'cohort' only")),
-    (('kind = "synthetic"', 'kind = "jiebei"'), ("engine.engine", "a book with loan terms", "'agent'")),
+    (('exposure_classes = 4', 'rate_classes = 2'), ("engine.rate_classes", "loan terms")),
+    (('engine = "cohort"\nexposure_classes = 4', 'rate_classes = 2'), ("engine.rate_classes", "'cohort' only")),
     (('\n[run]', 'strategies = ["in_house"]\n[run]'), ("engine.engine", "strategies")),
 ])
 def test_a_scenario_file_names_what_the_cohort_engine_does_not_take(tmp_path, edit, parts):
     path = tmp_path / "bad.toml"
-    text = COHORT_FILE.replace(*edit)
-    if "jiebei" in edit[1]:
-        text = text.replace('segments = ["A", "E"]\n', "")
-    path.write_text(text)
+    path.write_text(COHORT_FILE.replace(*edit))
     with pytest.raises(cs.ScenarioError) as e:
         cs.load_scenario(path)
     assert len(e.value.problems) == 1, e.value.problems
     for p in parts:
         assert p in e.value.problems[0], e.value.problems
+
+
+# ------------------------------------------------------------------ money (loan terms)
+def schedule_book(n_each: int = 3):
+    """Loans of every method, terms 3, 6 and 12 at several ages and rates, all current."""
+    rs = np.random.default_rng(8)
+    rows = [(m, t, mob) for m in range(3) for t in (3, 6, 12) for mob in range(0, t, 2)]
+    method = np.repeat([r[0] for r in rows], n_each)
+    term = np.repeat([r[1] for r in rows], n_each)
+    mob = np.repeat([r[2] for r in rows], n_each)
+    principal = np.round(rs.uniform(1_000, 50_000, method.size), 2)
+    rate = rs.choice([0.0, 0.072, 0.18], method.size)
+    terms = cs.LoanTerms(principal, rate, term, method, mob)
+    return cs.LoanBook(segment=["g"] * method.size, state=["current"] * method.size, terms=terms), terms
+
+
+def test_money_follows_the_closed_form_schedules():
+    """Loans that never miss a payment (current stays current): each month's interest and
+    principal received are the closed-form schedules' (``creditsim.schedule.payment``)
+    summed over the loans, to within the fen a loan's starting balance is rounded to, and
+    every loan is paid off in the month of its last instalment."""
+    p = PAST_DUE_P.copy()
+    p[1] = 0.0
+    p[1, 1] = 1.0
+    model = cs.CreditModel(states=cs.StateSpace(PAST_DUE_NAMES), segments=[cs.Segment("g", p, rho=0.1)],
+                           charge_off_dpd=180)
+    book, terms = schedule_book()
+    horizon = 13
+    ds = cs.simulate(model, book, horizon=horizon, scenarios=2, seed=1, engine="cohort")
+    months = np.arange(1, horizon + 1)
+    _, interest, principal = cs.schedule.payment(terms.principal[:, None], terms.annual_rate[:, None],
+                                                 terms.term[:, None], terms.method[:, None],
+                                                 terms.months_on_book[:, None] + months[None, :])
+    tol = 0.01 * len(book)
+    for name, want in (("interest_received", interest.sum(0)), ("principal_repaid", principal.sum(0))):
+        got = ds[name].values[:, 1:]
+        assert np.abs(got - want[None]).max() < tol, (name, got[0], want)
+    left = terms.term - terms.months_on_book
+    paid = ds.occupancy.sel(state="paid_off").sum("segment").values
+    np.testing.assert_array_equal(paid[:, 1:], np.broadcast_to((left[:, None] <= months).sum(0), (2, horizon)))
+    assert ds.balance.values[:, -1].sum() == 0 and ds.loss.values.max() == 0

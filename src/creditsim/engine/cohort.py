@@ -37,11 +37,17 @@ from . import rng as _rng
 from .tilt import thresholds
 from .tracing import _TRACES
 
-__all__ = ["CohortInputs", "cohort_kernel", "binomial"]
+__all__ = ["CohortInputs", "MoneyInputs", "MONEY", "cohort_kernel", "binomial"]
 
 #: Flag combinations a shock-flagged cohort splits into within a month: (under a shock this
 #: month, hardship reported at its end, the shock goes on after it).
 COMBOS = ((0, 0, 0), (0, 1, 0), (1, 0, 0), (1, 0, 1), (1, 1, 0), (1, 1, 1))
+
+#: The money a cohort carries, as totals in money units (float64): principal not yet due by
+#: repayment method (equal instalments, equal principal, interest first), overdue
+#: principal, overdue interest and penalties.
+MONEY = ("balance_equal_instalment", "balance_equal_principal", "balance_interest_first", "due_principal",
+         "due_interest")
 
 
 class CohortInputs(NamedTuple):
@@ -55,11 +61,29 @@ class CohortInputs(NamedTuple):
     deciding: jax.Array  # (S,) bool
     holding: jax.Array  # (S,) bool
     performing: jax.Array  # (S,) bool
+    absorbing: jax.Array  # (S,) bool
     layout: jax.Array  # (S·C·O, cols) float64 0/1: where each outcome counts
     #   (``creditsim.run.cohort.cohort_layout``: next cohort, occupancy bin, move, charge-off)
     class_units: jax.Array  # (G, E) int64 exposure of each row group's class in money units
     group_segment: jax.Array  # (G,) int32
     fraud_thr: jax.Array  # (T,) uint32 the fraud claim hazard by month on the 2**31 grid
+
+
+class MoneyInputs(NamedTuple):
+    """A book with loan terms: the cohorts' money arrays (``creditsim.compile.cohort``:
+    ``money_rules`` and ``terms_classes``; ``creditsim.run.cohort`` makes them)."""
+
+    live: jax.Array  # (S, O) bool: interest, principal and a penalty fall due
+    keep: jax.Array  # (S, O) float64: share of the overdue amounts left after the payment
+    paid: jax.Array  # (S, O) bool: paid off by the move
+    carry: jax.Array  # (S, O) bool: still on the book after the month (its money carries on)
+    charge: jax.Array  # (S, O, 2) float64 0/1: a credit charge-off, a confirmed fraud
+    rate: jax.Array  # (G, E) float64 monthly contract rate
+    penalty: jax.Array  # (G, E) float64 monthly penalty rate on overdue amounts
+    share: jax.Array  # (G, E, 3) float64 principal share falling due, by method
+    left: jax.Array  # (E,) int32: each class's instalments left at a month's start
+    layout: jax.Array  # (S·C·O, S·H + K·H) float64 0/1: the count layout's next-cohort and occupancy columns
+    done: jax.Array  # (S·C·O, cols) float64 0/1: the count layout of a loan paid off at its schedule's end
 
 
 def _uniforms(key, place, counter):
@@ -234,9 +258,26 @@ def _row_probabilities(cm: CompiledModel, z, rows: slice = slice(None)):
     return jnp.diff(cum, axis=-1) / ONE
 
 
-@partial(jax.jit, static_argnames=("shocks", "fraud", "n_segments", "draw_cells"))
-def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: bool, fraud: bool, n_segments: int,
-                  draw_cells: tuple):
+def _part(count, money, whole):
+    """The money of ``count`` loans taken at random from ``whole`` loans holding ``money``
+    (last axis: ``MONEY``): its expectation, ``money · count / whole``."""
+    return money * (count / jnp.maximum(whole, 1)).astype(jnp.float64)[..., None]
+
+
+def _shift(x, n_left: int):
+    """``x`` (class axis 1, classes flattened as (rate band, amount class, instalments left)
+    with ``n_left`` values of the last) moved on by one instalment: ``left → max(left − 1,
+    0)``."""
+    if n_left == 1:
+        return x
+    xr = x.reshape((x.shape[0], -1, n_left) + x.shape[2:])
+    out = jnp.concatenate([xr[:, :, 0:1] + xr[:, :, 1:2], xr[:, :, 2:], jnp.zeros_like(xr[:, :, :1])], axis=2)
+    return out.reshape(x.shape)
+
+
+@partial(jax.jit, static_argnames=("shocks", "fraud", "n_segments", "draw_cells", "money"))
+def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, mi: MoneyInputs | None = None, m0=None, *,
+                  shocks: bool, fraud: bool, n_segments: int, draw_cells: tuple, money: tuple | None = None):
     """Simulate a batch of scenarios from the cohorts' counts at month 0.
 
     Parameters
@@ -250,19 +291,28 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: b
     keys
         ``(B, 2)`` uint32 raw scenario keys.
     n0
-        ``(G, E, S·H)`` int32 loans by row group, exposure class and cohort (sub-state and
-        shock flags, H = 4 with shocks, else 1) at month 0.
-    shocks, fraud, n_segments, draw_cells
+        ``(G, E, S·H)`` int32 loans by row group, class and cohort (sub-state and shock
+        flags, H = 4 with shocks, else 1) at month 0.
+    mi, m0
+        A book with loan terms: the money arrays (``MoneyInputs``) and ``(G, E, S·H, 5)``
+        float64 each cohort's money at month 0 (``MONEY``, money units); else None.
+    shocks, fraud, n_segments, draw_cells, money
         Static: whether income shocks and fraud claims are simulated; the number of
         segments; the cells of each round of draws that can draw (``creditsim.run.cohort.
-        draw_cells``: pairs of a round's name and its cells' flat indices).
+        draw_cells``: pairs of a round's name and its cells' flat indices); with loan terms
+        ``(R, pays_off)``, the values of the classes' instalments left and whether the model
+        has a paid-off state, else None.
 
     Returns
     -------
-    The agent engine's base totals of the batch (``creditsim.engine.features.Transition``):
-    ``counts (B, T, n_segments·K·F)`` int32, ``moves (B, n_segments·K·K)`` int64,
-    ``loss (B, 2, n_segments)`` int64 exposure units charged off (credit, confirmed fraud),
-    ``charged (B, 2, n_segments)`` int32 loans.
+    The agent engine's totals of the batch (``creditsim.engine.features.Transition``, and
+    ``Money`` with loan terms): ``counts (B, T, n_segments·K·F)`` int32, ``moves (B,
+    n_segments·K·K)`` int64, ``loss (B, 2, n_segments)`` charged-off exposure (credit,
+    confirmed fraud; int64 units without terms, float64 with), ``charged (B, 2,
+    n_segments)`` int32 loans; with terms also ``balance (B, T, n_segments·K·F)``, ``flows
+    (B, T, 4)`` (interest paid, principal paid, charged off on credit, on fraud),
+    ``written (B, 2, 2)`` (cause × principal, interest), ``accrued (B,)`` and
+    ``owed_at_end (B,)``, float64 money units.
     """
     _TRACES["cohort_kernel"] += 1
     n_groups, n_classes, _ = n0.shape
@@ -275,6 +325,8 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: b
     n_months = z.shape[1]
     seg_hot = jax.nn.one_hot(ci.group_segment, n_segments, dtype=jnp.int32)  # (G, n_segments)
     p_shock = cm.shock
+    seg = lambda v: jnp.einsum("gs,g...->s...", seg_hot.astype(v.dtype), v)  # noqa: E731
+    c0, c1, c2 = n_sub * f, n_sub * f + k * f, n_sub * f + k * f + k * k
 
     cells = dict(draw_cells)
     width_all = max(len(v) for v in cells.values())  # the month's largest round, per (group, class)
@@ -283,7 +335,8 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: b
     def col(v):  # a per-sub-state array against (G, E, S, C)
         return v[None, None, :, None]
 
-    def month(key, z_t, rows_t, t, n):
+    def month(key, z_t, rows_t, t, carried):
+        n, mon = carried if money else (carried, None)
         km = jax.random.fold_in(jax.random.wrap_key_data(key), (_rng.STREAM_COHORT << 24) | t)
         draws = iter(range(64))
 
@@ -294,14 +347,16 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: b
             key = jax.random.fold_in(km, next(draws))
             idx = np.asarray(cells[name], np.int32)
             shape = count.shape
-            c2 = count.reshape(n_groups, n_classes, -1)
+            c2_ = count.reshape(n_groups, n_classes, -1)
             p2 = jnp.broadcast_to(prob, shape).reshape(n_groups, n_classes, -1)
             pad = ((0, 0), (0, 0), (0, width_all - idx.size))
-            x = _draw(key, jnp.pad(c2[:, :, idx], pad).reshape(-1), jnp.pad(p2[:, :, idx], pad).reshape(-1))
+            x = _draw(key, jnp.pad(c2_[:, :, idx], pad).reshape(-1), jnp.pad(p2[:, :, idx], pad).reshape(-1))
             x = x.reshape(n_groups, n_classes, width_all)[:, :, : idx.size]
-            return jnp.zeros_like(c2).at[:, :, idx].set(x).reshape(shape)
+            return jnp.zeros_like(c2_).at[:, :, idx].set(x).reshape(shape)
 
         n = n.reshape(n_groups, n_classes, n_sub, f)
+        if money:
+            per = mon.reshape(n_groups, n_classes, n_sub, f, -1) / jnp.maximum(n, 1)[..., None]
         if shocks:
             hz = jnp.round(jax.scipy.special.ndtr(
                 (p_shock.probit_hazard - p_shock.sqrt_rho * z_t) / jnp.sqrt(1.0 - p_shock.sqrt_rho ** 2)) * ONE)
@@ -319,8 +374,22 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: b
             rep_end, rep_go = rep[..., 0], rep[..., 1]
             a = jnp.stack([calm[..., 0], calm[..., 1], ended[..., 0] - rep_end, going[..., 0] - rep_go,
                            ended[..., 1] + rep_end, going[..., 1] + rep_go], axis=-1)
+            if money:  # each part's money from where its loans came from (calm or shocked)
+                p_calm, p_hit = per[..., 0:2, :], per[..., 2:4, :]
+
+                def of(cnt, p):
+                    return cnt.astype(jnp.float64)[..., None] * p
+
+                m_ended = of(end_old, p_hit) + of(end_start, p_calm)
+                m_going = of(n[..., 2:4] - end_old, p_hit) + of(start - end_start, p_calm)
+                m_rep_end = _part(rep_end, m_ended[..., 0, :], ended[..., 0])
+                m_rep_go = _part(rep_go, m_going[..., 0, :], going[..., 0])
+                ma = jnp.stack([of(calm[..., 0], p_calm[..., 0, :]), of(calm[..., 1], p_calm[..., 1, :]),
+                                m_ended[..., 0, :] - m_rep_end, m_going[..., 0, :] - m_rep_go,
+                                m_ended[..., 1, :] + m_rep_end, m_going[..., 1, :] + m_rep_go], axis=-2)
         else:
             a = n
+            ma = mon.reshape(n_groups, n_classes, n_sub, 1, -1) if money else None
         # (G, E, S, C): a fraud claim, or a review's outcome
         if fraud:
             claim = bin_(a, ci.fraud_thr[t - 1] / ONE, "claim")
@@ -346,30 +415,106 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, *, shocks: b
             rem, tail = rem - c, tail - pw
         slots.append(rem)
         out = jnp.stack(slots + [claim, confirm, reject, held], axis=-1)  # (G, E, S, C, O)
+        outs = {}
+        if money:
+            out, nxt_money, outs = _money_month(mi, out, a, ma, money, n_groups, n_classes)
         # every outcome's destinations at once: one product with the layout's 0/1 matrix
         # (exact: the counts are integers below 2**53)
         flat = out.reshape(n_groups, n_classes, -1).astype(jnp.float64)
         mapped = jnp.round(flat @ ci.layout).astype(jnp.int64)  # (G, E, cols)
-        c0, c1, c2 = n_sub * f, n_sub * f + k * f, n_sub * f + k * f + k * k
+        if money and money[1]:  # loans paid off at their schedule's end
+            mapped = mapped + outs.pop("done_mapped")
         nxt = mapped[..., :c0].astype(jnp.int32)
-        per = mapped.sum(axis=1)  # (G, cols)
+        per_g = mapped.sum(axis=1)  # (G, cols)
         by_kind = mapped[..., c2 + 2: c2 + 4]  # (G, E, 2): credit, confirmed fraud
-        loss = jnp.einsum("gec,ge->gc", by_kind, ci.class_units)
         charged = by_kind.sum(axis=1)
-        seg = lambda v: jnp.einsum("gs,g...->s...", seg_hot.astype(v.dtype), v)  # noqa: E731
-        return nxt, (seg(per[:, c0:c1]).reshape(-1).astype(jnp.int32), seg(per[:, c1:c2]).reshape(-1),
-                     seg(loss).T, seg(charged).T.astype(jnp.int32))
+        if money:
+            loss = outs.pop("loss")  # (G, 2) money units
+            carried = (nxt, nxt_money)
+        else:
+            loss = jnp.einsum("gec,ge->gc", by_kind, ci.class_units)
+            carried = nxt
+        res = (seg(per_g[:, c0:c1]).reshape(-1).astype(jnp.int32), seg(per_g[:, c1:c2]).reshape(-1),
+               seg(loss).T, seg(charged).T.astype(jnp.int32))
+        if money:
+            res = res + (seg(outs["balance"]).reshape(-1), outs["flows"], outs["written"], outs["accrued"])
+        return carried, res
+
+    def _money_month(mi, out, a, ma, money, n_groups, n_classes):
+        """The month's money (see ``MONEY``): what falls due, the payments, charge-offs and
+        loans paid off at their schedule's end; the counts with those loans taken out, the
+        cohorts' money next month and the month's money totals."""
+        n_left, pays_off = money
+        f64 = jnp.float64
+        pa = ma / jnp.maximum(a, 1)[..., None]  # (G, E, S, C, 5) per loan
+        bal, dp, di = pa[..., :3], pa[..., 3], pa[..., 4]
+        has = (mi.left > 0)[None, :, None, None]
+        interest = jnp.where(has, jnp.sum(bal, axis=-1) * mi.rate[:, :, None, None], 0.0)
+        princ = bal * mi.share[:, :, None, None, :]
+        pen = (dp + di) * mi.penalty[:, :, None, None]
+        due = jnp.concatenate([bal - princ, (dp + princ.sum(-1))[..., None], (di + interest + pen)[..., None]], -1)
+        live = mi.live[None, None, :, None, :]  # (1, 1, S, 1, O)
+        outf = out.astype(f64)
+        per_loan = jnp.where(live[..., None], due[:, :, :, :, None, :], pa[:, :, :, :, None, :])  # (G,E,S,C,O,5)
+        parts = outf[..., None] * per_loan
+        keep = mi.keep[None, None, :, None, :]
+        paid = mi.paid[None, None, :, None, :]
+        pay_dp = parts[..., 3] * (1.0 - keep)
+        pay_di = parts[..., 4] * (1.0 - keep)
+        paid_bal = jnp.where(paid, parts[..., :3].sum(-1), 0.0)
+        inflow = jnp.stack([pay_di.sum(), (pay_dp + paid_bal).sum()])
+        accrued = jnp.sum(jnp.where(live, outf * (interest + pen)[..., None], 0.0))
+        # charged off: the money as it stands (a charge-off pays nothing)
+        co = jnp.einsum("gescom,sok->gkm", parts, mi.charge)  # (G, 2, 5)
+        loss = co.sum(-1)
+        written = jnp.stack([co[..., :4].sum(-1).sum(0), co[..., 4].sum(0)], axis=-1)  # (cause, principal/interest)
+        carry = mi.carry[None, None, :, None, :]
+        after = jnp.concatenate([jnp.where(paid[..., None], 0.0, parts[..., :3]), (parts[..., 3] * keep)[..., None],
+                                 (parts[..., 4] * keep)[..., None]], -1)
+        after = jnp.where(carry[..., None], after, 0.0)
+        outs = {}
+        if pays_off:
+            # nothing left to pay and no instalment to come: paid off (every loan of the
+            # part alike, its money being the cohort's per loan)
+            left_pl = jnp.where(paid[..., None], 0.0, per_loan[..., :3]).sum(-1) + (per_loan[..., 3]
+                                                                                    + per_loan[..., 4]) * keep
+            ends = (mi.left <= 1)[None, :, None, None, None]
+            done = live & carry & ends & (left_pl <= 0.0)
+            done_n = jnp.where(done, out, 0)
+            out = out - done_n
+            after = jnp.where(done[..., None], 0.0, after)
+            outs["done_mapped"] = jnp.round(done_n.reshape(n_groups, n_classes, -1).astype(f64)
+                                            @ mi.done).astype(jnp.int64)
+        # live loans move on one instalment
+        out_live = jnp.where(live, out, 0)
+        out = out - out_live + _shift(out_live, n_left)
+        after_live = jnp.where(live[..., None], after, 0.0)
+        after = after - after_live + _shift(after_live, n_left)
+        m = jnp.moveaxis(after, -1, 2).reshape(n_groups, n_classes, after.shape[-1], -1) @ mi.layout
+        nxt_money = jnp.moveaxis(m[..., :c0], 2, -1)  # (G, E, S·H, 5)
+        outs["balance"] = m[..., :4, c0:].sum(axis=(1, 2))  # (G, K·H): principal owed by bin
+        outs["loss"] = loss
+        outs["flows"] = jnp.concatenate([inflow, loss.sum(0)])
+        outs["written"] = written
+        outs["accrued"] = accrued
+        return out, nxt_money, outs
 
     def scenario(zs, key):
-        def step(n, xs):
+        def step(carried, xs):
             z_t, rows_t, t = xs
-            return month(key, z_t, rows_t, t, n)
+            return month(key, z_t, rows_t, t, carried)
 
         ts = jnp.arange(1, n_months + 1, dtype=jnp.int32)
         # every month's rows at once (the distressed ones only with shocks)
         rows = _row_probabilities(cm, zs, slice(None) if shocks else slice(0, g1))  # (T, R, K, K)
-        _, (occ, mv, loss, charged) = jax.lax.scan(step, n0, (zs, rows, ts))
-        return {"counts": occ, "moves": mv.sum(axis=0), "loss": loss.sum(axis=0),
-                "charged": charged.sum(axis=0)}
+        start = (n0, m0) if money else n0
+        final, res = jax.lax.scan(step, start, (zs, rows, ts))
+        out = {"counts": res[0], "moves": res[1].sum(axis=0), "loss": res[2].sum(axis=0),
+               "charged": res[3].sum(axis=0)}
+        if money:
+            live_end = jnp.repeat(~ci.absorbing, f)  # (S·H,)
+            out.update(balance=res[4], flows=res[5], written=res[6].sum(axis=0), accrued=res[7].sum(axis=0),
+                       owed_at_end=jnp.sum(jnp.where(live_end[None, None], final[1][..., 4], 0.0)))
+        return out
 
     return jax.vmap(scenario)(z, keys)

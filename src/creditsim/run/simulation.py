@@ -57,6 +57,7 @@ def simulate(
     originations=None,
     macro_mean=None,
     exposure_classes=None,
+    rate_classes=None,
 ) -> xr.Dataset:
     """Simulate ``book`` under ``model`` for ``horizon`` months in ``scenarios`` scenarios.
 
@@ -87,13 +88,15 @@ def simulate(
         group, sub-state (state, months past due, fraud review), shock flags and exposure
         class are exchangeable, and each such cohort's month is one multinomial draw, so
         the cost does not grow with the loans (``creditsim.engine.cohort``, docs/cohort.md).
-        It agrees with the agent engine in distribution, not draw by draw.  It runs books
-        of exposures (no loan terms) with the chain, macro tilt, behaviour types, income
-        shocks, fraud claims, the charge-off rule and ``macro_mean``; it refuses by name
-        loan terms, strategies, originations, stages and the agent engine's sizing
-        arguments (``chunk_size``, ``month_span``, ``min_drop_size``, ``strategy_batch``,
-        ``executor``).  Its ``scenario_batch`` default is 64 (a run of fewer scenarios: the
-        power of two that holds them).
+        It agrees with the agent engine in distribution, not draw by draw.  It runs the
+        chain, macro tilt, behaviour types, income shocks, fraud claims, the charge-off
+        rule and ``macro_mean``, on books of exposures and on books with loan terms (then
+        loans of one rate band, amount class and number of instalments left share a
+        cohort, which carries its money as totals: means as the agent engine's, docs/
+        cohort.md); it refuses by name strategies, originations, stages and the agent
+        engine's sizing arguments (``chunk_size``, ``month_span``, ``min_drop_size``,
+        ``strategy_batch``, ``executor``).  Its ``scenario_batch`` default is 64, 8 with
+        loan terms (a run of fewer scenarios: the power of two that holds them).
     scenario_batch
         Most scenarios per kernel call.  Default: about 2**21 loan-scenarios a call, the
         chunk length over that as a power of two between 8 and 256 (8 for a full chunk of
@@ -175,7 +178,16 @@ def simulate(
         k-means of the exposures, valued per row group at their loans' mean; the result's
         ``attrs["exposure_class_error"]`` is the share of the book's exposure the
         bucketing moves (sum of |exposure - class value| over the total).  The month's
-        cost grows with the classes.
+        cost grows with the classes.  With loan terms: amount classes (default 1,
+        ``creditsim.run.cohort.DEFAULT_AMOUNT_CLASSES``), k-means of the balances; they
+        change no mean (a cohort carries its money as totals) but bring back the spread of
+        single loans' amounts.
+    rate_classes
+        With ``engine="cohort"`` and loan terms: the most rate bands of a row group
+        (default 4, ``creditsim.run.cohort.DEFAULT_RATE_CLASSES``): a group with as many
+        distinct rates or fewer keeps them exactly, else its rates are banded by a
+        one-dimensional k-means and a band charges its loans' balance-weighted mean rate
+        (``attrs["rate_band_error"]``: the share of the balance whose rate moved).
 
     Returns
     -------
@@ -200,14 +212,15 @@ def simulate(
     if engine == "cohort":
         return _simulate_cohort(model, book, horizon=horizon, scenarios=scenarios, seed=seed,
                                 scenario_batch=scenario_batch, progress=progress, macro_mean=macro_mean,
-                                exposure_classes=exposure_classes, refused={
+                                exposure_classes=exposure_classes, rate_classes=rate_classes, refused={
                                     "chunk_size": chunk_size, "strategies": strategies,
                                     "strategy_batch": strategy_batch, "month_span": month_span,
                                     "min_drop_size": min_drop_size, "executor": executor, "stages": stages,
                                     "originations": originations})
-    if exposure_classes is not None:
-        raise ValueError(f"simulate: exposure_classes applies to engine='cohort' (the agent engine keeps each "
-                         f"loan's exposure), got {exposure_classes!r} with engine={engine!r}")
+    for name, value in (("exposure_classes", exposure_classes), ("rate_classes", rate_classes)):
+        if value is not None:
+            raise ValueError(f"simulate: {name} applies to engine='cohort' (the agent engine keeps each loan's "
+                             f"terms), got {value!r} with engine={engine!r}")
     strats = _plan.strategies(strategies)
     money = book.terms is not None
     entries = originations.volumes(horizon) if isinstance(originations, Originations) and \
@@ -239,7 +252,7 @@ def simulate(
 
 
 def _simulate_cohort(model, book, *, horizon, scenarios, seed, scenario_batch, progress, macro_mean,
-                     exposure_classes, refused: dict) -> xr.Dataset:
+                     exposure_classes, rate_classes, refused: dict) -> xr.Dataset:
     """``simulate`` with ``engine="cohort"``: what it does not run is refused by name."""
     from . import cohort as _cohort
 
@@ -254,20 +267,21 @@ def _simulate_cohort(model, book, *, horizon, scenarios, seed, scenario_batch, p
                 and not (name == "strategies" and isinstance(value, (list, tuple)) and len(value) == 0):
             raise ValueError(f"simulate: engine='cohort' does not take {name} ({why[name]}); got {value!r}. "
                              f"Use engine='agent'")
-    if book.terms is not None:
-        raise ValueError("simulate: engine='cohort' runs books of exposures (loss given default 100%); this book "
-                         "has loan terms (balances, interest, repayment), which only engine='agent' simulates "
-                         "for now")
     plan = _plan.make_plan(n_loans=len(book), horizon=horizon, scenarios=scenarios, seed=seed)
     horizon, scenarios, seed = plan.horizon, plan.scenarios, plan.seed
     if scenario_batch is not None:
         scenario_batch = _plan.positive_int("scenario_batch", scenario_batch)
     if exposure_classes is not None:
         exposure_classes = _plan.positive_int("exposure_classes", exposure_classes, upper=4096)
+    if rate_classes is not None:
+        if book.terms is None:
+            raise ValueError(f"simulate: rate_classes applies to a book with loan terms (this book has none), got "
+                             f"{rate_classes!r}")
+        rate_classes = _plan.positive_int("rate_classes", rate_classes, upper=4096)
     mean = _macro_mean(macro_mean, horizon)
     keys, z, log_w = scenario_inputs(model, seed, scenarios, horizon, mean)
     ds = _cohort.simulate_cohort(model, book, plan, scenario_batch=scenario_batch, progress=progress, macro=(keys, z, log_w),
-                                 classes=exposure_classes)
+                                 classes=exposure_classes, rate_classes=rate_classes)
     return _weighted(ds, mean, log_w)
 
 

@@ -39,7 +39,7 @@ come before the first table, as TOML wants)::
 
     [engine]
     chunk_size = 262144       # simulate's options: chunk_size, scenario_batch, strategy_batch
-    # engine = "cohort"       # the cohort engine (books of exposures; docs/cohort.md)
+    # engine = "cohort"       # the cohort engine (docs/cohort.md)
 
     [output]
     path = "results/run.nc"   # .nc (netCDF) or .zarr
@@ -101,7 +101,7 @@ BOOK_KINDS = {
 _SECTIONS = {"run", "model", "book", "originations", "stages", "strategies", "engine", "output", "report"}
 _RUN_KEYS = {"horizon", "scenarios", "seed", "macro_mean"}
 _ENGINE_KEYS = {"engine", "chunk_size", "scenario_batch", "strategy_batch", "month_span", "min_drop_size", "executor",
-                "exposure_classes"}
+                "exposure_classes", "rate_classes"}
 _ENGINES = ("agent", "cohort")
 #: What the cohort engine does not take (simulate refuses them too; a file is told at once).
 _COHORT_REFUSES = ("chunk_size", "strategy_batch", "month_span", "min_drop_size", "executor")
@@ -224,8 +224,10 @@ class Scenario:
             for k in _COHORT_REFUSES:
                 if k in engine:
                     problems.append(f"engine.{k}: the cohort engine does not take it (engine.engine = 'cohort')")
-        elif "exposure_classes" in engine:
-            problems.append("engine.exposure_classes: applies to engine.engine = 'cohort' only")
+        else:
+            for k in ("exposure_classes", "rate_classes"):
+                if k in engine:
+                    problems.append(f"engine.{k}: applies to engine.engine = 'cohort' only")
         output, report = _table(d, "output", problems), _table(d, "report", problems)
         for sect, tab, key in (("output", output, "path"), ("report", report, "dir")):
             for k, v in tab.items():
@@ -268,12 +270,13 @@ class Scenario:
                 _stages(stages_d, model, problems)
         if cohort:
             what = [name for name, used in (("strategies", bool(strategies)), ("originations", living or orig_d),
-                                            ("stages", stages_d is not None),
-                                            ("a book with loan terms", book is not None and book.terms is not None))
+                                            ("stages", stages_d is not None))
                     if used]
             if what:
-                problems.append(f"engine.engine: the cohort engine runs books of exposures without strategies, "
-                                f"originations or stages; this file has {', '.join(what)} (use 'agent')")
+                problems.append(f"engine.engine: the cohort engine runs no strategies, originations or stages; "
+                                f"this file has {', '.join(what)} (use 'agent')")
+            if "rate_classes" in engine and book is not None and book.terms is None:
+                problems.append("engine.rate_classes: applies to a book with loan terms (this book has none)")
         if problems:
             raise ScenarioError(problems, source)
         return cls(model=copy.deepcopy(dict(model_d)), book=copy.deepcopy(dict(book_d)), strategies=tuple(strategies),
