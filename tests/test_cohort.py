@@ -375,3 +375,92 @@ def test_money_follows_the_closed_form_schedules():
     paid = ds.occupancy.sel(state="paid_off").sum("segment").values
     np.testing.assert_array_equal(paid[:, 1:], np.broadcast_to((left[:, None] <= months).sum(0), (2, horizon)))
     assert ds.balance.values[:, -1].sum() == 0 and ds.loss.values.max() == 0
+
+
+@pytest.fixture(scope="module")
+def busy_terms(busy_preset):
+    """The busy preset's model on 2,000 loans with terms: 3 and 6 months, every method, new
+    and seasoned, priced at their band's rate, from every live state."""
+    from creditsim.spec.presets import JIEBEI_RATES
+
+    model, plain = busy_preset
+    rs = np.random.default_rng(3)
+    n = len(plain)
+    seg = np.asarray(plain.segment_names)[plain.segment_codes]
+    term = rs.choice([3, 6], n)
+    terms = cs.LoanTerms(np.round(rs.uniform(1_000, 20_000, n), 2), np.array([JIEBEI_RATES[s] for s in seg]), term,
+                         rs.integers(0, 3, n), rs.integers(0, 3, n) * (term == 6))
+    state = np.asarray(plain.state_names)[plain.state_codes]
+    return model, cs.LoanBook(segment=seg, state=state, terms=terms)
+
+
+def test_money_agrees_in_distribution_with_the_agent_engine(busy_terms):
+    """With loan terms (shocks, fraud, the 180-day rule, loans maturing within the run): the
+    money the two engines report, scenario by scenario on shared macro paths, has the same
+    law (paired t-test and two-sample KS, family-wise 1%): credit and fraud losses, interest
+    and principal received, the principal owed at months 3 and 9, the principal and
+    interest charged off, the interest charged and still owed at the end, loans paid off.
+    The cohort engine carries a cohort's money as totals split in proportion to its counts,
+    so its means are the agent engine's (up to the agent's rounding of each loan's amounts
+    to the fen) and its spread lacks only the spread of amounts within a cohort, which a
+    test of this size cannot see."""
+    model, book = busy_terms
+    stats_of = {
+        "net_credit_loss": lambda d: d.net_credit_loss.sum("month").values,
+        "fraud_losses": lambda d: d.fraud_losses.sum("month").values,
+        "interest_received": lambda d: d.interest_received.sum("month").values,
+        "principal_repaid": lambda d: d.principal_repaid.sum("month").values,
+        "owed_m3": lambda d: d.balance.isel(month=3).sum(("segment", "state")).values,
+        "owed_m9": lambda d: d.balance.isel(month=9).sum(("segment", "state")).values,
+        "charged_off_principal": lambda d: d.charged_off_principal.values,
+        "charged_off_interest": lambda d: d.charged_off_interest.values,
+        "interest_charged": lambda d: d.interest_charged.values,
+        "interest_outstanding": lambda d: d.interest_outstanding.values,
+        "paid_off_m7": lambda d: d.occupancy.sel(state="paid_off").isel(month=7).sum("segment").values,
+    }
+    kw = dict(horizon=9, scenarios=200, seed=11)
+    a = cs.simulate(model, book, **kw)
+    c = cs.simulate(model, book, engine="cohort", **kw)
+    assert c.attrs["rate_bands"] == 1 and c.attrs["rate_band_error"] == 0.0
+    for name, get in stats_of.items():
+        x, y = get(a), get(c)
+        assert np.ptp(x) > 0, name
+        ks = stats.ks_2samp(x, y).pvalue
+        paired = stats.ttest_rel(x, y).pvalue
+        assert min(ks, paired) > 0.01 / (2 * len(stats_of)), (name, ks, paired, x.mean(), y.mean())
+
+
+def test_terms_classes_keep_few_rates_exactly_and_band_many():
+    """A row group's few rates are kept exactly, many are banded (the bands' rates between
+    their loans', the error reported); instalments left are classes of their own; the
+    principal's share falling due is the schedule's."""
+    from creditsim.compile.cohort import principal_shares, terms_classes
+
+    model = two_state_model()
+    n = 600
+    rs = np.random.default_rng(2)
+    group = np.repeat([0, 1], n // 2).astype(np.int32)
+    rate = np.where(group == 0, rs.choice([0.06, 0.12], n), rs.uniform(0.05, 0.20, n))
+    term = rs.choice([3, 12], n)
+    mob = rs.integers(0, 3, n)
+    terms = cs.LoanTerms(rs.uniform(1_000, 9_000, n), rate, term, rs.integers(0, 3, n), mob)
+    units = np.round(terms.outstanding() * 100).astype(np.int64)
+    tc = terms_classes(model, terms, units, group, 2, rate_classes=3, amount_classes=1)
+    band = tc.cls // (tc.n_amounts * tc.n_left)
+    left = tc.cls % tc.n_left
+    np.testing.assert_array_equal(left, terms.term - terms.months_on_book)
+    exact = group == 0
+    np.testing.assert_allclose(tc.rate[0, tc.cls[exact]], rate[exact] / 12, rtol=1e-12)
+    assert band[~exact].max() == 2 and tc.rate_error > 0
+    for b in range(3):  # each band's rate lies within its loans' rates
+        r = rate[~exact & (band == b)] / 12
+        assert r.min() <= tc.rate[1, b * tc.n_left + 1] <= r.max()
+    tc1 = terms_classes(model, terms, units, group, 2, rate_classes=40, amount_classes=1)
+    assert tc1.n_bands == 40 and tc1.rate_error < tc.rate_error
+    # shares against the closed-form schedule: principal due over the balance before it
+    for method in range(3):
+        for r_annual in (0.0, 0.15):
+            bal = cs.schedule.balance(10_000.0, r_annual, 12, method, np.arange(12))
+            _, _, princ = cs.schedule.payment(10_000.0, r_annual, 12, method, np.arange(1, 13))
+            got = principal_shares(np.full(12, r_annual / 12), 12 - np.arange(12))[:, method]
+            np.testing.assert_allclose(got * bal, princ, rtol=1e-9, atol=1e-9)

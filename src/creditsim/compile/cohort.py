@@ -229,7 +229,7 @@ class TermsClasses(NamedTuple):
     n_bands: int
     n_amounts: int
     n_left: int  # R: instalments left 0 .. R - 1
-    rate_error: float  # share of the book's balance whose rate the bands moved
+    rate_error: float  # share of the book's interest (balance x rate) the bands move between loans
 
 
 def _bands_1d(x: np.ndarray, n_classes: int) -> np.ndarray:
@@ -280,7 +280,9 @@ def terms_classes(model: CreditModel, terms, units: np.ndarray, group: np.ndarra
 
     Rate bands are made within each row group: its loans' distinct monthly rates where it
     has at most ``rate_classes``, else a one-dimensional k-means of them; a band's rate is
-    the balance-weighted mean of its loans' (exact where a band holds one rate).  Amount
+    the balance-weighted mean of its loans' (exact where a band holds one rate);
+    ``rate_error`` is the share of the book's interest the bands move between loans (the sum
+    of balance × |band rate − rate| over the sum of balance × rate).  Amount
     classes are a k-means of the balances over the book (``amount_classes``; a class only
     splits cohorts, it moves no money).  The repayment method is not a class: a cohort
     carries its balance by method."""
@@ -301,9 +303,13 @@ def terms_classes(model: CreditModel, terms, units: np.ndarray, group: np.ndarra
     w = np.maximum(units.astype(np.float64), 1e-9)  # a loan with nothing left weighs little
     mean = np.bincount(key, weights=w * r, minlength=n_groups * n_bands) / np.maximum(
         np.bincount(key, weights=w, minlength=n_groups * n_bands), 1e-300)
-    rate_gb = mean.reshape(n_groups, n_bands)
-    moved = float(np.sum(units * (np.abs(rate_gb[group, band] - r) > 1e-12 * np.maximum(r, 1e-300)))
-                  / max(float(units.astype(np.float64).sum()), 1.0))
+    lo = np.full(n_groups * n_bands, np.inf)
+    np.minimum.at(lo, key, r)
+    hi = np.full(n_groups * n_bands, -np.inf)
+    np.maximum.at(hi, key, r)
+    rate_gb = np.where(lo == hi, lo, mean).reshape(n_groups, n_bands)  # one rate: itself, exactly
+    w_units = units.astype(np.float64)
+    moved = float(np.sum(w_units * np.abs(rate_gb[group, band] - r)) / max(float(np.sum(w_units * r)), 1e-300))
     per = np.arange(e)
     band_of, left_of = per // (n_amounts * n_left), per % n_left
     rate = rate_gb[:, band_of]  # (G, E)

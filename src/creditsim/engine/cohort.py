@@ -3,7 +3,10 @@ so a cohort's month is one multinomial draw of its counts, whatever its size.
 
 A cohort is a row group (segment and behaviour type), a sub-state (state, months past
 due, fraud review's months left: ``creditsim.compile.cohort``), the income-shock flags
-(under a shock, hardship reported) and an exposure class.  Given the scenario's macro
+(under a shock, hardship reported) and a class: an exposure class, or with loan terms a
+(rate band, amount class, instalments left) class, the cohort then carrying its money as
+totals (``MONEY``) that its parts share in proportion to their loans, since a loan's money
+never changes its moves.  Given the scenario's macro
 factor, a month splits each cohort by independent draws in the agent engine's order
 (``creditsim.engine.features``): a shock starts (binomial, the month's tilted hazard); a
 shock ends after the month (binomial, 1 / mean duration) and hardship is reported

@@ -4,8 +4,9 @@ engine's Dataset.
 
 What the cohort engine runs: the chain with its macro tilt, behaviour types, income
 shocks, fraud claims, months past due and the charge-off rule, on a book of exposures
-(loss given default 100%), with importance sampling of the macro path.  What it refuses,
-naming it: loan terms (money), strategies, originations and stages.
+(loss given default 100%) or with loan terms (each cohort's money carried as totals), with
+importance sampling of the macro path.  What it refuses, naming it: strategies,
+originations and stages.
 """
 
 from __future__ import annotations

@@ -187,7 +187,8 @@ def simulate(
         (default 4, ``creditsim.run.cohort.DEFAULT_RATE_CLASSES``): a group with as many
         distinct rates or fewer keeps them exactly, else its rates are banded by a
         one-dimensional k-means and a band charges its loans' balance-weighted mean rate
-        (``attrs["rate_band_error"]``: the share of the balance whose rate moved).
+        (``attrs["rate_band_error"]``: the share of the book's interest, balance × rate,
+        the bands move between loans).
 
     Returns
     -------
