@@ -65,8 +65,9 @@ class CohortInputs(NamedTuple):
     holding: jax.Array  # (S,) bool
     performing: jax.Array  # (S,) bool
     absorbing: jax.Array  # (S,) bool
-    layout: jax.Array  # (S·C·O, cols) float64 0/1: where each outcome counts
+    layout: jax.Array  # (V·C, cols) float64 0/1: where each outcome counts
     #   (``creditsim.run.cohort.cohort_layout``: next cohort, occupancy bin, move, charge-off)
+    pairs: jax.Array  # (V,) int32 the (sub-state, outcome) pairs that can hold loans, s·O + o
     class_units: jax.Array  # (G, E) int64 exposure of each row group's class in money units
     group_segment: jax.Array  # (G,) int32
     fraud_thr: jax.Array  # (T,) uint32 the fraud claim hazard by month on the 2**31 grid
@@ -76,17 +77,17 @@ class MoneyInputs(NamedTuple):
     """A book with loan terms: the cohorts' money arrays (``creditsim.compile.cohort``:
     ``money_rules`` and ``terms_classes``; ``creditsim.run.cohort`` makes them)."""
 
-    live: jax.Array  # (S, O) bool: interest, principal and a penalty fall due
-    keep: jax.Array  # (S, O) float64: share of the overdue amounts left after the payment
-    paid: jax.Array  # (S, O) bool: paid off by the move
-    carry: jax.Array  # (S, O) bool: still on the book after the month (its money carries on)
-    charge: jax.Array  # (S, O, 2) float64 0/1: a credit charge-off, a confirmed fraud
+    live: jax.Array  # (V,) bool per outcome pair: interest, principal and a penalty fall due
+    keep: jax.Array  # (V,) float64: share of the overdue amounts left after the payment
+    paid: jax.Array  # (V,) bool: paid off by the move
+    carry: jax.Array  # (V,) bool: still on the book after the month (its money carries on)
+    charge: jax.Array  # (V, 2) float64 0/1: a credit charge-off, a confirmed fraud
     rate: jax.Array  # (G, E) float64 monthly contract rate
     penalty: jax.Array  # (G, E) float64 monthly penalty rate on overdue amounts
     share: jax.Array  # (G, E, 3) float64 principal share falling due, by method
     left: jax.Array  # (E,) int32: each class's instalments left at a month's start
-    layout: jax.Array  # (S·C·O, S·H + K·H) float64 0/1: the count layout's next-cohort and occupancy columns
-    done: jax.Array  # (S·C·O, cols) float64 0/1: the count layout of a loan paid off at its schedule's end
+    layout: jax.Array  # (V·C, S·H + K·H) float64 0/1: the count layout's next-cohort and occupancy columns
+    done: jax.Array  # (V·C, cols) float64 0/1: the count layout of a loan paid off at its schedule's end
 
 
 def _uniforms(key, place, counter):
@@ -162,6 +163,12 @@ def _finish(going, state: tuple, step, fixed: tuple):
     return state
 
 
+#: Below this many elements a draw runs on the whole array; above, on gathered buffers of
+#: a quarter of it (``_COMPACT_SHARE``) holding only the elements that draw by each method.
+_COMPACT_FROM = 256
+_COMPACT_SHARE = 4
+
+
 def binomial(key, n, p):
     """Binomial(n, p) draws (int32), exact, for counts ``n`` (int32) and probabilities
     ``p`` (float64, broadcast to ``n``): 0 where ``n`` or ``p`` is 0, ``n`` where ``p`` is
@@ -171,9 +178,12 @@ def binomial(key, n, p):
     summed from 0 until it passes one uniform), larger ones by Hörmann's transformed
     rejection with squeeze (BTRS; W. Hörmann, "The generation of binomial random variates",
     J. Stat. Comput. Simul. 46, 1993), its acceptance test on the exact log probabilities.
-    Every element takes a first pass of each (``_INVERSION_FIRST`` terms, ``_REJECTION_
-    FIRST`` proposals); the few left are finished on a gathered buffer.  An element's
-    uniforms depend only on the key, its place and its proposal's number."""
+    Each method runs only on the elements it draws, gathered into buffers (an array of
+    cohorts is mostly empty cells); in a buffer every element takes a first pass
+    (``_INVERSION_FIRST`` terms, ``_REJECTION_FIRST`` proposals) and the few left are
+    finished on a smaller gathered buffer.  An element's uniforms depend only on the key,
+    its place in the array and its proposal's number, so the draws do not depend on the
+    buffers."""
     shape = n.shape
     p = jnp.broadcast_to(jnp.asarray(p, jnp.float64), shape).reshape(-1)
     n = n.reshape(-1)
@@ -185,11 +195,38 @@ def binomial(key, n, p):
     live = (n > 0) & (q > 0)
     small = live & (nf * q < 10.0)
     large = live & ~small
-    # inversion: x = min{x : u <= P(X <= x)}
-    qs = jnp.where(small, q, 0.5)
-    ratio = qs / (1.0 - qs)
+    if size < _COMPACT_FROM:
+        x = jnp.where(small, _inversion(key, jnp.where(small, nf, 0.0), q, place),
+                      jnp.where(large, _btrs(key, jnp.where(large, nf, 0.0), q, place), 0.0))
+    else:
+        x = _gathered(_inversion, key, small, nf, q, place) + _gathered(_btrs, key, large, nf, q, place)
+    x = x.astype(jnp.int32)
+    return jnp.where(flip & (n > 0), n - x, x).reshape(shape)
+
+
+def _gathered(method, key, going, nf, q, place):
+    """``method``'s draws on the elements where ``going`` holds, a buffer of a quarter of
+    the array at a time (0 elsewhere, float64)."""
+    size = going.shape[0]
+    cap = max(16, size // _COMPACT_SHARE)
+
+    def trip(c):
+        going, x = c
+        idx = jnp.nonzero(going, size=cap, fill_value=size)[0]
+        xs = method(key, jnp.take(nf, idx, mode="fill", fill_value=0.0), jnp.take(q, idx, mode="fill", fill_value=0.5),
+                    jnp.take(place, idx, mode="fill", fill_value=0))
+        return going.at[idx].set(False, mode="drop"), x.at[idx].set(xs, mode="drop")
+
+    return jax.lax.while_loop(lambda c: jnp.any(c[0]), trip, (going, jnp.zeros(size)))[1]
+
+
+def _inversion(key, nf, q, place):
+    """Inversion draws (float64) for whole ``nf`` >= 0 and ``q`` in (0, 1/2] with mean below
+    10 (0 where ``nf`` is 0): x = min{x : u <= P(X <= x)}."""
+    size = nf.shape[0]
+    ratio = q / (1.0 - q)
     u, _ = _uniforms(key, place, 0xFFFFFFFF)
-    pk = jnp.exp(nf * jnp.log1p(-qs))
+    pk = jnp.exp(nf * jnp.log1p(-q))
 
     def inv_step(state, fixed, trip=None, terms=_INVERSION_UNROLL):
         # a probability that underflows to 0 ends the sum (the CDF's float64 rounding
@@ -206,9 +243,16 @@ def binomial(key, n, p):
         x, pk, cdf = jax.lax.fori_loop(0, terms, term, state, unroll=min(terms, _INVERSION_UNROLL))
         return (x, pk, cdf), (u > cdf) & (x < nf) & (pk > 0)
 
-    (x, pk, cdf), inv_going = inv_step((jnp.zeros(size), pk, pk), (u, ratio, nf), terms=_INVERSION_FIRST)
-    x_inv, _, _ = _finish(small & inv_going, (x, pk, cdf), inv_step, (u, ratio, nf))
-    # BTRS for means of 10 and more
+    (x, pk, cdf), going = inv_step((jnp.zeros(size), pk, pk), (u, ratio, nf), terms=_INVERSION_FIRST)
+    x, _, _ = _finish(going, (x, pk, cdf), inv_step, (u, ratio, nf))
+    return x
+
+
+def _btrs(key, nf, q, place):
+    """BTRS draws (float64) for whole ``nf`` >= 0 and ``q`` in (0, 1/2] with mean 10 or
+    more (0 where ``nf`` is 0)."""
+    size = nf.shape[0]
+    large = nf > 0
     ql = jnp.where(large, q, 0.5)
     nl = jnp.where(large, nf, 40.0)
     spq = jnp.sqrt(nl * ql * (1.0 - ql))
@@ -241,11 +285,9 @@ def binomial(key, n, p):
         done, k = jax.lax.fori_loop(jnp.uint32(0), jnp.uint32(proposals), proposal, state)
         return (done, k), ~done
 
-    (done, k), _ = rej_step((~large, jnp.zeros(size)), consts, jnp.uint32(0), first=0,
-                            proposals=_REJECTION_FIRST)
-    _, x_rej = _finish(~done, (done, k), rej_step, consts)
-    x = jnp.where(small, x_inv, jnp.where(large, x_rej, 0.0)).astype(jnp.int32)
-    return jnp.where(flip & (n > 0), n - x, x).reshape(shape)
+    (done, k), _ = rej_step((~large, jnp.zeros(size)), consts, jnp.uint32(0), first=0, proposals=_REJECTION_FIRST)
+    _, x = _finish(~done, (done, k), rej_step, consts)
+    return jnp.where(large, x, 0.0)
 
 
 #: The sampler compiled once for a kernel: the month's draws all call it on one flat length.
@@ -417,7 +459,9 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, mi: MoneyInp
             slots.append(c)
             rem, tail = rem - c, tail - pw
         slots.append(rem)
-        out = jnp.stack(slots + [claim, confirm, reject, held], axis=-1)  # (G, E, S, C, O)
+        # (G, E, V, C): the outcomes that can hold loans
+        out = jnp.stack(slots + [claim, confirm, reject, held], axis=3)  # (G, E, S, O, C)
+        out = jnp.take(out.reshape(n_groups, n_classes, -1, out.shape[-1]), ci.pairs, axis=2)
         outs = {}
         if money:
             out, nxt_money, outs = _money_month(mi, out, a, ma, money, n_groups, n_classes)
@@ -456,22 +500,24 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, mi: MoneyInp
         princ = bal * mi.share[:, :, None, None, :]
         pen = (dp + di) * mi.penalty[:, :, None, None]
         due = jnp.concatenate([bal - princ, (dp + princ.sum(-1))[..., None], (di + interest + pen)[..., None]], -1)
-        live = mi.live[None, None, :, None, :]  # (1, 1, S, 1, O)
+        # per outcome pair (G, E, V, C, ...): its sub-state's money per loan, fallen due where it runs
+        sub = ci.pairs // (width + 4)
+        live = mi.live[None, None, :, None]
+        per_loan = jnp.where(live[..., None], jnp.take(due, sub, axis=2), jnp.take(pa, sub, axis=2))
         outf = out.astype(f64)
-        per_loan = jnp.where(live[..., None], due[:, :, :, :, None, :], pa[:, :, :, :, None, :])  # (G,E,S,C,O,5)
         parts = outf[..., None] * per_loan
-        keep = mi.keep[None, None, :, None, :]
-        paid = mi.paid[None, None, :, None, :]
+        keep = mi.keep[None, None, :, None]
+        paid = mi.paid[None, None, :, None]
         pay_dp = parts[..., 3] * (1.0 - keep)
         pay_di = parts[..., 4] * (1.0 - keep)
         paid_bal = jnp.where(paid, parts[..., :3].sum(-1), 0.0)
         inflow = jnp.stack([pay_di.sum(), (pay_dp + paid_bal).sum()])
-        accrued = jnp.sum(jnp.where(live, outf * (interest + pen)[..., None], 0.0))
+        accrued = jnp.sum(jnp.where(live, outf * jnp.take(interest + pen, sub, axis=2), 0.0))
         # charged off: the money as it stands (a charge-off pays nothing)
-        co = jnp.einsum("gescom,sok->gkm", parts, mi.charge)  # (G, 2, 5)
+        co = jnp.einsum("gevcm,vk->gkm", parts, mi.charge)  # (G, 2, 5)
         loss = co.sum(-1)
         written = jnp.stack([co[..., :4].sum(-1).sum(0), co[..., 4].sum(0)], axis=-1)  # (cause, principal/interest)
-        carry = mi.carry[None, None, :, None, :]
+        carry = mi.carry[None, None, :, None]
         after = jnp.concatenate([jnp.where(paid[..., None], 0.0, parts[..., :3]), (parts[..., 3] * keep)[..., None],
                                  (parts[..., 4] * keep)[..., None]], -1)
         after = jnp.where(carry[..., None], after, 0.0)
@@ -481,13 +527,16 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, mi: MoneyInp
             # part alike, its money being the cohort's per loan)
             left_pl = jnp.where(paid[..., None], 0.0, per_loan[..., :3]).sum(-1) + (per_loan[..., 3]
                                                                                     + per_loan[..., 4]) * keep
-            ends = (mi.left <= 1)[None, :, None, None, None]
+            ends = (mi.left <= 1)[None, :, None, None]
             done = live & carry & ends & (left_pl <= 0.0)
             done_n = jnp.where(done, out, 0)
             out = out - done_n
             after = jnp.where(done[..., None], 0.0, after)
-            outs["done_mapped"] = jnp.round(done_n.reshape(n_groups, n_classes, -1).astype(f64)
-                                            @ mi.done).astype(jnp.int64)
+            # only the classes with at most one instalment left can end: route those
+            ending = done_n.reshape(n_groups, -1, n_left, done_n.shape[2] * done_n.shape[3])[:, :, :2]
+            routed = jnp.round(ending.astype(f64) @ mi.done).astype(jnp.int64)  # (G, E/R, ≤2, cols)
+            full = jnp.zeros(routed.shape[:2] + (n_left,) + routed.shape[3:], jnp.int64)
+            outs["done_mapped"] = full.at[:, :, : routed.shape[2]].set(routed).reshape(n_groups, n_classes, -1)
         # live loans move on one instalment
         out_live = jnp.where(live, out, 0)
         out = out - out_live + _shift(out_live, n_left)

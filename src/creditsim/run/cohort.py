@@ -18,6 +18,7 @@ import numpy as np
 import xarray as xr
 
 from ..compile.cohort import (
+    OUTCOMES,
     CohortTables,
     cohort_tables,
     exposure_classes,
@@ -35,7 +36,8 @@ from ..spec.model import CreditModel
 from . import plan as _plan
 from . import unit as _unit
 
-__all__ = ["DEFAULT_CLASSES", "DEFAULT_AMOUNT_CLASSES", "DEFAULT_RATE_CLASSES", "simulate_cohort", "cohort_layout"]
+__all__ = ["DEFAULT_CLASSES", "DEFAULT_AMOUNT_CLASSES", "DEFAULT_RATE_CLASSES", "simulate_cohort", "cohort_layout",
+           "outcome_pairs"]
 
 #: Exposure classes of a book whose loans hold more distinct exposures (assumption: 16
 #: classes keep the bucketing's share of the exposure small for a lognormal book while the
@@ -56,30 +58,48 @@ DEFAULT_BATCH = 64
 DEFAULT_BATCH_MONEY = 8
 
 
+def outcome_pairs(tables: CohortTables) -> np.ndarray:
+    """The (sub-state, outcome) pairs that can hold loans, as flat indices ``s · O + o``
+    (int32, ascending): each open move slot of a sub-state whose loans move (an absorbing
+    state's loans stay, on its one slot), a claim where one can come, a review's
+    confirmation and rejection in its last month, a review going on before it.  The
+    kernel keeps only these of a month's outcomes."""
+    n_sub, n_out = tables.next_sub.shape
+    width = n_out - len(OUTCOMES)
+    ok = np.zeros((n_sub, n_out), bool)
+    ok[:, :width] = tables.dest_open & tables.moves[:, None]
+    ok[:, width + OUTCOMES.index("claim")] = tables.claimable
+    ok[:, width + OUTCOMES.index("confirm")] = tables.deciding
+    ok[:, width + OUTCOMES.index("reject")] = tables.deciding
+    ok[:, width + OUTCOMES.index("held")] = tables.holding
+    return np.flatnonzero(ok.reshape(-1)).astype(np.int32)
+
+
 def cohort_layout(tables: CohortTables, k: int, shocks: bool, to: int | None = None) -> np.ndarray:
-    """Where each outcome of each cohort counts: a 0/1 matrix ``(S·C·O, S·H + K·F + K·K +
-    1 + 3)`` from the outcomes (flat over sub-state, flag combination and outcome, as the
-    kernel's outcome counts) to its cohort next month (sub-state · H + flags), its
+    """Where each outcome of each cohort counts: a 0/1 matrix ``(V·C, S·H + K·F + K·K + 1
+    + 3)`` from the outcomes (flat over the ``outcome_pairs`` and the flag combinations, as
+    the kernel's outcome counts) to its cohort next month (sub-state · H + flags), its
     occupancy bin (state · F + the month's flags), its move (state at the start · K + state
     at the end, then one column for moves from a paid-off or charged-off state, not
     counted) and its charge-off (none, credit, confirmed fraud).  ``to``: every outcome
-    that moves a loan instead takes it to sub-state ``to`` with no charge-off (a loan paid
-    off at its schedule's end)."""
+    instead takes its loans to sub-state ``to`` with no charge-off (a loan paid off at its
+    schedule's end)."""
     combos = COMBOS if shocks else ((0, 0, 0),)
     h = 4 if shocks else 1
     n_sub, n_out = tables.next_sub.shape
-    s = np.arange(n_sub)[:, None, None]
-    c = np.arange(len(combos))[None, :, None]
-    o = np.arange(n_out)[None, None, :]
-    nxt = tables.next_sub[s, o] if to is None else np.full((n_sub, 1, n_out), to)
-    kind = tables.charge_off[s, o] if to is None else np.zeros((n_sub, 1, n_out), int)
+    pairs = outcome_pairs(tables)
+    s = (pairs // n_out)[:, None]
+    o = (pairs % n_out)[:, None]
+    c = np.arange(len(combos))[None, :]
+    nxt = tables.next_sub[s, o] if to is None else np.full(s.shape, to)
+    kind = tables.charge_off[s, o] if to is None else np.zeros(s.shape, int)
     st_next = tables.state[nxt]
     now, rep, go = (np.array([x[i] for x in combos])[c] for i in range(3))
     shocked = now & go & ~tables.absorbing[nxt]
     flags_next = 2 * shocked + rep if shocks else 0 * nxt
     flags_month = 2 * now + rep if shocks else 0 * nxt
     move = np.where(tables.absorbing[s], k * k, tables.state[s] * k + st_next)
-    shape = (n_sub, len(combos), n_out)
+    shape = (pairs.size, len(combos))
     cols = [np.broadcast_to(nxt * h + flags_next, shape), np.broadcast_to(st_next * h + flags_month, shape),
             np.broadcast_to(move, shape), np.broadcast_to(kind, shape)]
     widths = [n_sub * h, k * h, k * k + 1, 3]
@@ -174,7 +194,7 @@ def simulate_cohort(model: CreditModel, book: LoanBook, plan: _plan.RunPlan, *, 
                                              shocks)
     with _rng.x64():
         from_tables = {name: getattr(tables, name) for name in CohortInputs._fields if hasattr(tables, name)}
-        ci = CohortInputs(**from_tables, layout=layout, class_units=class_units,
+        ci = CohortInputs(**from_tables, layout=layout, pairs=outcome_pairs(tables), class_units=class_units,
                           group_segment=cm.group_segment[:n_groups], fraud_thr=fraud_thr)
         ci, cm_dev, mi, m0 = jax.tree.map(jnp.asarray, (ci, cm, mi, m0))
         n0_dev = jnp.asarray(n0.astype(np.int32))
@@ -218,15 +238,15 @@ def _money_inputs(model, cm, book, tables, tc, layout, units, st0, cell, n0_shap
     engine starts) and the kernel's static ``money`` argument."""
     rules = money_rules(tables, model, cm)
     n_sub, n_out = tables.next_sub.shape
-    combos = len(COMBOS) if shocks else 1
+    pairs = outcome_pairs(tables)
+    at = (pairs // n_out, pairs % n_out)
     h = n0_shape[2] // n_sub
-    charge = np.stack([tables.charge_off == 1, tables.charge_off == 2], axis=-1).astype(np.float64)
+    charge = np.stack([tables.charge_off[at] == 1, tables.charge_off[at] == 2], axis=-1).astype(np.float64)
     pays_off = rules.paid_off_sub >= 0
-    rows = n_sub * combos * n_out
-    done = cohort_layout(tables, k, shocks, to=rules.paid_off_sub) if pays_off else np.zeros((rows, layout.shape[1]))
+    done = cohort_layout(tables, k, shocks, to=rules.paid_off_sub) if pays_off else np.zeros(layout.shape)
     left = np.arange(tc.share.shape[1]) % tc.n_left
-    mi = MoneyInputs(live=rules.live, keep=rules.keep, paid=rules.paid, carry=rules.carry, charge=charge,
-                     rate=tc.rate, penalty=tc.penalty, share=tc.share, left=left.astype(np.int32),
+    mi = MoneyInputs(live=rules.live[at], keep=rules.keep[at], paid=rules.paid[at], carry=rules.carry[at],
+                     charge=charge, rate=tc.rate, penalty=tc.penalty, share=tc.share, left=left.astype(np.int32),
                      layout=layout[:, : n_sub * h + k * h], done=done)
     bal = np.where(cm.absorbing[st0], 0, units).astype(np.float64)
     m0 = np.zeros((int(np.prod(n0_shape)), len(MONEY)))
