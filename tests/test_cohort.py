@@ -354,7 +354,8 @@ def test_money_follows_the_closed_form_schedules():
     """Loans that never miss a payment (current stays current): each month's interest and
     principal received are the closed-form schedules' (``creditsim.schedule.payment``)
     summed over the loans, to within the fen a loan's starting balance is rounded to, and
-    every loan is paid off in the month of its last instalment."""
+    every loan is paid off in the month of its last instalment (three rates, each its own
+    band; two amount classes)."""
     p = PAST_DUE_P.copy()
     p[1] = 0.0
     p[1, 1] = 1.0
@@ -362,7 +363,9 @@ def test_money_follows_the_closed_form_schedules():
                            charge_off_dpd=180)
     book, terms = schedule_book()
     horizon = 13
-    ds = cs.simulate(model, book, horizon=horizon, scenarios=2, seed=1, engine="cohort")
+    # two amount classes: they split cohorts and move no money
+    ds = cs.simulate(model, book, horizon=horizon, scenarios=2, seed=1, engine="cohort", exposure_classes=2)
+    assert ds.attrs["exposure_classes"] == 2 and ds.attrs["rate_bands"] == 3 and ds.attrs["rate_band_error"] == 0
     months = np.arange(1, horizon + 1)
     _, interest, principal = cs.schedule.payment(terms.principal[:, None], terms.annual_rate[:, None],
                                                  terms.term[:, None], terms.method[:, None],
