@@ -467,3 +467,50 @@ def test_terms_classes_keep_few_rates_exactly_and_band_many():
             _, _, princ = cs.schedule.payment(10_000.0, r_annual, 12, method, np.arange(1, 13))
             got = principal_shares(np.full(12, r_annual / 12), 12 - np.arange(12))[:, method]
             np.testing.assert_allclose(got * bal, princ, rtol=1e-9, atol=1e-9)
+
+
+def test_money_rules_pay_as_the_agent_engine_whatever_the_months_past_due():
+    """Without a charge-off rule (the demo model: 91-180 days ages every month) a loan that
+    stays where it is pays nothing, however long it has been past due in the run: months
+    past due are tracked as far as a loan gets (a cap below that would pay a share).  The
+    payment share is (d + 1 - d_new) / (d + 1) on every other move, all of it on a cure."""
+    from creditsim.compile.cohort import money_rules
+
+    model = cs.presets.demo_model()
+    cm, _ = compile_model(model)
+    st = model.states
+    state0 = np.array([st.index("current")] * 2)
+    dpd0 = np.array([0, 0])
+    horizon = 12
+    tables = cohort_tables(model, cm, state0, dpd0, money_horizon=horizon)
+    # a loan entering 91-180 days (4 months) in month 1 is 4 + 11 months past due at the end
+    assert tables.dpd.max() >= cm.past_first.max() + horizon
+    rules = money_rules(tables, model, cm)
+    width = tables.dest.shape[1]
+    # every sub-state a loan can reach in the run: below the tables' last, which is one past it
+    for s in np.flatnonzero(~tables.absorbing & (tables.dpd < tables.dpd.max())):
+        for w in np.flatnonzero(tables.dest_open[s]):
+            nxt = tables.next_sub[s, w]
+            d, d_new = tables.dpd[s], tables.dpd[nxt]
+            if tables.absorbing[nxt]:
+                continue
+            want = 1.0 - min(max((d + 1 - d_new) / (d + 1), 0.0), 1.0)
+            assert rules.keep[s, w] == pytest.approx(want), (s, w, d, d_new)
+            if tables.state[nxt] == tables.state[s] and cm.past_ages[tables.state[s]]:
+                assert rules.keep[s, w] == 1.0 and d_new == d + 1
+    assert rules.live[:, width + OUTCOMES.index("claim")].sum() == 0  # a claim freezes the money
+
+
+def test_a_loan_with_no_instalment_left_and_a_balance_and_too_many_cohorts_are_refused():
+    p = PAST_DUE_P.copy()
+    model = cs.CreditModel(states=cs.StateSpace(PAST_DUE_NAMES), segments=[cs.Segment("g", p)])
+    terms = cs.LoanTerms([5_000.0, 5_000.0], 0.1, 6, 0, [2, 6])
+    book = cs.LoanBook(segment=["g", "g"], state=["current", "dpd_1_30"], exposure=[3_000.0, 800.0], terms=terms)
+    with raises("engine='cohort' decides a schedule's end per cohort", "loan 1", "800.0"):
+        cs.simulate(model, book, horizon=2, scenarios=2, seed=0, engine="cohort")
+    rs = np.random.default_rng(0)
+    big = cs.LoanTerms(rs.uniform(1_000, 9_000, 3000), rs.uniform(0.05, 0.2, 3000), 360, 0, rs.integers(0, 300, 3000))
+    many = cs.LoanBook(segment=["g"] * 3000, state=["current"] * 3000, terms=big)
+    with raises("would hold", "cohorts a scenario", "40 rate bands x 64 amount classes x 361 values of instalments "
+                "left", "fewer exposure_classes"):
+        cs.simulate(model, many, horizon=2, scenarios=2, seed=0, engine="cohort", rate_classes=40, exposure_classes=64)

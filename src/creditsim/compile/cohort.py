@@ -67,9 +67,9 @@ def cohort_tables(model: CreditModel, cm: CompiledModel, state0: np.ndarray, dpd
     capped at the most any rule reads (a later count changes nothing the model does), and
     a paid-off or charged-off loan's are 0 (nothing reads them).  ``money_horizon``: the
     run's months, for a book with loan terms, whose payments read the months past due
-    (``money_rules``): without a charge-off rule they are then tracked up to the most a
-    loan can reach in the run, and the paid-off state is a sub-state (a loan pays off at
-    the end of its schedule)."""
+    exactly (``money_rules``): unless the charge-off rule stops every state that ages,
+    they are then tracked up to the most a loan can reach in the run; and the paid-off
+    state is a sub-state (a loan pays off at the end of its schedule)."""
     fraud = model.fraud is not None
     money = money_horizon is not None
     aging = needs_aging(model) or fraud or money
@@ -83,8 +83,13 @@ def cohort_tables(model: CreditModel, cm: CompiledModel, state0: np.ndarray, dpd
     rule = model.charge_off_dpd is not None and model.states.charge_off is not None
     if rule:
         cap = max(cap, limit // 30 + 1)
-    elif money:  # a payment reads the months past due, which then grow by at most one a month
-        cap = max(cap, int(dpd0.max(initial=0)) + money_horizon + 1)
+    # a payment reads the months past due exactly: where some state can age past where the
+    # charge-off rule stops it (no rule, or a state that ages from 0 months past due, which
+    # the rule never charges off), track them as far as any loan gets in the run (they grow
+    # by at most one a month)
+    ages_free = bool(np.any(np.asarray(cm.past_ages) & (np.asarray(past_first) == 0) & ~np.asarray(absorbing)))
+    if money and (not rule or ages_free):
+        cap = max(cap, max(int(dpd0.max(initial=0)), int(past_first.max())) + money_horizon + 1)
     review_state, rejected_state = int(cm.fraud.review_state), int(cm.fraud.rejected_state)
     review_months = int(cm.fraud.review_months)
     reach = _reachable_states(model)

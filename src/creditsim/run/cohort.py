@@ -52,6 +52,10 @@ DEFAULT_AMOUNT_CLASSES = 1
 #: rates per segment, each then exact; more distinct rates are banded).
 DEFAULT_RATE_CLASSES = 4
 
+#: The most cohorts (row groups x classes x sub-states x shock flags) a run may hold a
+#: scenario (assumption: a month's arrays then stay within a few hundred megabytes a batch).
+MAX_CELLS = 2**20
+
 #: Default scenarios per kernel call (a run of fewer: the power of two that holds them);
 #: with loan terms fewer, the month's money arrays being larger.
 DEFAULT_BATCH = 64
@@ -171,6 +175,14 @@ def simulate_cohort(model: CreditModel, book: LoanBook, plan: _plan.RunPlan, *, 
     sub = sub_state_of(tables, model, st0, dpd0, cm)
     n_sub = tables.state.shape[0]
     if money:
+        left = book.terms.term - book.terms.months_on_book
+        stuck = np.flatnonzero((left == 0) & (units > 0) & ~cm.absorbing[st0])
+        if stuck.size:
+            i = int(stuck[0])
+            raise ValueError(f"simulate: engine='cohort' decides a schedule's end per cohort and needs a loan with no "
+                             f"instalment left to have no balance not yet due; loan {i} has months_on_book = term = "
+                             f"{int(book.terms.term[i])} and exposure {float(book.exposure[i])!r} (give such a "
+                             f"loan's balance as what it owes overdue, or use engine='agent')")
         tc = terms_classes(model, book.terms, units, group, n_groups, rate_classes=DEFAULT_RATE_CLASSES
                            if rate_classes is None else rate_classes, amount_classes=n_classes)
         cls = tc.cls
@@ -179,6 +191,13 @@ def simulate_cohort(model: CreditModel, book: LoanBook, plan: _plan.RunPlan, *, 
     else:
         cls, class_units = exposure_classes(units, group, n_groups, n_classes)
         e = class_units.shape[1]
+    n_cells = n_groups * e * n_sub * h
+    if n_cells > MAX_CELLS:
+        what = (f"{tc.n_bands} rate bands x {tc.n_amounts} amount classes x {tc.n_left} values of instalments left"
+                if money else f"{e} exposure classes")
+        raise ValueError(f"simulate: engine='cohort' would hold {n_cells:,} cohorts a scenario ({n_groups} row "
+                         f"groups x {what} x {n_sub} sub-states x {h} shock flags), more than {MAX_CELLS:,}; use "
+                         f"fewer exposure_classes or rate_classes, or engine='agent'")
     cell = (group.astype(np.int64) * e + cls) * n_sub * h + sub * h
     n0 = np.bincount(cell, minlength=n_groups * e * n_sub * h).reshape(n_groups, e, n_sub * h)
     if n0.max(initial=0) >= 2**31:

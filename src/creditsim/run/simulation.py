@@ -218,10 +218,11 @@ def simulate(
                                     "strategy_batch": strategy_batch, "month_span": month_span,
                                     "min_drop_size": min_drop_size, "executor": executor, "stages": stages,
                                     "originations": originations})
-    for name, value in (("exposure_classes", exposure_classes), ("rate_classes", rate_classes)):
+    for name, value, what in (("exposure_classes", exposure_classes, "exposure"), ("rate_classes", rate_classes,
+                                                                                  "rate")):
         if value is not None:
             raise ValueError(f"simulate: {name} applies to engine='cohort' (the agent engine keeps each loan's "
-                             f"terms), got {value!r} with engine={engine!r}")
+                             f"{what}), got {value!r} with engine={engine!r}")
     strats = _plan.strategies(strategies)
     money = book.terms is not None
     entries = originations.volumes(horizon) if isinstance(originations, Originations) and \
