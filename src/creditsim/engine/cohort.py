@@ -493,17 +493,17 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, mi: MoneyInp
         cohorts' money next month and the month's money totals."""
         n_left, pays_off = money
         f64 = jnp.float64
-        pa = ma / jnp.maximum(a, 1)[..., None]  # (G, E, S, C, 5) per loan
+        # per outcome pair (G, E, V, C, 5): its sub-state's money per loan, fallen due where it runs
+        sub = ci.pairs // (width + 4)
+        pa = jnp.take(ma / jnp.maximum(a, 1)[..., None], sub, axis=2)
         bal, dp, di = pa[..., :3], pa[..., 3], pa[..., 4]
         has = (mi.left > 0)[None, :, None, None]
         interest = jnp.where(has, jnp.sum(bal, axis=-1) * mi.rate[:, :, None, None], 0.0)
         princ = bal * mi.share[:, :, None, None, :]
         pen = (dp + di) * mi.penalty[:, :, None, None]
         due = jnp.concatenate([bal - princ, (dp + princ.sum(-1))[..., None], (di + interest + pen)[..., None]], -1)
-        # per outcome pair (G, E, V, C, ...): its sub-state's money per loan, fallen due where it runs
-        sub = ci.pairs // (width + 4)
         live = mi.live[None, None, :, None]
-        per_loan = jnp.where(live[..., None], jnp.take(due, sub, axis=2), jnp.take(pa, sub, axis=2))
+        per_loan = jnp.where(live[..., None], due, pa)
         outf = out.astype(f64)
         parts = outf[..., None] * per_loan
         keep = mi.keep[None, None, :, None]
@@ -512,7 +512,7 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, mi: MoneyInp
         pay_di = parts[..., 4] * (1.0 - keep)
         paid_bal = jnp.where(paid, parts[..., :3].sum(-1), 0.0)
         inflow = jnp.stack([pay_di.sum(), (pay_dp + paid_bal).sum()])
-        accrued = jnp.sum(jnp.where(live, outf * jnp.take(interest + pen, sub, axis=2), 0.0))
+        accrued = jnp.sum(jnp.where(live, outf * (interest + pen), 0.0))
         # charged off: the money as it stands (a charge-off pays nothing)
         co = jnp.einsum("gevcm,vk->gkm", parts, mi.charge)  # (G, 2, 5)
         loss = co.sum(-1)
