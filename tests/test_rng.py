@@ -63,3 +63,30 @@ def test_uniform_bits_are_uniform():
     half = u.size // 2
     for a, b in ((u[:half - 1], u[1:half]), (u[:half], u[half:])):
         assert abs(np.corrcoef(a, b)[0, 1]) < 5 / np.sqrt(a.size)
+
+
+def test_macro_paths_are_the_same_whatever_the_number_computed():
+    """A scenario's macro path depends only on its key and its months so far: 3 scenarios
+    over 5 months are the first rows and months of 40 scenarios over 30 months (computed
+    at other padded shapes), both follow the AR(1) recursion on the key's own normals, and
+    importance sampling (exact shapes) draws the same normals plus its shift."""
+    from creditsim.engine.macro import macro_paths
+
+    phi, keys = 0.7, _rng.scenario_keys(9, np.arange(40))
+    np.testing.assert_array_equal(keys[:3], _rng.scenario_keys(9, np.arange(3)))
+    path = np.array([-1.5])
+    small, big = macro_paths(keys[:3], phi, 5, path), macro_paths(keys, phi, 30, path)
+    np.testing.assert_array_equal(small, big[:3, :5])
+    with _rng.x64():
+        eps = np.stack([np.asarray(jax.random.normal(_rng.macro_key(jnp.asarray(k)), (30,), dtype=jnp.float64))
+                        for k in keys])
+    ref = np.empty_like(eps)
+    ref[:, 0] = path[0]
+    for t in range(1, 30):
+        ref[:, t] = phi * ref[:, t - 1] + np.sqrt(1 - phi * phi) * eps[:, t]
+    np.testing.assert_allclose(big, ref, rtol=1e-12, atol=1e-12)
+    shift = np.full(5, 0.5)
+    z, log_w = macro_paths(keys[:3], phi, 5, None, shift=shift)
+    e = eps[:3, :5] + shift
+    np.testing.assert_allclose(log_w, -(e * shift).sum(axis=1) + 0.5 * (shift * shift).sum(), rtol=1e-12)
+    np.testing.assert_allclose(z[:, 0], e[:, 0], rtol=1e-12)

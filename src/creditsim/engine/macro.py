@@ -58,6 +58,12 @@ def innovation_shift(phi: float, n_months: int, mean, path: np.ndarray | None = 
     return mu
 
 
+def _prefix_stable() -> bool:
+    """Whether ``jax.random.normal(key, (n,))[:m]`` is the same for every n >= m: with
+    partitionable Threefry (the default from jax 0.5) each draw's counter is its index."""
+    return bool(getattr(jax.config, "jax_threefry_partitionable", False))
+
+
 def macro_paths(keys: np.ndarray, phi: float, n_months: int, path: np.ndarray | None = None,
                 shift: np.ndarray | None = None):
     """Macro factor paths ``(S, n_months)`` float64 for raw scenario keys ``(S, 2)``.
@@ -70,15 +76,28 @@ def macro_paths(keys: np.ndarray, phi: float, n_months: int, path: np.ndarray | 
     are drawn from N(shift, 1) (the same normals plus the shift) and the result is ``(z,
     log_weight)``, ``log_weight (S,)`` the log likelihood ratio of each path (plain over
     shifted), the weight that makes averages over scenarios unbiased.
+
+    Without ``shift`` the paths are computed for more scenarios (``rng.padded_count``) and
+    months (whole years) than asked, and cut: a path depends only on its own key and its
+    months so far, so the values are the same, and runs of similar sizes share one compiled
+    shape.  With ``shift`` the shapes are exact (the log weight's sum over months is not
+    split the same way in every compiled shape, to the last bit).
     """
-    fixed = np.zeros(n_months)
-    is_fixed = np.zeros(n_months, dtype=bool)
+    s = keys.shape[0]
+    pad = shift is None
+    n_scen = _rng.padded_count(s) if pad else s
+    n_all = -(-n_months // 12) * 12 if pad and _prefix_stable() else n_months
+    fixed = np.zeros(n_all)
+    is_fixed = np.zeros(n_all, dtype=bool)
     if path is not None:
-        fixed[: path.size] = path[:n_months]
-        is_fixed[: path.size] = True
-    mu = np.zeros(n_months) if shift is None else np.asarray(shift, dtype=np.float64)
+        m = min(path.size, n_months)
+        fixed[:m] = path[:m]
+        is_fixed[:m] = True
+    mu = np.zeros(n_all) if shift is None else np.asarray(shift, dtype=np.float64)
+    keys_all = np.zeros((n_scen, 2), np.uint32)
+    keys_all[:s] = keys
     with _rng.x64():
-        z, log_w = _ar1_paths(jnp.asarray(keys), jnp.float64(phi), jnp.asarray(fixed), jnp.asarray(is_fixed),
+        z, log_w = _ar1_paths(jnp.asarray(keys_all), jnp.float64(phi), jnp.asarray(fixed), jnp.asarray(is_fixed),
                               jnp.asarray(mu))
-        z = np.asarray(z)
+        z = np.asarray(z)[:s, :n_months]
     return z if shift is None else (z, np.asarray(log_w))
