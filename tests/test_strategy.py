@@ -16,6 +16,11 @@ from helpers import raises, sure_chain
 
 H = 12  # months
 S = 16  # scenarios
+#: The whole horizon in one kernel call: results do not depend on the month spans (tested
+#: with strategies in test_dropping_finished_loans_changes_nothing_with_strategies and by
+#: the golden six_strategies run), and runs of one model, book size and batch then share one
+#: compiled kernel instead of one per span position.
+ONE_CALL = {"month_span": H}
 
 
 def book(n=600, seed=4, **kw):
@@ -108,13 +113,14 @@ def test_strategy_round_trips_through_a_dict():
 @pytest.fixture(scope="module")
 def presets_run():
     model = presets.jiebei_model()
-    return cs.simulate(model, book(), horizon=H, scenarios=S, seed=11, strategies=list(cs.STRATEGIES))
+    return cs.simulate(model, book(), horizon=H, scenarios=S, seed=11, strategies=list(cs.STRATEGIES), **ONE_CALL)
 
 
 def test_identical_strategies_give_identical_results():
     model = presets.jiebei_model()
     a = cs.Strategy.preset("agency_at_60")
-    ds = cs.simulate(model, book(), horizon=H, scenarios=8, seed=2, strategies=[a, a.replace(name="copy")])
+    ds = cs.simulate(model, book(), horizon=H, scenarios=8, seed=2, strategies=[a, a.replace(name="copy")],
+                     **ONE_CALL)
     for v in per_strategy(ds):
         np.testing.assert_array_equal(ds[v].isel(strategy=0).values, ds[v].isel(strategy=1).values, err_msg=v)
 
@@ -122,10 +128,10 @@ def test_identical_strategies_give_identical_results():
 def test_an_action_without_effect_or_cost_changes_nothing_and_a_cost_adds_exactly_itself():
     model = presets.jiebei_model()
     b = book()
-    plain = cs.simulate(model, b, horizon=H, scenarios=8, seed=6)
+    plain = cs.simulate(model, b, horizon=H, scenarios=8, seed=6, **ONE_CALL)
     inert = cs.Strategy("inert", (cs.Contact(name="nudge", contacts=1),), (cs.Rule("nudge"),))
     costly = cs.Strategy("costly", (cs.Contact(name="nudge", contacts=1, cost=2.5),), (cs.Rule("nudge"),))
-    ds = cs.simulate(model, b, horizon=H, scenarios=8, seed=6, strategies=[inert, costly])
+    ds = cs.simulate(model, b, horizon=H, scenarios=8, seed=6, strategies=[inert, costly], **ONE_CALL)
     for v in plain.data_vars:
         if v in ("collection_costs", "net_credit_loss", "npv"):
             continue
@@ -163,10 +169,10 @@ def test_no_recompilation_across_strategies_and_calls():
     model = presets.jiebei_model()
     b = book()
     names = ["in_house", "agency_at_90", "aggressive"]
-    cs.simulate(model, b, horizon=H, scenarios=8, seed=1, strategies=names[:1], strategy_batch=1)
+    cs.simulate(model, b, horizon=H, scenarios=8, seed=1, strategies=names[:1], strategy_batch=1, **ONE_CALL)
     before = trace_count()
-    cs.simulate(model, b, horizon=H, scenarios=8, seed=1, strategies=names, strategy_batch=1)
-    cs.simulate(model, b, horizon=H, scenarios=8, seed=1, strategies=names[::-1], strategy_batch=1)
+    cs.simulate(model, b, horizon=H, scenarios=8, seed=1, strategies=names, strategy_batch=1, **ONE_CALL)
+    cs.simulate(model, b, horizon=H, scenarios=8, seed=1, strategies=names[::-1], strategy_batch=1, **ONE_CALL)
     assert trace_count() == before
 
 
@@ -184,12 +190,13 @@ def test_strategies_give_the_same_results_whatever_their_grouping(monkeypatch):
     real = agent.chunk_kernel
     monkeypatch.setattr(agent, "chunk_kernel", lambda *a, **k: calls.append(1) or real(*a, **k))
     names = ["agency_at_90", "in_house", "hardship_restructure"]
-    alone = cs.simulate(model, b, horizon=6, scenarios=4, seed=3, strategies=names[:1])
+    alone = cs.simulate(model, b, horizon=H, scenarios=8, seed=3, strategies=names[:1], **ONE_CALL)
     n_alone = len(calls)
     runs = []
     for sb, groups in ((1, 3), (2, 2), (3, 1)):
         before = len(calls)
-        runs.append(cs.simulate(model, b, horizon=6, scenarios=4, seed=3, strategies=names, strategy_batch=sb))
+        runs.append(cs.simulate(model, b, horizon=H, scenarios=8, seed=3, strategies=names, strategy_batch=sb,
+                                **ONE_CALL))
         assert len(calls) - before == groups * n_alone
     assert n_alone > 0
     for ds in runs[1:]:
@@ -251,9 +258,8 @@ def test_caps_hold_for_every_loan_and_month(strat):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(agent, "chunk_kernel", audited)
-        # no loan dropped (min_drop_size above the chunk): every loan's counters to the end
-        ds = cs.simulate(model, book(seed=9), horizon=H, scenarios=8, seed=3, strategies=[strat],
-                         min_drop_size=1 << 30)
+        # the horizon in one call (no loan dropped between spans): every loan's counters to the end
+        ds = cs.simulate(model, book(seed=9), horizon=H, scenarios=8, seed=3, strategies=[strat], **ONE_CALL)
     assert int(ds.max_contacts.max()) <= strat.max_contacts
     assert int(ds.contacts_barred.sum()) == 0
     (carry,) = final
@@ -293,7 +299,7 @@ def test_recoveries_after_charge_off_by_the_agency():
                                                      commission=0.25),),
                         (cs.Rule("agency", states=("charged_off",), min_days=0),))
     b = book(1000)
-    ds = cs.simulate(model, b, horizon=10, scenarios=8, seed=5, strategies=[sweep]).sel(strategy="after")
+    ds = cs.simulate(model, b, horizon=10, scenarios=8, seed=5, strategies=[sweep], month_span=10).sel(strategy="after")
     # every loan charged off in months 1..9 is placed the month after and recovers half at once
     charged = ds.credit_charge_offs.isel(month=slice(1, 10)).sum("month")
     got = ds.recovered_by_age.sel(months_since_charge_off=1)
@@ -381,7 +387,7 @@ def test_settlement_closes_the_debt_for_its_fraction():
     deal = cs.Strategy("deal", (cs.Settlement(name="deal", fraction=0.6, accept=1.0),),
                        (cs.Rule("deal", min_days=91),))
     b = book()
-    ds = cs.simulate(model, b, horizon=H, scenarios=8, seed=7, strategies=[deal]).sel(strategy="deal")
+    ds = cs.simulate(model, b, horizon=H, scenarios=8, seed=7, strategies=[deal], **ONE_CALL).sel(strategy="deal")
     forgiven = ds.debt_forgiven.sum("month")
     assert float(forgiven.min()) > 0
     # a loan 91 days past due is closed the next month: none reaches the 180-day charge-off
@@ -395,7 +401,7 @@ def test_bureau_reporting_lowers_strategic_losses():
     bureau = cs.Strategy("bureau", (cs.BureauReport(name="bureau", effect={"strategic": cs.Effect(cure=3.0)}),),
                          (cs.Rule("bureau", min_days=31),))
     none = cs.Strategy("none")
-    ds = cs.simulate(model, b, horizon=H, scenarios=S, seed=9, strategies=[none, bureau])
+    ds = cs.simulate(model, b, horizon=H, scenarios=S, seed=9, strategies=[none, bureau], **ONE_CALL)
     c = cs.compare(ds, baseline="none")
     d = c.net_credit_loss_diff
     assert float(d.sel(strategy="bureau", bound="upper")) < 0
@@ -406,7 +412,7 @@ def test_deferral_stops_the_roll_while_the_shock_lasts():
     b = presets.jiebei_book(3000, seed=8, bands={"C": 1.0})
     defer = cs.Strategy("defer", (cs.Restructure(name="defer", defer_months=3, extend_months=3),),
                         (cs.Rule("defer", min_days=1, hardship=True),))
-    ds = cs.simulate(model, b, horizon=H, scenarios=S, seed=9, strategies=[cs.Strategy("none"), defer])
+    ds = cs.simulate(model, b, horizon=H, scenarios=S, seed=9, strategies=[cs.Strategy("none"), defer], **ONE_CALL)
     late = ds.occupancy.sel(state=["dpd_31_60", "dpd_61_90", "dpd_91_180"]).sum(("segment", "state"))
     diff = (late.sel(strategy="defer") - late.sel(strategy="none")).sum("month")
     assert float(diff.mean() + 3 * diff.std() / np.sqrt(S)) < 0
@@ -474,7 +480,7 @@ def test_a_judgment_due_in_the_charge_off_month_is_given_the_month_after():
                                                            recovery_fraction=1.0),),
                            (cs.Rule("sue", min_days=121, max_days=121),))
 
-    ds = cs.simulate(model, b, horizon=H, scenarios=8, seed=3, strategies=[sue(1), sue(2)])
+    ds = cs.simulate(model, b, horizon=H, scenarios=8, seed=3, strategies=[sue(1), sue(2)], **ONE_CALL)
     rec = ds.recoveries.sum(("month", "scenario"))
     # a loan sued at 121 days is charged off the next month, when a 1-month judgment falls due
     assert float(rec.sel(strategy="sue2")) > 0
@@ -485,7 +491,7 @@ def test_a_lawsuit_contacts_nobody_and_draws_its_complaint_once():
     model = presets.jiebei_model(shocks=False, fraud=False)
     sue = cs.Strategy("sue", (cs.LegalAction(name="sue", cost=1000.0, complaint=0.01, months=6),),
                       (cs.Rule("sue", min_days=61),))
-    ds = cs.simulate(model, book(), horizon=H, scenarios=8, seed=3, strategies=[sue]).sel(strategy="sue")
+    ds = cs.simulate(model, book(), horizon=H, scenarios=8, seed=3, strategies=[sue], **ONE_CALL).sel(strategy="sue")
     filings = ds.action_costs / 1000.0
     assert float(filings.sum()) > 0
     assert float(ds.contacts.sum()) == 0
@@ -500,7 +506,7 @@ def test_a_matured_loan_restructured_without_extension_still_repays():
     terms = LoanTerms(np.full(n, 10_000.0), np.full(n, 0.12), np.full(n, 3), 0, np.full(n, 2, np.int32))
     b = cs.LoanBook(["C"] * n, ["current"] * n, terms=terms)
     plan = cs.Strategy("plan", (cs.Restructure(name="plan", cost=1.0),), (cs.Rule("plan", min_days=31),))
-    ds = cs.simulate(model, b, horizon=H, scenarios=8, seed=5, strategies=[plan]).sel(strategy="plan")
+    ds = cs.simulate(model, b, horizon=H, scenarios=8, seed=5, strategies=[plan], **ONE_CALL).sel(strategy="plan")
     assert float(ds.action_costs.sum()) > 0  # restructures were made
     live = ds.balance.isel(month=-1).sel(state=["current", "restructured"]).sum()
     assert float(live) == 0  # no balance left without a schedule
@@ -511,7 +517,8 @@ def test_no_deferral_on_a_loan_whose_fraud_claim_came_that_month():
         fraud=cs.FraudTransfer(hazard=1.0, review_months=3, confirm_probability=1.0))
     defer = cs.Strategy("defer", (cs.Restructure(name="defer", defer_months=3, extend_months=3),),
                         (cs.Rule("defer", min_days=1),))
-    ds = cs.simulate(model, book(), horizon=H, scenarios=8, seed=5, strategies=[defer]).sel(strategy="defer")
+    ds = cs.simulate(model, book(), horizon=H, scenarios=8, seed=5, strategies=[defer], **ONE_CALL).sel(
+        strategy="defer")
     assert float(ds.interest_forgone.sum()) == 0
     assert float(ds.occupancy.sel(state="restructured").isel(month=slice(1, None)).sum()) == 0
 
@@ -547,7 +554,7 @@ def test_rules_see_a_rejected_fraud_claim():
     def run(model):
         strats = [cs.Strategy(name, (cs.Contact(name="sms", cost=1.0),), (cs.Rule("sms", fraud_claim=claim),))
                   for name, claim in (("rejected", True), ("never", False), ("either", None))]
-        ds = cs.simulate(model, b, horizon=H, scenarios=4, seed=2, strategies=strats)
+        ds = cs.simulate(model, b, horizon=H, scenarios=8, seed=2, strategies=strats, **ONE_CALL)
         return ds.action_costs.sum(("scenario", "month")).values
 
     rejected, never, either = run(base.replace(fraud=cs.FraudTransfer(hazard=0.05, review_months=1,
@@ -580,8 +587,8 @@ def test_a_contact_every_month_is_the_chain_with_the_effect_applied_to_its_rows(
                        rho=s.rho, distressed=tilt(s.distressed)) for s in model.segments]
     oracle = model.replace(segments=segs)
     b = book()
-    ds = cs.simulate(model, b, horizon=H, scenarios=8, seed=4, strategies=[always]).sel(strategy="always")
-    ref = cs.simulate(oracle, b, horizon=H, scenarios=8, seed=4)
+    ds = cs.simulate(model, b, horizon=H, scenarios=8, seed=4, strategies=[always], **ONE_CALL).sel(strategy="always")
+    ref = cs.simulate(oracle, b, horizon=H, scenarios=8, seed=4, **ONE_CALL)
     for v in ("occupancy", "balance", "credit_charge_offs", "fraud_losses", "interest_received", "npv"):
         np.testing.assert_array_equal(ds[v].values, ref[v].values, err_msg=v)
     # and the effect is what it says: a row with cure 0.3, stay 0.5, forward 0.2 -> 0.6, 0.5, 0.3 over 1.4
