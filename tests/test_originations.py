@@ -13,8 +13,9 @@ def _runs():
     model = presets.jiebei_model()
     book = presets.jiebei_book(3000, seed=2, states=presets.JIEBEI_START)
     plan = cs.Originations(300, presets.DEMO_MIX, growth=0.02, rates=presets.JIEBEI_RATES, seed=4)
-    kw = dict(horizon=12, scenarios=4, seed=7)  # two spans of 6 months: one compiled kernel
-    return (model, book, plan, cs.simulate(model, book, **kw),
+    kw = dict(horizon=12, scenarios=4, seed=7)
+    # the run without new loans in one kernel call (the same results as in spans of 6 months)
+    return (model, book, plan, cs.simulate(model, book, month_span=12, **kw),
             cs.simulate(model, book, originations=plan, **kw), kw)
 
 
@@ -84,8 +85,10 @@ def test_steady_originations_reach_the_stationary_mix():
     states = list(cs.DEFAULT_STATES)
     book = cs.LoanBook(["C"], ["paid_off"], [1.0])
     n, horizon = 2000, 100
+    # no loan dropped (min_drop_size above the chunk): results are the same (tested above),
+    # and the chunk keeps one length instead of being halved through six compiled sizes
     ds = cs.simulate(model, book, horizon=horizon, scenarios=2, seed=5,
-                     originations=cs.Originations(n, {"C": 1.0}))
+                     originations=cs.Originations(n, {"C": 1.0}), min_drop_size=1 << 30)
     open_ = [i for i, s in enumerate(states) if s not in ("paid_off", "charged_off")]
     q = p[np.ix_(open_, open_)]
     c = open_.index(states.index("current"))
@@ -103,7 +106,8 @@ def test_vintage_curves():
     model = presets.jiebei_model(shocks=False, fraud=False)
     book = presets.jiebei_book(1000, seed=1)
     plan = cs.Originations(2000, {"E": 1.0}, rates=presets.JIEBEI_RATES)
-    ds = cs.simulate(model, book, horizon=16, scenarios=2, seed=3, originations=plan)
+    # no loan dropped: the same results (tested above), one chunk length compiled
+    ds = cs.simulate(model, book, horizon=16, scenarios=2, seed=3, originations=plan, min_drop_size=1 << 30)
     vc = cs.vintage_curves(ds)
     assert vc.dims == ("scenario", "vintage", "months_on_book") and vc.sizes["vintage"] == 16
     assert (vc.diff("months_on_book").fillna(0) >= 0).all()
@@ -156,7 +160,7 @@ def test_new_loans_have_no_stage_at_month_0():
     model = presets.jiebei_model(shocks=False, fraud=False)
     book = presets.jiebei_book(300, seed=1, states=presets.JIEBEI_START)
     kw = dict(horizon=12, scenarios=2, seed=4, stages=True)
-    plain = cs.simulate(model, book, **kw)
+    plain = cs.simulate(model, book, month_span=12, **kw)  # one kernel call: the same results
     grown = cs.simulate(model, book, originations=cs.Originations(50, presets.DEMO_MIX, rates=presets.JIEBEI_RATES),
                         **kw)
     for name in ("loss_by_stage", "discounted_loss", "balance_by_stage"):
