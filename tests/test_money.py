@@ -13,6 +13,9 @@ from helpers import no_fraud_rows, random_chain, sure_chain
 
 FEN = 0.01
 HORIZON = 13  # one compiled horizon for every single-loan case (terms up to 12 months)
+#: ... in one kernel call (results do not depend on the month spans: tested below), so that
+#: every small book of one segment without hazards shares one compiled kernel
+SMALL = {"horizon": HORIZON, "month_span": HORIZON + 1}
 
 
 def _one_loan_book(principal, rate, term, method, mob, state="current", segment="s"):
@@ -102,7 +105,7 @@ def test_a_loan_that_never_defaults_repays_its_schedule(terms):
     principal, rate, term, method, mob = terms
     mob = min(mob, term - 1)
     book = _one_loan_book(principal, rate, term, method, mob)
-    ds = cs.simulate(_model(_never_default()), book, horizon=HORIZON, scenarios=1, seed=0)
+    ds = cs.simulate(_model(_never_default()), book, scenarios=1, seed=0, **SMALL)
     months = np.arange(1, HORIZON + 1)
     _, want_i, want_p = payment(principal, rate, term, method, mob + months)
     got_i = ds.interest_received.isel(scenario=0).values[1:]
@@ -138,7 +141,7 @@ def test_cash_flows_follow_the_accounting_rules_on_any_path(seed, terms, dpd):
     start = cs.DEFAULT_STATES[rng.integers(1, 7)]
     book = _one_loan_book(principal, rate, term, method, mob, state=start)
     model = _model(m, charge_off_dpd=dpd)
-    ds = cs.simulate(model, book, horizon=HORIZON, scenarios=1, seed=seed)
+    ds = cs.simulate(model, book, scenarios=1, seed=seed, **SMALL)
     fen = round(float(book.exposure[0]) / FEN)
     want = _reference(_path(ds), model.states, fen, rate, term, method, mob)
     got = np.stack([ds[v].isel(scenario=0).values[1:] for v in
@@ -154,7 +157,7 @@ def test_a_cure_pays_the_arrears_with_penalty_interest():
     m = sure_chain(restructured="dpd_1_30", dpd_1_30="dpd_31_60", dpd_31_60="dpd_61_90", dpd_61_90="current")
     principal, rate, term = 12_000.0, 0.12, 12  # round numbers: r = 1% a month
     book = _one_loan_book(principal, rate, term, 1, 0, state="restructured")  # equal principal
-    ds = cs.simulate(_model(m), book, horizon=5, scenarios=1, seed=0)
+    ds = cs.simulate(_model(m), book, scenarios=1, seed=0, **SMALL)
     got_i = ds.interest_received.isel(scenario=0).values[1:]
     got_p = ds.principal_repaid.isel(scenario=0).values[1:]
     # months 1-3 missed: instalments of 1,000 principal plus 1% interest on 12,000, 11,000,
@@ -220,12 +223,12 @@ def test_no_recompilation_with_money(full):
     from creditsim.engine.tracing import trace_count
 
     model, book, _ = full
-    cs.simulate(model, book, horizon=12, scenarios=6, seed=3)
+    cs.simulate(model, book, horizon=10, scenarios=6, seed=3)
     before = trace_count()
-    cs.simulate(model, book, horizon=12, scenarios=6, seed=3)
+    cs.simulate(model, book, horizon=10, scenarios=6, seed=3)
     assert trace_count() == before
     for seed in range(4, 10):
-        cs.simulate(model, book, horizon=12, scenarios=6, seed=seed)
+        cs.simulate(model, book, horizon=10, scenarios=6, seed=seed)
     assert trace_count() - before <= 2
 
 
@@ -250,15 +253,15 @@ def test_dropping_finished_loans_changes_nothing(full, monkeypatch):
 def test_npv_at_the_contract_rate_of_a_book_that_never_defaults_is_zero():
     """Discounting a loan's own schedule at its own rate gives back its principal."""
     rate = 0.12
-    n = 300
+    n = 256  # the size of the single-loan runs' chunk: one compiled kernel
     rng = np.random.default_rng(1)
     terms = cs.LoanTerms(rng.uniform(1_000, 50_000, n).round(2), rate, rng.choice([3, 6, 12], n),
                          rng.integers(0, 3, n), 0)
     book = cs.LoanBook(segment=["s"] * n, state=["current"] * n, terms=terms)
-    ds = cs.simulate(_model(_never_default(), cost_of_funds=rate), book, horizon=12, scenarios=1, seed=0)
+    ds = cs.simulate(_model(_never_default(), cost_of_funds=rate), book, scenarios=1, seed=0, **SMALL)
     # each month's rounding to the fen moves the NPV by at most a fen per loan and month
     assert abs(float(ds.npv[0])) <= FEN * n * 12
-    higher = cs.simulate(_model(_never_default(), cost_of_funds=0.03), book, horizon=12, scenarios=1, seed=0)
+    higher = cs.simulate(_model(_never_default(), cost_of_funds=0.03), book, scenarios=1, seed=0, **SMALL)
     assert float(higher.npv[0]) > 0.01 * book.total_exposure * 0.5 / 12
 
 
@@ -269,14 +272,14 @@ def test_charge_off_at_180_days_takes_principal_plus_arrears():
     m = sure_chain(current="dpd_1_30", dpd_1_30="dpd_31_60", dpd_31_60="dpd_61_90", dpd_61_90="dpd_91_180")
     book = _one_loan_book(10_000.0, 0.1095, 12, 0, 0)
     for dpd, month in ((180, 7), (120, 5), (210, 8)):
-        ds = cs.simulate(_model(m, charge_off_dpd=dpd), book, horizon=HORIZON, scenarios=1, seed=0)
+        ds = cs.simulate(_model(m, charge_off_dpd=dpd), book, scenarios=1, seed=0, **SMALL)
         path = _path(ds)
         assert path[month] == s["charged_off"] and path[month - 1] != s["charged_off"], (dpd, path)
         assert float(ds.charged_off_principal[0]) == pytest.approx(10_000.0)
         assert float(ds.loss[0]) == pytest.approx(10_000.0 + float(ds.interest_charged[0]))
         assert float(ds.interest_received.sum()) == 0 and float(ds.principal_repaid.sum()) == 0
     # without the rule a loan stays in 91-180 for ever
-    ds = cs.simulate(_model(m, charge_off_dpd=None), book, horizon=HORIZON, scenarios=1, seed=0)
+    ds = cs.simulate(_model(m, charge_off_dpd=None), book, scenarios=1, seed=0, **SMALL)
     assert _path(ds)[-1] == s["dpd_91_180"] and float(ds.loss[0]) == 0
 
 
@@ -287,7 +290,7 @@ def test_confirmed_fraud_is_charged_off_as_fraud_with_its_balance():
     book = presets.jiebei_book(20_000, seed=3, seasoned=False, bands={"C": 1.0})
     model = _model(m, "C", fraud=FraudTransfer(hazard=0.01, review_months=2, confirm_probability=1.0,
                                           police_recovery=0.25))
-    ds = cs.simulate(model, book, horizon=12, scenarios=2, seed=1)
+    ds = cs.simulate(model, book, horizon=12, scenarios=2, seed=1, month_span=12)  # one kernel call
     assert float(ds.credit_charge_offs.sum()) == 0 and float(ds.loss.sum()) == 0
     charged = ds.fraud_charged_off.sum("segment").values
     assert np.all(charged > 0)
@@ -341,7 +344,7 @@ def test_one_rounding_convention_halves_away_from_zero():
     model = cs.CreditModel(segments=[cs.Segment("s", m)])
     terms = cs.LoanTerms([10.0, 1234.565], 0.75, 1, 2)  # interest first, one month: r = 1/16
     book = cs.LoanBook(segment=["s", "s"], state=["current", "current"], terms=terms)
-    ds = cs.simulate(model, book, horizon=1, scenarios=1, seed=0).isel(scenario=0)
+    ds = cs.simulate(model, book, scenarios=1, seed=0, **SMALL).isel(scenario=0)
     assert float(ds.balance.isel(month=0).sum()) == pytest.approx(10.0 + 1234.57, abs=1e-9)
     # 1000 fen / 16 = 62.5 -> 63; 123457 fen / 16 = 7716.0625 -> 7716
     assert float(ds.interest_received.sel(month=1)) == pytest.approx((63 + 7716) * FEN, abs=1e-9)
