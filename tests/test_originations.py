@@ -14,9 +14,10 @@ def _runs():
     book = presets.jiebei_book(3000, seed=2, states=presets.JIEBEI_START)
     plan = cs.Originations(300, presets.DEMO_MIX, growth=0.02, rates=presets.JIEBEI_RATES, seed=4)
     kw = dict(horizon=12, scenarios=4, seed=7)
-    # the run without new loans in one kernel call (the same results as in spans of 6 months)
+    # both runs in one kernel call a chunk (the new loans are one chunk, starting at month 0):
+    # the same results as in spans of 6 months (test_results_do_not_depend_on_chunks_or_spans)
     return (model, book, plan, cs.simulate(model, book, month_span=12, **kw),
-            cs.simulate(model, book, originations=plan, **kw), kw)
+            cs.simulate(model, book, originations=plan, month_span=12, **kw), kw)
 
 
 def test_the_books_loans_are_unchanged_and_loans_and_money_conserved():
@@ -106,8 +107,9 @@ def test_vintage_curves():
     model = presets.jiebei_model(shocks=False, fraud=False)
     book = presets.jiebei_book(1000, seed=1)
     plan = cs.Originations(2000, {"E": 1.0}, rates=presets.JIEBEI_RATES)
-    # no loan dropped: the same results (tested above), one chunk length compiled
-    ds = cs.simulate(model, book, horizon=16, scenarios=2, seed=3, originations=plan, min_drop_size=1 << 30)
+    # the horizon in one kernel call (the new loans are one chunk, starting at month 0): the
+    # same results as in spans (tested above), one compiled kernel
+    ds = cs.simulate(model, book, horizon=16, scenarios=2, seed=3, originations=plan, month_span=16)
     vc = cs.vintage_curves(ds)
     assert vc.dims == ("scenario", "vintage", "months_on_book") and vc.sizes["vintage"] == 16
     assert (vc.diff("months_on_book").fillna(0) >= 0).all()
@@ -160,7 +162,8 @@ def test_new_loans_have_no_stage_at_month_0():
     model = presets.jiebei_model(shocks=False, fraud=False)
     book = presets.jiebei_book(300, seed=1, states=presets.JIEBEI_START)
     kw = dict(horizon=12, scenarios=2, seed=4, stages=True)
-    plain = cs.simulate(model, book, month_span=12, **kw)  # one kernel call: the same results
+    kw["month_span"] = 12  # one kernel call a chunk: the same results
+    plain = cs.simulate(model, book, **kw)
     grown = cs.simulate(model, book, originations=cs.Originations(50, presets.DEMO_MIX, rates=presets.JIEBEI_RATES),
                         **kw)
     for name in ("loss_by_stage", "discounted_loss", "balance_by_stage"):

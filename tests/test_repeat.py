@@ -22,7 +22,7 @@ def test_repeat_draws_follow_the_chain_with_a_way_back():
     cur, paid = states.index("current"), states.index("paid_off")
     n, horizon, s, rep = 4000, 12, 8, 0.3
     book = cs.LoanBook(["C"] * n, ["current"] * n, np.full(n, 100.0))
-    ds = cs.simulate(model, book, horizon=horizon, scenarios=s, seed=5,
+    ds = cs.simulate(model, book, horizon=horizon, scenarios=s, seed=5, month_span=horizon,
                      originations=cs.Originations(0, {"C": 1.0}, repeat=rep))
     back = p_chain.copy()
     back[paid] = 0.0
@@ -52,7 +52,9 @@ def living():
     segment A only, and the same run without it."""
     model = presets.jiebei_model()
     book = presets.jiebei_book(1000, seed=2, states=presets.JIEBEI_START)
-    kw = dict(horizon=12, scenarios=2, seed=7, stages=True)  # spans of 6 months: one kernel
+    # the horizon in one kernel call (the new loans are one chunk, which starts at month 0;
+    # results do not depend on the spans: tests/test_originations.py): one compiled kernel a run
+    kw = dict(horizon=12, scenarios=2, seed=7, stages=True, month_span=12)
     plan = cs.Originations(100, presets.DEMO_MIX, rates=presets.JIEBEI_RATES, seed=4)
     again = cs.Originations(100, presets.DEMO_MIX, rates=presets.JIEBEI_RATES, seed=4, repeat={"A": 0.3})
     return (cs.simulate(model, book, originations=plan, **kw), cs.simulate(model, book, originations=again, **kw),
@@ -116,7 +118,7 @@ def test_repeat_draws_under_collection_strategies():
     model = presets.jiebei_model(fraud=False)
     book = presets.jiebei_book(1500, seed=3, states=presets.JIEBEI_START)
     plan = cs.Originations(0, presets.DEMO_MIX, repeat=0.25)
-    ds = cs.simulate(model, book, horizon=12, scenarios=2, seed=1, originations=plan,
+    ds = cs.simulate(model, book, horizon=12, scenarios=2, seed=1, originations=plan, month_span=12,
                      strategies=["agency_at_90", "hardship_restructure", "aggressive"])
     for s in ds.strategy.values:
         x = ds.sel(strategy=s)
