@@ -67,6 +67,7 @@ def test_format_summary_reads_as_a_table(result):
 def money_results():
     model = presets.jiebei_model()
     book = presets.jiebei_book(3000, seed=2, states=presets.JIEBEI_START)
+    # the kernels of tests/test_provisions.py's run of this model, book, horizon and batch
     base = cs.simulate(model, book, horizon=8, scenarios=16, seed=5)
     stress = cs.simulate(cs.apply_stress(model, "recession"), book, horizon=8, scenarios=16, seed=5)
     return {"baseline": base, "recession": stress}
@@ -125,7 +126,9 @@ def test_cash_flow_bars(money_results, result):
 def test_strategy_figures():
     model = presets.jiebei_model()
     book = presets.jiebei_book(600, seed=4, states=presets.JIEBEI_START)
-    ds = cs.simulate(model, book, horizon=12, scenarios=8, seed=2, strategies=["in_house", "agency_at_90"])
+    # one kernel call over the horizon: the kernel of tests/test_strategy.py's runs
+    ds = cs.simulate(model, book, horizon=12, scenarios=8, seed=2, strategies=["in_house", "agency_at_90"],
+                     month_span=12)
     c = cs.compare(ds)
     ax = plot.strategy_differences(c).axes[0]
     bars = [p.get_width() for p in ax.patches]
@@ -204,7 +207,7 @@ def test_report_shows_where_the_tail_comes_from(tmp_path):
 
     model = presets.jiebei_model(shocks=False, fraud=False)
     book = presets.jiebei_book(2000, seed=1, states=presets.JIEBEI_START)
-    ds = cs.simulate(model, book, horizon=4, scenarios=100, seed=1, stages=True)
+    ds = cs.simulate(model, book, horizon=4, scenarios=104, seed=1, stages=True)  # 13 batches of 8: one kernel
     html = cs.write_report(ds, tmp_path / "rep", levels=(0.95,)).read_text()
     for what in ("by segment", "by IFRS 9 stage at month 0"):
         i = html.index(f"Where the tail comes from, {what}")

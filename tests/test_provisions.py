@@ -41,8 +41,10 @@ def test_losses_by_stage_add_up_and_change_nothing_else():
     by stage sum to the loss plus the fraud loss."""
     model = presets.jiebei_model()
     book = presets.jiebei_book(3000, seed=2, states=presets.JIEBEI_START)
-    plain = cs.simulate(model, book, horizon=8, scenarios=2, seed=7)
-    staged = cs.simulate(model, book, horizon=8, scenarios=2, seed=7, stages=True)
+    # in spans of 6 and 2 months (the attribution carried across them); 8 scenarios: the
+    # plain run's kernels are those of tests/test_plot_and_format.py's runs
+    plain = cs.simulate(model, book, horizon=8, scenarios=8, seed=7)
+    staged = cs.simulate(model, book, horizon=8, scenarios=8, seed=7, stages=True)
     for name in plain.data_vars:
         np.testing.assert_array_equal(plain[name].values, staged[name].values)
     total = staged.loss_by_stage.sum(("segment", "stage"))
@@ -101,7 +103,9 @@ def test_discounting_at_the_contract_rate():
     terms = cs.LoanTerms(np.full(n, principal), rate, 60, "interest_first")
     book = cs.LoanBook(np.full(n, "A"), np.full(n, "current"), terms=terms)
     horizon = 24
-    prov = cs.provisions(model, book, scenarios=1, seed=2, macro={"base": {"weight": 1.0}}, horizon=horizon)
+    # the horizon in one kernel call (the same results as in spans): one compiled kernel
+    prov = cs.provisions(model, book, scenarios=1, seed=2, macro={"base": {"weight": 1.0}}, horizon=horizon,
+                         month_span=horizon)
     v = 1 / (1 + rate / 12)
     t = np.arange(1, horizon + 1)
     pdf = h * (1 - h) ** (t - 1)
