@@ -81,10 +81,10 @@ def test_run_then_summary_then_compare(small, tmp_path):
     # the overwrite guard, then --force; options override the file
     res = r.invoke(main, ["run", str(small), "--no-cache", "-q"])
     assert res.exit_code == 1 and "exists: give --force" in res.output
-    res = r.invoke(main, ["run", str(small), "--no-cache", "-q", "--force", "--scenarios", "2",
-                          "--out", str(tmp_path / "two.nc"), "--report", str(tmp_path / "rep2")])
+    res = r.invoke(main, ["run", str(small), "--no-cache", "-q", "--force", "--scenarios", "3",
+                          "--out", str(tmp_path / "three.nc"), "--report", str(tmp_path / "rep2")])
     assert res.exit_code == 0, res.output
-    assert cs.load_result(tmp_path / "two.nc").sizes["scenario"] == 2
+    assert cs.load_result(tmp_path / "three.nc").sizes["scenario"] == 3  # a batch of 4: the first run's kernel
     assert (tmp_path / "rep2" / "report.html").exists()
 
 
@@ -167,13 +167,33 @@ def test_the_package_names_stay_functions_when_every_module_is_imported():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_a_run_killed_mid_way_leaves_no_result(small, tmp_path):
+#: A long run of a small model (its kernel compiles in a second or two, where the preset's
+#: with strategies took most of the test's time): about 200 blocks of work after the first.
+LONG = """
+[run]
+horizon = 12
+scenarios = 50000
+seed = 3
+
+[model]
+preset = "demo"
+
+[book]
+kind = "synthetic"
+n = 300
+seed = 1
+segments = ["A", "B", "C", "D", "E"]
+"""
+
+
+def test_a_run_killed_mid_way_leaves_no_result(tmp_path):
     """A real process, stopped (SIGTERM, as a batch scheduler does) after its first block
     of work: exit 130 with its message, nothing at the output path, no partial file."""
     sig = signal.SIGTERM
     out = tmp_path / "killed.nc"
-    proc = subprocess.Popen([sys.executable, "-m", "creditsim", "run", str(small), "--no-cache",
-                             "--scenarios", "50000", "--out", str(out)],
+    long = tmp_path / "long.toml"
+    long.write_text(LONG)
+    proc = subprocess.Popen([sys.executable, "-m", "creditsim", "run", str(long), "--no-cache", "--out", str(out)],
                             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     try:
         for line in proc.stderr:  # one log line per block of work (stderr is not a terminal)
