@@ -94,7 +94,7 @@ def test_a_mild_shift_keeps_the_expected_loss_and_the_mean_path():
 
 
 @pytest.mark.parametrize(("value", "msg"), [
-    ("low", "macro_mean must be a finite number or a non-empty list of them"),
+    ("low", "macro_mean must be 'auto' \\(tail_macro_mean\\), a finite number or a non-empty list of them"),
     ([], "macro_mean must be a finite number or a non-empty list of them"),
     (float("nan"), "macro_mean must be a finite number"),
     ([[1.0]], "macro_mean must be a finite number"),
@@ -163,7 +163,7 @@ segments = ["A"]
     assert res.exit_code != 0 and "the report's figures do not weigh scenarios yet" in res.output
     assert not (tmp_path / "r.nc").exists() and not (tmp_path / "rep").exists()
     path.write_text(text.replace("macro_mean = [-2.0]", 'macro_mean = "deep"'))
-    with pytest.raises(cs.ScenarioError, match="run.macro_mean: must be a number in \\[-8, 8\\]"):
+    with pytest.raises(cs.ScenarioError, match='run.macro_mean: must be "auto", a number in \\[-8, 8\\]'):
         cs.load_scenario(path)
 
 

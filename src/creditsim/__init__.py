@@ -32,7 +32,7 @@ _NAMES = {
     "Restructure": "spec.strategy", "Rule": "spec.strategy", "Settlement": "spec.strategy",
     "Strategy": "spec.strategy",
     "STRESS_SCENARIOS": "spec.stress", "apply_stress": "spec.stress",
-    "sweep": "run.sweep",
+    "sweep": "run.sweep", "tail_macro_mean": "run.tail",
     "LoanTerms": "spec.terms",
     "Originations": "spec.originations", "vintage_curves": "results.vintage",
     "Staging": "spec.staging", "provisions": "run.provisions", "ECL_SCENARIOS": "run.provisions",

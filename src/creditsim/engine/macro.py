@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.scipy.special import ndtri
 
 from . import rng as _rng
 from .tracing import _TRACES
 
-__all__ = ["macro_paths", "innovation_shift"]
+__all__ = ["macro_paths", "innovation_shift", "mean_path"]
 
 
-@jax.jit
-def _ar1_paths(keys, phi, fixed, is_fixed, shift):
+@partial(jax.jit, static_argnames="stratified")
+def _ar1_paths(keys, phi, fixed, is_fixed, shift, direction, stratum, n_strata, stratified=False):
     _TRACES["macro_paths"] += 1
     n_months = fixed.shape[0]
     scale = jnp.sqrt(1.0 - phi * phi)
@@ -22,10 +25,15 @@ def _ar1_paths(keys, phi, fixed, is_fixed, shift):
     b = jnp.where(jnp.arange(n_months) == 0, 1.0, scale)
     mu = jnp.where(is_fixed, 0.0, shift)
 
-    def one(key):
+    def one(key, k):
         # innovations drawn from N(mu, 1): the likelihood ratio of N(0, 1) to it is
         # exp(-sum mu·eps + sum mu²/2)
-        eps = jax.random.normal(_rng.macro_key(key), (n_months,), dtype=jnp.float64) + mu
+        e = jax.random.normal(_rng.macro_key(key), (n_months,), dtype=jnp.float64)
+        if stratified:  # the normals' component along ``direction`` from its stratum k of n_strata
+            u = jax.random.uniform(jax.random.fold_in(_rng.macro_key(key), 1), dtype=jnp.float64)
+            x = ndtri((k + jnp.maximum(u, jnp.finfo(jnp.float64).tiny)) / n_strata)
+            e = e + direction * (x - jnp.dot(direction, e))
+        eps = e + mu
 
         def step(prev, inputs):
             e, at, bt, fx, isf = inputs
@@ -35,7 +43,7 @@ def _ar1_paths(keys, phi, fixed, is_fixed, shift):
         _, z = jax.lax.scan(step, jnp.float64(0.0), (eps, a, b, fixed, is_fixed))
         return z, -jnp.sum(mu * eps) + 0.5 * jnp.sum(mu * mu)
 
-    return jax.vmap(one)(keys)
+    return jax.vmap(one)(keys, stratum)
 
 
 def innovation_shift(phi: float, n_months: int, mean, path: np.ndarray | None = None) -> np.ndarray:
@@ -64,8 +72,23 @@ def _prefix_stable() -> bool:
     return bool(getattr(jax.config, "jax_threefry_partitionable", False))
 
 
+def mean_path(phi: float, shift: np.ndarray, path: np.ndarray | None = None) -> np.ndarray:
+    """The mean path of the macro factor ``(n_months,)`` whose innovations have the means
+    ``shift`` (the inverse of ``innovation_shift``): m_1 = mu_1, m_t = phi·m_{t−1} +
+    √(1 − phi²)·mu_t, the months the model's ``path`` fixes taking its values."""
+    mu = np.asarray(shift, dtype=np.float64)
+    m = np.zeros(mu.size)
+    n_fixed = 0 if path is None else min(path.size, mu.size)
+    for t in range(mu.size):  # a dozen months, on the host
+        if t < n_fixed:
+            m[t] = path[t]
+        else:
+            m[t] = mu[t] if t == 0 else phi * m[t - 1] + np.sqrt(1.0 - phi * phi) * mu[t]
+    return m
+
+
 def macro_paths(keys: np.ndarray, phi: float, n_months: int, path: np.ndarray | None = None,
-                shift: np.ndarray | None = None):
+                shift: np.ndarray | None = None, strata: tuple | None = None):
     """Macro factor paths ``(S, n_months)`` float64 for raw scenario keys ``(S, 2)``.
 
     Z_1 ~ N(0, 1), Z_t = phi·Z_{t−1} + √(1−phi²)·ε_t; each scenario's path depends only on
@@ -76,6 +99,14 @@ def macro_paths(keys: np.ndarray, phi: float, n_months: int, path: np.ndarray | 
     are drawn from N(shift, 1) (the same normals plus the shift) and the result is ``(z,
     log_weight)``, ``log_weight (S,)`` the log likelihood ratio of each path (plain over
     shifted), the weight that makes averages over scenarios unbiased.
+
+    ``strata`` (with ``shift``): ``(direction, stratum, n_strata)``, a unit vector
+    ``(n_months,)`` of the innovations, each scenario's stratum ``(S,)`` and their number:
+    a scenario's normals keep their components across ``direction`` and take the one
+    along it from its stratum, the normal quantile of (stratum + U)/n_strata with U uniform
+    from the scenario's key.  With every stratum holding as many scenarios, the normals of
+    the run are still N(0, 1) on average over its scenarios (stratified sampling), so the
+    weights stay the same likelihood ratios.
 
     Without ``shift`` the paths are computed for more scenarios (``rng.padded_count``) and
     months (whole years) than asked, and cut: a path depends only on its own key and its
@@ -96,8 +127,14 @@ def macro_paths(keys: np.ndarray, phi: float, n_months: int, path: np.ndarray | 
     mu = np.zeros(n_all) if shift is None else np.asarray(shift, dtype=np.float64)
     keys_all = np.zeros((n_scen, 2), np.uint32)
     keys_all[:s] = keys
+    if strata is None:
+        direction, stratum, n_strata = np.zeros(n_all), np.zeros(n_scen), 1
+    else:
+        direction, stratum, n_strata = strata
+        direction = np.where(is_fixed, 0.0, np.asarray(direction, dtype=np.float64))
     with _rng.x64():
         z, log_w = _ar1_paths(jnp.asarray(keys_all), jnp.float64(phi), jnp.asarray(fixed), jnp.asarray(is_fixed),
-                              jnp.asarray(mu))
+                              jnp.asarray(mu), jnp.asarray(direction), jnp.asarray(stratum, dtype=jnp.float64),
+                              jnp.float64(n_strata), stratified=strata is not None)
         z = np.asarray(z)[:s, :n_months]
     return z if shift is None else (z, np.asarray(log_w))

@@ -124,7 +124,8 @@ def _var_es(x_sorted: np.ndarray, alpha: float, confidence: float):
     return (var, var_lo, var_hi), (es, es_lo, es_hi)
 
 
-def weighted_var_es(x: np.ndarray, w: np.ndarray, alpha: float, confidence: float):
+def weighted_var_es(x: np.ndarray, w: np.ndarray, alpha: float, confidence: float,
+                    strata: np.ndarray | None = None):
     """VaR and ES at level ``alpha`` of losses ``x`` drawn under importance sampling with
     likelihood-ratio weights ``w`` (both ``(S,)``), each ``(estimate, lower, upper)``.
 
@@ -152,16 +153,41 @@ def weighted_var_es(x: np.ndarray, w: np.ndarray, alpha: float, confidence: floa
     nan = (np.nan, np.nan)
     if int(np.sum(x >= var)) < MIN_TAIL_SCENARIOS:
         return (var, *nan), (es, *nan)
-    se_es = gain.std(ddof=1) / ((1 - alpha) * np.sqrt(s))
+    se_es = float(_mean_se(gain, strata)) / (1 - alpha)
     # VaR: the loss levels whose estimated tail probability is consistent with 1 − alpha
     sq = np.concatenate([np.cumsum((ws**2)[::-1])[::-1][1:], [0.0]]) / s
-    se_p = np.sqrt(np.maximum(sq - above**2, 0.0) / s)
+    if strata is None:
+        se_p = np.sqrt(np.maximum(sq - above**2, 0.0) / s)
+    else:
+        se_p = _tail_se_stratified(ws, strata[order], s)
     inside = np.flatnonzero(last & (np.abs(above - (1 - alpha)) <= z * se_p))
     if inside.size:
         lo, hi = xs[inside[0]], xs[min(inside[-1] + 1, s - 1)]
     else:
         lo = hi = var
     return (var, min(lo, var), max(hi, var)), (es, es - z * se_es, es + z * se_es)
+
+
+def _tail_se_stratified(ws: np.ndarray, ks: np.ndarray, s: int) -> np.ndarray:
+    """For losses sorted ascending with weights ``ws`` and strata ``ks`` (as many scenarios
+    in each, m >= 2): the stratified standard error of p(v) = mean(w·1{x > v}) at each
+    sorted loss v (the weight of the losses after it), from the sums A_k = Σ w·1{x > v} and
+    B = Σ w²·1{x > v} over each stratum: se² = m/(m − 1)·(B − Σ_k A_k²/m)/S²."""
+    m = int(np.bincount(ks).max())
+    rev_w, rev_k = ws[::-1], ks[::-1]  # descending losses: each one joins the set above the next
+    # each stratum's running sum of weights before a loss joins it
+    by = np.argsort(rev_k, kind="stable")
+    cum = np.cumsum(rev_w[by])
+    start = np.searchsorted(rev_k[by], rev_k[by], side="left")
+    before_sorted = cum - rev_w[by] - np.where(start > 0, cum[start - 1], 0.0)
+    before = np.empty_like(before_sorted)
+    before[by] = before_sorted
+    q = np.cumsum(2 * before * rev_w + rev_w**2)  # Σ_k A_k² with the losses so far
+    b = np.cumsum(rev_w**2)
+    var_sum = np.maximum(b - q / m, 0.0) * m / (m - 1)
+    # at sorted loss i: the losses strictly after it, the first len - 1 - i of the descending ones
+    var_after = np.concatenate([var_sum[::-1][1:], [0.0]])
+    return np.sqrt(var_after) / s
 
 
 #: The credit and fraud losses together (fraud less police recovery) per scenario: ``loss``
@@ -229,7 +255,9 @@ def risk_summary(
     the result holds ``scenario_weight``) is summarised with its weights: the expected
     loss is mean(w·L) with se sd(w·L)/√S, the standard deviation from the weighted second
     moment (delta method), and VaR and ES from the weighted tail
-    (``weighted_var_es``: normal intervals from the weighted influence values).
+    (``weighted_var_es``: normal intervals from the weighted influence values).  A run with
+    ``macro_strata`` (``scenario_stratum``) takes the stratified standard errors, from the
+    spread within each stratum.
 
     Parameters
     ----------
@@ -265,14 +293,15 @@ def risk_summary(
         xs = np.sort(v)
         var_rows, es_rows = zip(*(_var_es(xs, a, confidence) for a in lv), strict=True)
     else:
+        strata = _strata(ds, s, "risk_summary")
         wv = weights * v
         mean = wv.mean()
-        se_mean = wv.std(ddof=1) / np.sqrt(s)
+        se_mean = float(_mean_se(wv, strata))
         second = weights * v * v
         sd = float(np.sqrt(max(second.mean() - mean**2, 0.0)))
         # delta method on var = E[wL²] − E[wL]²: influence wL² − 2·mean·wL
-        se_sd = (second - 2 * mean * wv).std(ddof=1) / np.sqrt(s) / (2 * sd) if sd > 0 else 0.0
-        var_rows, es_rows = zip(*(weighted_var_es(v, weights, a, confidence) for a in lv), strict=True)
+        se_sd = float(_mean_se(second - 2 * mean * wv, strata)) / (2 * sd) if sd > 0 else 0.0
+        var_rows, es_rows = zip(*(weighted_var_es(v, weights, a, confidence, strata) for a in lv), strict=True)
     units = x.attrs.get("units", "")
     attrs = {"units": units} if units else {}
     out = xr.Dataset(
@@ -304,6 +333,41 @@ def _weights(ds: xr.Dataset, s: int, caller: str) -> np.ndarray | None:
     if w.shape != (s,) or not np.all(np.isfinite(w)) or np.any(w < 0):
         raise ValueError(f"{caller}: scenario_weight must be {s} finite weights >= 0 (one per scenario)")
     return None if np.all(w == 1.0) else w  # no shift (or every month fixed): the plain estimators
+
+
+def _strata(ds: xr.Dataset, s: int, caller: str) -> np.ndarray | None:
+    """Each scenario's stratum (``scenario_stratum``, a run with ``macro_strata``), or None:
+    the strata hold as many scenarios each, at least two (what the stratified standard
+    errors need)."""
+    if "scenario_stratum" not in ds:
+        return None
+    k = np.asarray(ds["scenario_stratum"].values)
+    if k.shape != (s,) or k.dtype.kind not in "iu" or np.any(k < 0):
+        raise ValueError(f"{caller}: scenario_stratum must be {s} stratum numbers >= 0 (one per scenario)")
+    counts = np.bincount(k)
+    counts = counts[counts > 0]
+    if counts.min() < 2 or counts.max() != counts.min():
+        raise ValueError(f"{caller}: scenario_stratum must put as many scenarios in every stratum, at least 2 "
+                         f"each; it holds {int(counts.min())} to {int(counts.max())}")
+    return k
+
+
+def _mean_se(values: np.ndarray, strata: np.ndarray | None) -> np.ndarray:
+    """The standard error of the mean over axis 0 of ``values`` ``(S, ...)``: sd/√S, or
+    with ``strata`` (as many scenarios in each) the stratified sampling's
+    √(Σ_k n_k·s_k²)/S, s_k² the variance within stratum k."""
+    v = np.asarray(values, dtype=np.float64)
+    s = v.shape[0]
+    if strata is None:
+        return v.std(axis=0, ddof=1) / np.sqrt(s)
+    n_k = np.bincount(strata)
+    sums = np.zeros((n_k.size,) + v.shape[1:])
+    np.add.at(sums, strata, v)
+    means = sums / np.maximum(n_k, 1).reshape((-1,) + (1,) * (v.ndim - 1))
+    dev = v - means[strata]
+    within = (dev**2).sum(axis=0)  # sum over k of (n_k - 1)·s_k²
+    m = n_k[n_k > 0][0]
+    return np.sqrt(within * m / (m - 1)) / s
 
 
 def refuse_weighted(ds: xr.Dataset, caller: str) -> None:
@@ -438,7 +502,7 @@ def _parts_of(ds: xr.Dataset, variable: str, by: str):
     return variable, p, names, total, x.attrs.get("units", "")
 
 
-def _weighted_contributions(xs, ps, ws, alpha, confidence):
+def _weighted_contributions(xs, ps, ws, alpha, confidence, ks=None):
     """``risk_contributions`` of one level for losses ``xs`` (sorted) with parts ``ps`` and
     importance-sampling weights ``ws``: ``(var, es, var_c (J, 3), es_c (J, 3))``.  The ES
     contribution is the weighted tail mean of each part, the tail's weight 1 − α made up at
@@ -447,7 +511,7 @@ def _weighted_contributions(xs, ps, ws, alpha, confidence):
     formula when every weight is 1); the VaR contribution a weighted local average."""
     s = xs.size
     z = float(special.ndtri((1 + confidence) / 2))
-    (var, _, _), (es, _, _) = weighted_var_es(xs, ws, alpha, confidence)
+    (var, _, _), (es, _, _) = weighted_var_es(xs, ws, alpha, confidence, ks)
     above, at = xs > var, xs == var
     mass_above = ws[above].sum() / s
     share_at = ws * at / max(ws[at].sum(), 1e-300)
@@ -468,7 +532,7 @@ def _weighted_contributions(xs, ps, ws, alpha, confidence):
     es_c[:, 0] = contrib
     if n_tail >= MIN_TAIL_SCENARIOS:
         infl = ws[:, None] * (ps - c_var) * (xs >= var)[:, None]
-        se = infl.std(axis=0, ddof=1) / ((1 - alpha) * np.sqrt(s))
+        se = _mean_se(infl, ks) / (1 - alpha)
         es_c[:, 1], es_c[:, 2] = contrib - z * se, contrib + z * se
     return var, es, var_c, es_c
 
@@ -544,10 +608,11 @@ def risk_contributions(
     var_c = np.full((lv.size, n_parts, 3), np.nan)
     es_tot, var_tot = np.empty(lv.size), np.empty(lv.size)
     weights = _weights(ds, s, "risk_contributions")
+    strata = _strata(ds, s, "risk_contributions") if weights is not None else None
     for li, alpha in enumerate(lv):
         if weights is not None:
             var_tot[li], es_tot[li], var_c[li], es_c[li] = _weighted_contributions(
-                xs, ps, weights[order], alpha, confidence)
+                xs, ps, weights[order], alpha, confidence, None if strata is None else strata[order])
             continue
         var, es, _, _ = es_interval(xs, alpha, confidence)
         var, es = float(var), float(es)

@@ -31,7 +31,7 @@ from . import plan as _plan
 from . import unit as _unit
 from .plan import RunPlan
 
-__all__ = ["ENGINES", "simulate", "scenario_inputs"]
+__all__ = ["ENGINES", "simulate", "scenario_inputs", "run_job"]
 
 #: The engines ``simulate`` runs.
 ENGINES = ("agent", "cohort")
@@ -56,6 +56,7 @@ def simulate(
     stages=None,
     originations=None,
     macro_mean=None,
+    macro_strata=None,
     exposure_classes=None,
     rate_classes=None,
 ) -> xr.Dataset:
@@ -170,7 +171,22 @@ def simulate(
         likelihood ratio, mean 1 in expectation, that makes weighted averages over
         scenarios unbiased.  ``creditsim.risk_summary`` uses the weights; a plain mean over
         scenarios of a weighted run describes the shifted economy, not the model's.
+        ``"auto"``: the mean path ``creditsim.tail_macro_mean`` finds for the 99.9% tail
+        of this run's loss (a pilot of 1 + horizon scenarios on this engine and book, twice:
+        the direction in which the loss grows fastest, at the distance of the tail),
+        ``attrs["macro_mean"]`` saying which.
         Default None (plain Monte Carlo).
+    macro_strata
+        With ``macro_mean``: stratified sampling along the shift, in this many strata of
+        equal probability (``scenarios`` a multiple of it, at least 2 scenarios a stratum;
+        ``scenarios // 2`` is the usual choice).  Scenario i's normals keep their components
+        across the shift's direction and take the one along it from stratum i mod
+        ``macro_strata`` (so a path depends on the number of strata, not only on (seed,
+        scenario)).  Where the loss follows mostly the factor's path along that direction
+        (a large book), the error of the tail measures falls many times over
+        (benchmarks/README.md).  The result gains ``scenario_stratum`` (scenario), and
+        ``risk_summary`` and ``risk_contributions`` take the stratified standard errors.
+        Default None.
     exposure_classes
         With ``engine="cohort"``: the most exposure classes the book's loans are gathered
         into (default 16, ``creditsim.run.cohort.DEFAULT_CLASSES``; a book with as many
@@ -199,6 +215,40 @@ def simulate(
         month); ``initial_exposure`` (segment, state).  The model (JSON), run settings,
         book fingerprint and package version are in ``attrs``.
     """
+    return _simulate(model, book, horizon=horizon, scenarios=scenarios, seed=seed, chunk_size=chunk_size,
+                     engine=engine, scenario_batch=scenario_batch, strategies=strategies,
+                     strategy_batch=strategy_batch, progress=progress, month_span=month_span,
+                     min_drop_size=min_drop_size, executor=executor, stages=stages, originations=originations,
+                     macro_mean=macro_mean, macro_strata=macro_strata, exposure_classes=exposure_classes,
+                     rate_classes=rate_classes)
+
+
+def _simulate(
+    model: CreditModel,
+    book,
+    *,
+    horizon: int,
+    scenarios: int,
+    seed: int,
+    chunk_size: int | None = None,
+    engine: str = "agent",
+    scenario_batch: int | None = None,
+    strategies=None,
+    strategy_batch: int | None = None,
+    progress=None,
+    month_span: int | None = None,
+    min_drop_size: int | None = None,
+    executor=None,
+    stages=None,
+    originations=None,
+    macro_mean=None,
+    macro_strata=None,
+    exposure_classes=None,
+    rate_classes=None,
+    paths=None,
+) -> xr.Dataset:
+    """``simulate``; ``paths`` ``(keys, z)`` replace the scenarios' keys and macro paths
+    (``tail_macro_mean``'s pilot)."""
     if not isinstance(model, CreditModel):
         raise ValueError(f"simulate: model must be a CreditModel, got {type(model).__name__}")
     if not isinstance(book, LoanBook):
@@ -213,7 +263,8 @@ def simulate(
     if engine == "cohort":
         return _simulate_cohort(model, book, horizon=horizon, scenarios=scenarios, seed=seed,
                                 scenario_batch=scenario_batch, progress=progress, macro_mean=macro_mean,
-                                exposure_classes=exposure_classes, rate_classes=rate_classes, refused={
+                                macro_strata=macro_strata, exposure_classes=exposure_classes, rate_classes=rate_classes,
+                                paths=paths, refused={
                                     "chunk_size": chunk_size, "strategies": strategies,
                                     "strategy_batch": strategy_batch, "month_span": month_span,
                                     "min_drop_size": min_drop_size, "executor": executor, "stages": stages,
@@ -240,8 +291,31 @@ def simulate(
                          f"judgment closes the loan there); the states are {list(model.states.names)}")
     runner = _executors.executor(executor)
     staging = None if stages is None or stages is False else Staging.of(stages)
+    strata = _macro_strata(macro_strata, macro_mean, plan.scenarios)
+    if isinstance(macro_mean, str) and macro_mean == "auto":
+        if strats:
+            raise ValueError("simulate: macro_mean='auto' aims at the tail of one loss, and a run with strategies "
+                             "has one a strategy; find the mean path with creditsim.tail_macro_mean for the "
+                             "strategy that matters and give it")
+        from .tail import tail_macro_mean
+
+        macro_mean = tail_macro_mean(model, book, horizon=plan.horizon, seed=plan.seed, engine="agent",
+                                     stages=stages, originations=originations, chunk_size=chunk_size,
+                                     scenario_batch=scenario_batch, month_span=month_span,
+                                     min_drop_size=min_drop_size)
     mean = _macro_mean(macro_mean, horizon)
-    job, common = compile_job(model, book, plan, strats, staging, originations, mean)
+    job, common = compile_job(model, book, plan, strats, staging, originations, mean, strata)
+    log_w = common.pop("log_weight")
+    if paths is not None:  # the pilot's paths, the last repeated over a padded last block
+        idx = np.minimum(np.arange(plan.padded_scenarios), plan.scenarios - 1)
+        job.keys, job.z = paths[0][idx], paths[1][idx]
+        common["z"] = paths[1]
+    ds = run_job(job, common, plan, strats, runner, progress)
+    return _weighted(ds, mean, log_w, strata)
+
+
+def run_job(job: _unit.Job, common: dict, plan: RunPlan, strats: list, runner, progress=None) -> xr.Dataset:
+    """The agent engine's work units of ``job`` run by ``runner`` and the Dataset assembled."""
     totals = _unit.zeros(job, plan.scenarios)
     done, total = 0, plan.loan_months()
     for unit, part in runner.map(job, plan.units()):
@@ -249,12 +323,11 @@ def simulate(
         if progress is not None:
             done += plan.loan_months(unit)
             progress(done, total)
-    log_w = common.pop("log_weight")
-    return _weighted(assemble(totals, strats, **common), mean, log_w)
+    return assemble(totals, strats, **common)
 
 
-def _simulate_cohort(model, book, *, horizon, scenarios, seed, scenario_batch, progress, macro_mean,
-                     exposure_classes, rate_classes, refused: dict) -> xr.Dataset:
+def _simulate_cohort(model, book, *, horizon, scenarios, seed, scenario_batch, progress, macro_mean, macro_strata,
+                     exposure_classes, rate_classes, refused: dict, paths=None) -> xr.Dataset:
     """``simulate`` with ``engine="cohort"``: what it does not run is refused by name."""
     from . import cohort as _cohort
 
@@ -280,27 +353,66 @@ def _simulate_cohort(model, book, *, horizon, scenarios, seed, scenario_batch, p
             raise ValueError(f"simulate: rate_classes applies to a book with loan terms (this book has none), got "
                              f"{rate_classes!r}")
         rate_classes = _plan.positive_int("rate_classes", rate_classes, upper=4096)
+    strata = _macro_strata(macro_strata, macro_mean, scenarios)
+    if isinstance(macro_mean, str) and macro_mean == "auto":
+        from .tail import tail_macro_mean
+
+        macro_mean = tail_macro_mean(model, book, horizon=horizon, seed=seed, engine="cohort",
+                                     scenario_batch=scenario_batch, exposure_classes=exposure_classes,
+                                     rate_classes=rate_classes)
     mean = _macro_mean(macro_mean, horizon)
-    keys, z, log_w = scenario_inputs(model, seed, scenarios, horizon, mean)
+    if paths is None:
+        keys, z, log_w = scenario_inputs(model, seed, scenarios, horizon, mean, strata)
+    else:
+        (keys, z), log_w = paths, None
     ds = _cohort.simulate_cohort(model, book, plan, scenario_batch=scenario_batch, progress=progress, macro=(keys, z, log_w),
                                  classes=exposure_classes, rate_classes=rate_classes)
-    return _weighted(ds, mean, log_w)
+    return _weighted(ds, mean, log_w, strata)
 
 
-def _weighted(ds: xr.Dataset, mean, log_w) -> xr.Dataset:
-    """``ds`` with its scenarios' likelihood ratios where the run shifted the macro path."""
+def _weighted(ds: xr.Dataset, mean, log_w, strata: int | None = None) -> xr.Dataset:
+    """``ds`` with its scenarios' likelihood ratios where the run shifted the macro path,
+    and their strata where it stratified the path."""
     if mean is not None:
         ds["scenario_weight"] = ("scenario", np.exp(log_w), {
             "units": "1", "description": "likelihood ratio of the scenario's macro path (plain over the shifted "
             "sampling distribution of macro_mean): the weight of each scenario in averages over scenarios"})
         ds.attrs["macro_mean"] = [float(x) for x in mean]
+    if strata is not None:
+        ds["scenario_stratum"] = ("scenario", np.arange(ds.sizes["scenario"], dtype=np.int64) % strata, {
+            "units": "1", "description": "stratum of the scenario's macro path along the shift (macro_strata): "
+            "stratified sampling, every stratum as many scenarios"})
+        ds.attrs["macro_strata"] = int(strata)
     return ds
+
+
+def _macro_strata(value, macro_mean, scenarios: int) -> int | None:
+    """``simulate``'s ``macro_strata`` checked against the run: None, or the number of
+    strata (>= 2, dividing ``scenarios`` into at least 2 a stratum)."""
+    if value is None:
+        return None
+    if macro_mean is None:
+        raise ValueError(f"simulate: macro_strata stratifies the macro path along its shift and needs macro_mean "
+                         f"(a mean path, or 'auto'); got macro_strata={value!r} without it")
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
+        raise ValueError(f"simulate: macro_strata must be a whole number >= 2 (strata of the macro path), got "
+                         f"{value!r}")
+    if scenarios % value or scenarios // value < 2:
+        raise ValueError(f"simulate: macro_strata={int(value)} must divide scenarios={scenarios} into strata of at "
+                         f"least 2 scenarios each (the standard errors come from the spread within a stratum); "
+                         f"try macro_strata={scenarios // 2}" if scenarios % 2 == 0 and scenarios >= 4 else
+                         f"simulate: macro_strata={int(value)} must divide scenarios={scenarios} into strata of at "
+                         f"least 2 scenarios each (the standard errors come from the spread within a stratum)")
+    return int(value)
 
 
 def _macro_mean(value, horizon) -> np.ndarray | None:
     """``simulate``'s ``macro_mean`` checked: None, or the mean of Z by month 1..horizon."""
     if value is None:
         return None
+    if isinstance(value, str):
+        raise ValueError(f"simulate: macro_mean must be 'auto' (tail_macro_mean), a finite number or a non-empty "
+                         f"list of them (the mean of the macro factor by month), got {value!r}")
     arr = np.asarray(value, dtype=object)
     flat = arr.reshape(-1)
     if arr.ndim > 1 or flat.size == 0 or any(isinstance(x, bool) or not isinstance(x, (int, float, np.integer,
@@ -316,15 +428,25 @@ def _macro_mean(value, horizon) -> np.ndarray | None:
     return out
 
 
-def scenario_inputs(model: CreditModel, seed: int, n: int, horizon: int, macro_mean: np.ndarray | None = None):
+def scenario_inputs(model: CreditModel, seed: int, n: int, horizon: int, macro_mean: np.ndarray | None = None,
+                    strata: int | None = None):
     """Scenarios 0..n-1's raw keys ``(n, 2)``, macro paths ``(n, horizon)`` and, with
-    ``macro_mean``, the paths' log likelihood ratios ``(n,)`` (else None)."""
+    ``macro_mean``, the paths' log likelihood ratios ``(n,)`` (else None); with ``strata``
+    scenario i's path in stratum i mod ``strata`` along the shift."""
     keys = _rng.scenario_keys(seed, np.arange(n, dtype=np.int64))
     path = model.macro.path[:horizon] if model.macro.path is not None else None
     if macro_mean is None:
         return keys, macro_paths(keys, model.macro.phi, horizon, path), None
-    z, log_weight = macro_paths(keys, model.macro.phi, horizon, path,
-                                shift=innovation_shift(model.macro.phi, horizon, macro_mean, path))
+    shift = innovation_shift(model.macro.phi, horizon, macro_mean, path)
+    layout = None
+    if strata is not None:
+        norm = float(np.sqrt(np.sum(shift * shift)))
+        if norm == 0.0:
+            raise ValueError(f"simulate: macro_strata stratifies along the shift of the macro path, and "
+                             f"macro_mean={[float(x) for x in macro_mean]} shifts no month the model draws (it is "
+                             f"the model's mean path, or the model's path fixes every month)")
+        layout = (shift / norm, np.arange(n) % strata, strata)
+    z, log_weight = macro_paths(keys, model.macro.phi, horizon, path, shift=shift, strata=layout)
     return keys, z, log_weight
 
 
@@ -355,7 +477,7 @@ def _new_loans(model: CreditModel, book: LoanBook, originations, horizon: int):
 
 def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
                 staging: Staging | None = None, originations: Originations | None = None,
-                macro_mean: np.ndarray | None = None) -> tuple[_unit.Job, dict]:
+                macro_mean: np.ndarray | None = None, strata: int | None = None) -> tuple[_unit.Job, dict]:
     """Everything the run's work units need (``Job``), and what the Dataset assembly
     needs besides the totals.  With ``originations`` the plan's new loans follow the
     book's in the job's arrays (loan indices len(book), ...)."""
@@ -419,7 +541,7 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
         origination = Origination(n_vintages=horizon + 1, wait_state=wait, enter_state=enter, repeat=repeats)
     # keys and macro paths of every scenario the kernel calls simulate (a padded last
     # block's few extra ones too); the result keeps the first ``scenarios``
-    keys, z, log_weight = scenario_inputs(model, seed, plan.padded_scenarios, horizon, macro_mean)
+    keys, z, log_weight = scenario_inputs(model, seed, plan.padded_scenarios, horizon, macro_mean, strata)
     if log_weight is not None:
         log_weight = log_weight[: plan.scenarios]
     fraud_hazard = model.fraud.hazards(horizon) if fraud else np.zeros(horizon)

@@ -11,7 +11,9 @@ come before the first table, as TOML wants)::
     horizon = 24              # months
     scenarios = 1000
     seed = 2026
-    # macro_mean = -2.0       # importance sampling of the macro path (simulate's macro_mean)
+    # macro_mean = "auto"     # importance sampling of the macro path (simulate's macro_mean:
+                              # "auto", a number or a list by month)
+    # macro_strata = 500      # stratified along the shift (simulate's macro_strata)
 
     [model]
     preset = "jiebei"         # "jiebei" or "demo"; or give the whole model (below)
@@ -99,7 +101,7 @@ BOOK_KINDS = {
     "file": ("path", "columns"),
 }
 _SECTIONS = {"run", "model", "book", "originations", "stages", "strategies", "engine", "output", "report"}
-_RUN_KEYS = {"horizon", "scenarios", "seed", "macro_mean"}
+_RUN_KEYS = {"horizon", "scenarios", "seed", "macro_mean", "macro_strata"}
 _ENGINE_KEYS = {"engine", "chunk_size", "scenario_batch", "strategy_batch", "month_span", "min_drop_size", "executor",
                 "exposure_classes", "rate_classes"}
 _ENGINES = ("agent", "cohort")
@@ -172,7 +174,8 @@ class Scenario:
     base_dir: str = "."
     originations: Mapping = field(default_factory=dict)
     stages: Mapping | None = None
-    macro_mean: float | tuple | None = None
+    macro_mean: float | tuple | str | None = None
+    macro_strata: int | None = None
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -200,11 +203,25 @@ class Scenario:
         if "macro_mean" in run:
             mm = run["macro_mean"]
             items = mm if isinstance(mm, list) else [mm]
-            if not items or not all(_number(x) and -8 <= x <= 8 for x in items):
-                problems.append(f"run.macro_mean: must be a number in [-8, 8] (the mean of the macro factor under "
-                                f"importance sampling) or a non-empty list of them by month, got {mm!r}")
+            if mm == "auto":
+                vals["macro_mean"] = "auto"
+            elif not items or not all(_number(x) and -8 <= x <= 8 for x in items):
+                problems.append(f"run.macro_mean: must be \"auto\", a number in [-8, 8] (the mean of the macro factor "
+                                f"under importance sampling) or a non-empty list of them by month, got {mm!r}")
             else:
                 vals["macro_mean"] = tuple(float(x) for x in mm) if isinstance(mm, list) else float(mm)
+        if "macro_strata" in run:
+            ms = run["macro_strata"]
+            if "macro_mean" not in run:
+                problems.append(f"run.macro_strata: stratifies along the shift of the macro path and needs "
+                                f"run.macro_mean, got macro_strata = {ms!r} without it")
+            elif not _whole(ms, 2, 2**31):
+                problems.append(f"run.macro_strata: must be a whole number >= 2, got {ms!r}")
+            elif "scenarios" in vals and (vals["scenarios"] % int(ms) or vals["scenarios"] // int(ms) < 2):
+                problems.append(f"run.macro_strata: {ms!r} must divide run.scenarios = {vals['scenarios']} into "
+                                f"strata of at least 2 scenarios each")
+            else:
+                vals["macro_strata"] = int(ms)
         engine = _table(d, "engine", problems)
         for k, v in engine.items():
             if k not in _ENGINE_KEYS:
@@ -288,7 +305,7 @@ class Scenario:
     def from_objects(cls, model: CreditModel | Mapping, book: Mapping, *, horizon: int, scenarios: int, seed: int,
                      strategies=(), stress=None, engine=None, output=None, report=None,
                      base_dir: str | os.PathLike = ".", originations=None, stages=None,
-                     macro_mean=None) -> Scenario:
+                     macro_mean=None, macro_strata=None) -> Scenario:
         """A scenario from objects built in Python: a ``CreditModel`` (or a model
         section, e.g. ``{"preset": "jiebei", "overrides": {...}}``), a book section,
         strategies (names, ``Strategy`` objects or dicts), an origination plan
@@ -306,6 +323,8 @@ class Scenario:
         run = {"horizon": horizon, "scenarios": scenarios, "seed": seed}
         if macro_mean is not None:
             run["macro_mean"] = list(macro_mean) if isinstance(macro_mean, (list, tuple, np.ndarray)) else macro_mean
+        if macro_strata is not None:
+            run["macro_strata"] = macro_strata
         d = {"run": run, "model": m, "book": dict(book),
              "strategies": strats, "engine": dict(engine or {}), "output": dict(output or {}),
              "report": dict(report or {})}
@@ -324,6 +343,8 @@ class Scenario:
              "model": copy.deepcopy(dict(self.model)), "book": copy.deepcopy(dict(self.book))}
         if self.macro_mean is not None:
             d["run"]["macro_mean"] = list(self.macro_mean) if isinstance(self.macro_mean, tuple) else self.macro_mean
+        if self.macro_strata is not None:
+            d["run"]["macro_strata"] = self.macro_strata
         if self.strategies:
             d["strategies"] = copy.deepcopy(list(self.strategies))
         if self.originations:
@@ -399,6 +420,8 @@ class Scenario:
             kw["stages"] = self.staging()
         if self.macro_mean is not None:
             kw["macro_mean"] = list(self.macro_mean) if isinstance(self.macro_mean, tuple) else self.macro_mean
+        if self.macro_strata is not None:
+            kw["macro_strata"] = self.macro_strata
         return kw
 
     def run(self):
