@@ -13,7 +13,11 @@ Usage::
     python benchmarks/bench_tail.py                              # reference sizes
     python benchmarks/bench_tail.py --quick                      # a smoke test
     python benchmarks/bench_tail.py --shifts -1.5 -2.0 -2.5       # the mean paths tried
-    python benchmarks/bench_tail.py --engine cohort --loans 1000000 --scenarios 1000 --shifts -2.0 --no-plain
+    python benchmarks/bench_tail.py --shifts=auto,auto+strata,-2.0+strata   # aimed, stratified
+    python benchmarks/bench_tail.py --engine cohort --loans 1000000 --scenarios 64 --shifts auto+strata --no-plain
+
+A shift is a constant mean of Z (a number), or ``auto`` (``macro_mean="auto"``: the call's
+time includes its pilot); ``+strata`` adds ``macro_strata = scenarios // 2``.
 """
 
 from __future__ import annotations
@@ -34,14 +38,16 @@ def main(argv=None):
     ap.add_argument("--loans", type=int, default=20_000)
     ap.add_argument("--horizon", type=int, default=12)
     ap.add_argument("--scenarios", type=int, default=10_000)
-    ap.add_argument("--shifts", type=float, nargs="+", default=[-1.5, -2.0])
+    ap.add_argument("--shifts", nargs="+", default=["-1.5", "-2.0"],
+                    help="cases: a number (constant mean of Z) or 'auto', each optionally with '+strata' "
+                    "(several: --shifts=a,b,c)")
     ap.add_argument("--level", type=float, default=0.999)
     ap.add_argument("--engine", choices=["agent", "cohort"], default="agent")
     ap.add_argument("--no-plain", action="store_true", help="the shifted runs only")
     ap.add_argument("--quick", action="store_true")
     a = ap.parse_args(argv)
     if a.quick:
-        a.loans, a.horizon, a.scenarios, a.shifts = 2000, 6, 2000, [-2.0]
+        a.loans, a.horizon, a.scenarios, a.shifts = 2000, 6, 2000, ["-2.0,auto+strata"]
     model = presets.jiebei_model()
     book = presets.jiebei_book(a.loans, seed=1, states=presets.JIEBEI_START)
     out = {"machine": f"{platform.processor() or platform.machine()}, {platform.system()}", "loans": a.loans,
@@ -50,10 +56,16 @@ def main(argv=None):
     t = time.perf_counter()
     cs.simulate(model, book, horizon=a.horizon, scenarios=8, seed=99, engine=a.engine)
     out["first_call_s"] = round(time.perf_counter() - t, 1)
-    for shift in ([] if a.no_plain else [None]) + list(a.shifts):
+    cases = [c for arg in a.shifts for c in arg.split(",") if c]
+    for case in ([] if a.no_plain else [None]) + cases:
+        shift, strata = None, None
+        if case is not None:
+            name, _, extra = case.partition("+")
+            shift = name if name == "auto" else float(name)
+            strata = a.scenarios // 2 if extra == "strata" else None
         t = time.perf_counter()
         ds = cs.simulate(model, book, horizon=a.horizon, scenarios=a.scenarios, seed=1, macro_mean=shift,
-                         engine=a.engine)
+                         macro_strata=strata, engine=a.engine)
         secs = time.perf_counter() - t
         r = cs.risk_summary(ds, levels=[a.level])
         es = [float(x) for x in r.es.sel(level=a.level).values]
@@ -62,12 +74,16 @@ def main(argv=None):
         def yuan(x):
             return None if not np.isfinite(x) else round(x)
 
-        out["plain" if shift is None else f"shift_{shift:g}"] = {
+        key = "plain" if case is None else f"shift_{case}"
+        out[key] = {
             "seconds": round(secs, 1), "es": [yuan(x) for x in es], "var": [yuan(x) for x in var],
-            "es_half_width": yuan((es[2] - es[1]) / 2), "var_half_width": yuan((var[2] - var[1]) / 2)}
-        row = out["plain" if shift is None else f"shift_{shift:g}"]
+            "es_half_width": yuan((es[2] - es[1]) / 2), "var_half_width": yuan((var[2] - var[1]) / 2),
+            "effective_scenarios": round(float(r.attrs["effective_scenarios"]), 1)}
+        if shift == "auto":
+            out[key]["macro_mean"] = [round(x, 3) for x in ds.attrs["macro_mean"]]
+        row = out[key]
         row["es_relative_half_width"] = round((es[2] - es[1]) / 2 / es[0], 4) if es[0] else None
-        print(shift, row, flush=True)
+        print(case, row, flush=True)
     plain = out.get("plain")
     for k, v in list(out.items()):
         if k.startswith("shift_") and plain is not None:

@@ -154,6 +154,10 @@ def weighted_var_es(x: np.ndarray, w: np.ndarray, alpha: float, confidence: floa
     if int(np.sum(x >= var)) < MIN_TAIL_SCENARIOS:
         return (var, *nan), (es, *nan)
     se_es = float(_mean_se(gain, strata)) / (1 - alpha)
+    # strata: a few strata (those about the VaR, whose two scenarios fall either side of
+    # it) hold most of the spread, so the error's own estimate has few degrees of freedom
+    # (Satterthwaite's); t quantiles on them keep the interval's coverage
+    q_es = z if strata is None else float(stats.t.ppf((1 + confidence) / 2, _satterthwaite_df(gain, strata)))
     # VaR: the loss levels whose estimated tail probability is consistent with 1 − alpha
     sq = np.concatenate([np.cumsum((ws**2)[::-1])[::-1][1:], [0.0]]) / s
     if strata is None:
@@ -165,7 +169,20 @@ def weighted_var_es(x: np.ndarray, w: np.ndarray, alpha: float, confidence: floa
         lo, hi = xs[inside[0]], xs[min(inside[-1] + 1, s - 1)]
     else:
         lo = hi = var
-    return (var, min(lo, var), max(hi, var)), (es, es - z * se_es, es + z * se_es)
+    return (var, min(lo, var), max(hi, var)), (es, es - q_es * se_es, es + q_es * se_es)
+
+
+def _satterthwaite_df(values: np.ndarray, strata: np.ndarray) -> float:
+    """Degrees of freedom of the stratified variance estimate Σ_k n_k·s_k² of ``values``
+    (Satterthwaite 1946): (Σ_k a_k)² / Σ_k a_k²/(n_k − 1), a_k = n_k·s_k²; at least 1."""
+    n_k = np.bincount(strata)
+    keep = n_k > 0
+    sums = np.bincount(strata, weights=values)[keep]
+    sq = np.bincount(strata, weights=values * values)[keep]
+    n = n_k[keep]
+    a = n * np.maximum(sq - sums * sums / n, 0.0) / (n - 1)
+    den = float(np.sum(a * a / (n - 1)))
+    return max(float(a.sum()) ** 2 / den, 1.0) if den > 0 else float(np.sum(n - 1))
 
 
 def _tail_se_stratified(ws: np.ndarray, ks: np.ndarray, s: int) -> np.ndarray:
