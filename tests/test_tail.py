@@ -87,6 +87,8 @@ def test_the_stratified_tail_is_exact_and_far_tighter(pool):
     var, es = _exact_tail(alpha)
     r = cs.risk_summary(strat, levels=[alpha], confidence=0.99)
     r0 = cs.risk_summary(tilted, levels=[alpha], confidence=0.99)
+    assert "(importance-sampled macro paths in 2,000 strata, weighted)" in cs.format_summary(r).splitlines()[0]
+    assert r.attrs["macro_strata"] == S // 2 and r0.attrs["macro_strata"] == 0
     v_est, v_lo, v_hi = r["var"].sel(level=alpha).values
     e_est, e_lo, e_hi = r["es"].sel(level=alpha).values
     assert v_lo <= var <= v_hi, (var, v_est, v_lo, v_hi)

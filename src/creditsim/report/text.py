@@ -38,6 +38,8 @@ def format_summary(summary: xr.Dataset) -> str:
         return f"  {label:<26}{pct:<26}{amt}{note}"
 
     sampled = " (importance-sampled macro paths, weighted)" if summary.attrs.get("importance_sampling") else ""
+    if summary.attrs.get("macro_strata"):
+        sampled = f" (importance-sampled macro paths in {summary.attrs['macro_strata']:,} strata, weighted)"
     head = (f"Loss over {summary.attrs['scenarios']:,} scenarios{sampled}"
             + (f", exposure at month 0 {expo / scale:,.1f} {word} {units}" if has_pct else "")
             + f"; {conf:.0%} Monte Carlo intervals")

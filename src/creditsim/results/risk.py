@@ -336,6 +336,7 @@ def risk_summary(
         attrs={"variable": variable, "scenarios": s, "confidence": confidence,
                "total_exposure": ds.attrs.get("total_exposure", np.nan),
                "importance_sampling": int(weights is not None),
+               "macro_strata": int(ds.attrs.get("macro_strata", 0)) if weights is not None else 0,
                "effective_scenarios": float(s if weights is None else weights.sum() ** 2 / np.sum(weights**2))},
     )
     return out
