@@ -22,9 +22,11 @@ from ..spec.model import CreditModel
 
 __all__ = ["tail_macro_mean"]
 
-#: Pilot rounds of ``tail_macro_mean`` (assumption: the first starts from a constant shift
-#: of every month, the second from the first's direction; on the preset a third moved the
-#: direction by less than the pilot's own noise, benchmarks/README.md).
+#: Pilot rounds of ``tail_macro_mean`` (the first starts from a constant shift of every
+#: month, the second from the first's direction). Measured on the preset's 1,000,000-loan
+#: book over 12 months: the second round turned the direction by 1 − cos = 9e-5, a third by
+#: 2e-5, and two seeds' two-round answers differ by 4.5e-5 (the pilot's own noise): one round
+#: is nearly enough there; two guard a loss further from linear in the innovations.
 ROUNDS = 2
 #: Size of the pilot's finite differences, in standard deviations of an innovation
 #: (assumption: large enough that a million-loan book's loss moves well beyond the draws'
