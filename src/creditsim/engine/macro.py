@@ -8,15 +8,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import ndtri
+from scipy import special
 
 from . import rng as _rng
 from .tracing import _TRACES
 
-__all__ = ["macro_paths", "innovation_shift", "mean_path"]
+__all__ = ["macro_paths", "innovation_shift", "mean_path", "sobol_normals"]
 
 
-@partial(jax.jit, static_argnames="stratified")
-def _ar1_paths(keys, phi, fixed, is_fixed, shift, direction, stratum, n_strata, stratified=False):
+@partial(jax.jit, static_argnames="mode")
+def _ar1_paths(keys, phi, fixed, is_fixed, shift, direction, per_scenario, n_strata, given, mode="draw"):
     _TRACES["macro_paths"] += 1
     n_months = fixed.shape[0]
     scale = jnp.sqrt(1.0 - phi * phi)
@@ -25,11 +26,13 @@ def _ar1_paths(keys, phi, fixed, is_fixed, shift, direction, stratum, n_strata, 
     b = jnp.where(jnp.arange(n_months) == 0, 1.0, scale)
     mu = jnp.where(is_fixed, 0.0, shift)
 
-    def one(key, k):
+    def one(key, k, g):
         # innovations drawn from N(mu, 1): the likelihood ratio of N(0, 1) to it is
         # exp(-sum mu·eps + sum mu²/2)
-        e = jax.random.normal(_rng.macro_key(key), (n_months,), dtype=jnp.float64)
-        if stratified:  # the normals' component along ``direction`` from its stratum k of n_strata
+        e = g if mode == "given" else jax.random.normal(_rng.macro_key(key), (n_months,), dtype=jnp.float64)
+        if mode == "mirror":  # k: +1, or -1 for the antithetic half
+            e = k * e
+        if mode == "strata":  # the normals' component along ``direction`` from its stratum k of n_strata
             u = jax.random.uniform(jax.random.fold_in(_rng.macro_key(key), 1), dtype=jnp.float64)
             x = ndtri((k + jnp.maximum(u, jnp.finfo(jnp.float64).tiny)) / n_strata)
             e = e + direction * (x - jnp.dot(direction, e))
@@ -43,7 +46,7 @@ def _ar1_paths(keys, phi, fixed, is_fixed, shift, direction, stratum, n_strata, 
         _, z = jax.lax.scan(step, jnp.float64(0.0), (eps, a, b, fixed, is_fixed))
         return z, -jnp.sum(mu * eps) + 0.5 * jnp.sum(mu * mu)
 
-    return jax.vmap(one)(keys, stratum)
+    return jax.vmap(one)(keys, per_scenario, given)
 
 
 def innovation_shift(phi: float, n_months: int, mean, path: np.ndarray | None = None) -> np.ndarray:
@@ -88,7 +91,8 @@ def mean_path(phi: float, shift: np.ndarray, path: np.ndarray | None = None) -> 
 
 
 def macro_paths(keys: np.ndarray, phi: float, n_months: int, path: np.ndarray | None = None,
-                shift: np.ndarray | None = None, strata: tuple | None = None):
+                shift: np.ndarray | None = None, strata: tuple | None = None, mirror: np.ndarray | None = None,
+                normals: np.ndarray | None = None):
     """Macro factor paths ``(S, n_months)`` float64 for raw scenario keys ``(S, 2)``.
 
     Z_1 ~ N(0, 1), Z_t = phi·Z_{t−1} + √(1−phi²)·ε_t; each scenario's path depends only on
@@ -108,6 +112,10 @@ def macro_paths(keys: np.ndarray, phi: float, n_months: int, path: np.ndarray | 
     the run are still N(0, 1) on average over its scenarios (stratified sampling), so the
     weights stay the same likelihood ratios.
 
+    ``mirror`` ``(S,)`` of ±1: each scenario's normals times its sign (antithetic pairs: the
+    caller gives a pair's two scenarios the same key here).  ``normals`` ``(S, n_months)``:
+    the innovations' normals given (quasi-random points), not drawn.
+
     Without ``shift`` the paths are computed for more scenarios (``rng.padded_count``) and
     months (whole years) than asked, and cut: a path depends only on its own key and its
     months so far, so the values are the same, and runs of similar sizes share one compiled
@@ -115,7 +123,9 @@ def macro_paths(keys: np.ndarray, phi: float, n_months: int, path: np.ndarray | 
     split the same way in every compiled shape, to the last bit).
     """
     s = keys.shape[0]
-    pad = shift is None
+    mode = "strata" if strata is not None else "mirror" if mirror is not None else \
+        "given" if normals is not None else "draw"
+    pad = shift is None and mode == "draw"
     n_scen = _rng.padded_count(s) if pad else s
     n_all = -(-n_months // 12) * 12 if pad and _prefix_stable() else n_months
     fixed = np.zeros(n_all)
@@ -127,14 +137,33 @@ def macro_paths(keys: np.ndarray, phi: float, n_months: int, path: np.ndarray | 
     mu = np.zeros(n_all) if shift is None else np.asarray(shift, dtype=np.float64)
     keys_all = np.zeros((n_scen, 2), np.uint32)
     keys_all[:s] = keys
-    if strata is None:
-        direction, stratum, n_strata = np.zeros(n_all), np.zeros(n_scen), 1
-    else:
-        direction, stratum, n_strata = strata
+    direction, per_scenario, n_strata = np.zeros(n_all), np.zeros(n_scen), 1
+    given = np.zeros((n_scen, 0))
+    if strata is not None:
+        direction, per_scenario, n_strata = strata
         direction = np.where(is_fixed, 0.0, np.asarray(direction, dtype=np.float64))
+    elif mirror is not None:
+        per_scenario = np.asarray(mirror, dtype=np.float64)
+    elif normals is not None:
+        given = np.asarray(normals, dtype=np.float64)
     with _rng.x64():
         z, log_w = _ar1_paths(jnp.asarray(keys_all), jnp.float64(phi), jnp.asarray(fixed), jnp.asarray(is_fixed),
-                              jnp.asarray(mu), jnp.asarray(direction), jnp.asarray(stratum, dtype=jnp.float64),
-                              jnp.float64(n_strata), stratified=strata is not None)
+                              jnp.asarray(mu), jnp.asarray(direction), jnp.asarray(per_scenario, dtype=jnp.float64),
+                              jnp.float64(n_strata), jnp.asarray(given), mode=mode)
         z = np.asarray(z)[:s, :n_months]
     return z if shift is None else (z, np.asarray(log_w))
+
+
+def sobol_normals(seed: int, replicates: int, points: int, dims: int) -> np.ndarray:
+    """Normals ``(replicates·points, dims)`` from scrambled Sobol points: replicate r (rows
+    r·points ...) is an independently scrambled (Owen-type linear matrix scrambling with
+    digital shift, ``scipy.stats.qmc.Sobol``) first ``points`` of the sequence, seeded by
+    (seed, r), mapped through the normal quantile; ``points`` a power of two."""
+    from scipy.stats import qmc
+
+    out = np.empty((replicates * points, dims))
+    for r in range(replicates):  # a few replicates, on the host
+        gen = qmc.Sobol(d=dims, scramble=True, seed=np.random.default_rng([int(seed), r, 0x50B0]))
+        u = gen.random_base2(int(points).bit_length() - 1)
+        out[r * points:(r + 1) * points] = special.ndtri(np.clip(u, 2.0**-60, 1 - 2.0**-53))
+    return out

@@ -37,9 +37,15 @@ def format_summary(summary: xr.Dataset) -> str:
         note = "" if np.isfinite(lo) and np.isfinite(hi) else "  *"
         return f"  {label:<26}{pct:<26}{amt}{note}"
 
-    sampled = " (importance-sampled macro paths, weighted)" if summary.attrs.get("importance_sampling") else ""
-    if summary.attrs.get("macro_strata"):
-        sampled = f" (importance-sampled macro paths in {summary.attrs['macro_strata']:,} strata, weighted)"
+    a = summary.attrs
+    how = [f"in {a['macro_strata']:,} strata" if a.get("macro_strata") else "",
+           "in antithetic pairs" if a.get("macro_antithetic") else "",
+           f"as {a['macro_sobol']:,} quasi-random replicates" if a.get("macro_sobol") else ""]
+    how = " ".join(x for x in how if x)
+    if a.get("importance_sampling"):
+        sampled = f" (importance-sampled macro paths{' ' + how if how else ''}, weighted)"
+    else:
+        sampled = f" (macro paths {how})" if how else ""
     head = (f"Loss over {summary.attrs['scenarios']:,} scenarios{sampled}"
             + (f", exposure at month 0 {expo / scale:,.1f} {word} {units}" if has_pct else "")
             + f"; {conf:.0%} Monte Carlo intervals")

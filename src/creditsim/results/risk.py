@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -125,7 +126,7 @@ def _var_es(x_sorted: np.ndarray, alpha: float, confidence: float):
 
 
 def weighted_var_es(x: np.ndarray, w: np.ndarray, alpha: float, confidence: float,
-                    strata: np.ndarray | None = None):
+                    design: Design | None = None):
     """VaR and ES at level ``alpha`` of losses ``x`` drawn under importance sampling with
     likelihood-ratio weights ``w`` (both ``(S,)``), each ``(estimate, lower, upper)``.
 
@@ -153,18 +154,25 @@ def weighted_var_es(x: np.ndarray, w: np.ndarray, alpha: float, confidence: floa
     nan = (np.nan, np.nan)
     if int(np.sum(x >= var)) < MIN_TAIL_SCENARIOS:
         return (var, *nan), (es, *nan)
-    se_es = float(_mean_se(gain, strata)) / (1 - alpha)
+    se_es = float(_mean_se(gain, design)) / (1 - alpha)
     # strata: a few strata (those about the VaR, whose two scenarios fall either side of
     # it) hold most of the spread, so the error's own estimate has few degrees of freedom
     # (Satterthwaite's); t quantiles on them keep the interval's coverage
-    q_es = z if strata is None else float(stats.t.ppf((1 + confidence) / 2, _satterthwaite_df(gain, strata)))
+    q_es = z if design is None else float(stats.t.ppf((1 + confidence) / 2, _design_df(gain, design)))
     # VaR: the loss levels whose estimated tail probability is consistent with 1 − alpha
     sq = np.concatenate([np.cumsum((ws**2)[::-1])[::-1][1:], [0.0]]) / s
-    if strata is None:
+    if design is None:
         se_p = np.sqrt(np.maximum(sq - above**2, 0.0) / s)
     else:
-        se_p = _tail_se_stratified(ws, strata[order], s)
-    inside = np.flatnonzero(last & (np.abs(above - (1 - alpha)) <= z * se_p))
+        se_p = _tail_se_design(ws, design.kind, design.labels[order], s)
+    near = last & (np.abs(above - (1 - alpha)) <= z * se_p)
+    # the run of such levels about the VaR: far below it a few huge weights (the benign
+    # paths of a shifted run) make the tail probability's error large enough to match too
+    at = int(np.searchsorted(xs, var, side="right")) - 1
+    far = np.flatnonzero(last & ~near)
+    lb = int(far[far < at].max()) + 1 if np.any(far < at) else 0
+    ub = int(far[far > at].min()) if np.any(far > at) else s
+    inside = np.flatnonzero(near[lb:ub]) + lb
     if inside.size:
         lo, hi = xs[inside[0]], xs[min(inside[-1] + 1, s - 1)]
     else:
@@ -172,9 +180,13 @@ def weighted_var_es(x: np.ndarray, w: np.ndarray, alpha: float, confidence: floa
     return (var, min(lo, var), max(hi, var)), (es, es - q_es * se_es, es + q_es * se_es)
 
 
-def _satterthwaite_df(values: np.ndarray, strata: np.ndarray) -> float:
-    """Degrees of freedom of the stratified variance estimate Σ_k n_k·s_k² of ``values``
-    (Satterthwaite 1946): (Σ_k a_k)² / Σ_k a_k²/(n_k − 1), a_k = n_k·s_k²; at least 1."""
+def _design_df(values: np.ndarray, design: Design) -> float:
+    """Degrees of freedom of the design's variance estimate of the mean of ``values``:
+    clusters less one, or for strata Satterthwaite's (1946) of Σ_k n_k·s_k²,
+    (Σ_k a_k)² / Σ_k a_k²/(n_k − 1) with a_k = n_k·s_k²; at least 1."""
+    if design.kind == "clusters":
+        return float(max(np.unique(design.labels).size - 1, 1))
+    strata = design.labels
     n_k = np.bincount(strata)
     keep = n_k > 0
     sums = np.bincount(strata, weights=values)[keep]
@@ -185,11 +197,13 @@ def _satterthwaite_df(values: np.ndarray, strata: np.ndarray) -> float:
     return max(float(a.sum()) ** 2 / den, 1.0) if den > 0 else float(np.sum(n - 1))
 
 
-def _tail_se_stratified(ws: np.ndarray, ks: np.ndarray, s: int) -> np.ndarray:
-    """For losses sorted ascending with weights ``ws`` and strata ``ks`` (as many scenarios
-    in each, m >= 2): the stratified standard error of p(v) = mean(w·1{x > v}) at each
+def _tail_se_design(ws: np.ndarray, kind: str, ks: np.ndarray, s: int) -> np.ndarray:
+    """For losses sorted ascending with weights ``ws`` and the design's groups ``ks`` (as
+    many scenarios in each, m >= 2): the standard error of p(v) = mean(w·1{x > v}) at each
     sorted loss v (the weight of the losses after it), from the sums A_k = Σ w·1{x > v} and
-    B = Σ w²·1{x > v} over each stratum: se² = m/(m − 1)·(B − Σ_k A_k²/m)/S²."""
+    B = Σ w²·1{x > v} over each group: strata se² = m/(m − 1)·(B − Σ_k A_k²/m)/S²;
+    clusters (C of them) the variance of the clusters' means A_k/m over C,
+    (Σ_k A_k²/m² − C·p²)/((C − 1)·C)."""
     m = int(np.bincount(ks).max())
     rev_w, rev_k = ws[::-1], ks[::-1]  # descending losses: each one joins the set above the next
     # each stratum's running sum of weights before a loss joins it
@@ -200,11 +214,16 @@ def _tail_se_stratified(ws: np.ndarray, ks: np.ndarray, s: int) -> np.ndarray:
     before = np.empty_like(before_sorted)
     before[by] = before_sorted
     q = np.cumsum(2 * before * rev_w + rev_w**2)  # Σ_k A_k² with the losses so far
-    b = np.cumsum(rev_w**2)
-    var_sum = np.maximum(b - q / m, 0.0) * m / (m - 1)
+    if kind == "clusters":
+        c = s // m
+        p = np.cumsum(rev_w) / s
+        var_mean = np.maximum(q / (m * m) - c * p * p, 0.0) / ((c - 1) * c)
+    else:
+        b = np.cumsum(rev_w**2)
+        var_mean = np.maximum(b - q / m, 0.0) * m / (m - 1) / (s * s)
     # at sorted loss i: the losses strictly after it, the first len - 1 - i of the descending ones
-    var_after = np.concatenate([var_sum[::-1][1:], [0.0]])
-    return np.sqrt(var_after) / s
+    var_after = np.concatenate([var_mean[::-1][1:], [0.0]])
+    return np.sqrt(var_after)
 
 
 #: The credit and fraud losses together (fraud less police recovery) per scenario: ``loss``
@@ -301,6 +320,10 @@ def risk_summary(
         raise ValueError(f"risk_summary: need at least 2 scenarios, got {s}")
     z = float(special.ndtri((1 + confidence) / 2))
     weights = _weights(ds, s, "risk_summary")
+    design = _design(ds, s, "risk_summary")
+    weighted = weights is not None
+    if design is not None and weights is None:  # paired or quasi-random plain paths: weights 1
+        weights = np.ones(s)
     if weights is None:
         mean = v.mean()
         sd = v.std(ddof=1)
@@ -310,15 +333,14 @@ def risk_summary(
         xs = np.sort(v)
         var_rows, es_rows = zip(*(_var_es(xs, a, confidence) for a in lv), strict=True)
     else:
-        strata = _strata(ds, s, "risk_summary")
         wv = weights * v
         mean = wv.mean()
-        se_mean = float(_mean_se(wv, strata))
+        se_mean = float(_mean_se(wv, design))
         second = weights * v * v
         sd = float(np.sqrt(max(second.mean() - mean**2, 0.0)))
         # delta method on var = E[wL²] − E[wL]²: influence wL² − 2·mean·wL
-        se_sd = float(_mean_se(second - 2 * mean * wv, strata)) / (2 * sd) if sd > 0 else 0.0
-        var_rows, es_rows = zip(*(weighted_var_es(v, weights, a, confidence, strata) for a in lv), strict=True)
+        se_sd = float(_mean_se(second - 2 * mean * wv, design)) / (2 * sd) if sd > 0 else 0.0
+        var_rows, es_rows = zip(*(weighted_var_es(v, weights, a, confidence, design) for a in lv), strict=True)
     units = x.attrs.get("units", "")
     attrs = {"units": units} if units else {}
     out = xr.Dataset(
@@ -335,8 +357,10 @@ def risk_summary(
         coords={"level": lv, "bound": list(_BOUNDS)},
         attrs={"variable": variable, "scenarios": s, "confidence": confidence,
                "total_exposure": ds.attrs.get("total_exposure", np.nan),
-               "importance_sampling": int(weights is not None),
-               "macro_strata": int(ds.attrs.get("macro_strata", 0)) if weights is not None else 0,
+               "importance_sampling": int(weighted),
+               "macro_strata": int(ds.attrs.get("macro_strata", 0)) if design is not None else 0,
+               "macro_antithetic": int(ds.attrs.get("macro_antithetic", 0)) if design is not None else 0,
+               "macro_sobol": int(ds.attrs.get("macro_sobol", 0)) if design is not None else 0,
                "effective_scenarios": float(s if weights is None else weights.sum() ** 2 / np.sum(weights**2))},
     )
     return out
@@ -353,48 +377,74 @@ def _weights(ds: xr.Dataset, s: int, caller: str) -> np.ndarray | None:
     return None if np.all(w == 1.0) else w  # no shift (or every month fixed): the plain estimators
 
 
-def _strata(ds: xr.Dataset, s: int, caller: str) -> np.ndarray | None:
-    """Each scenario's stratum (``scenario_stratum``, a run with ``macro_strata``), or None:
-    the strata hold as many scenarios each, at least two (what the stratified standard
-    errors need)."""
-    if "scenario_stratum" not in ds:
-        return None
-    k = np.asarray(ds["scenario_stratum"].values)
-    if k.shape != (s,) or k.dtype.kind not in "iu" or np.any(k < 0):
-        raise ValueError(f"{caller}: scenario_stratum must be {s} stratum numbers >= 0 (one per scenario)")
-    counts = np.bincount(k)
-    counts = counts[counts > 0]
-    if counts.min() < 2 or counts.max() != counts.min():
-        raise ValueError(f"{caller}: scenario_stratum must put as many scenarios in every stratum, at least 2 "
-                         f"each; it holds {int(counts.min())} to {int(counts.max())}")
-    return k
+class Design(NamedTuple):
+    """How a run's scenarios were drawn where not independently: ``kind`` ``"strata"``
+    (``macro_strata``: ``labels`` each scenario's stratum) or ``"clusters"`` (the
+    antithetic pairs of ``macro_antithetic`` or the quasi-random replicates of
+    ``macro_sobol``: ``labels`` each scenario's cluster, clusters independent of each
+    other); as many scenarios in each group, at least 2."""
+
+    kind: str
+    labels: np.ndarray
 
 
-def _mean_se(values: np.ndarray, strata: np.ndarray | None) -> np.ndarray:
-    """The standard error of the mean over axis 0 of ``values`` ``(S, ...)``: sd/√S, or
-    with ``strata`` (as many scenarios in each) the stratified sampling's
-    √(Σ_k n_k·s_k²)/S, s_k² the variance within stratum k."""
+def _design(ds: xr.Dataset, s: int, caller: str) -> Design | None:
+    """The run's sampling design (``scenario_stratum`` or ``scenario_cluster``), or None for
+    independent scenarios."""
+    for name, kind in (("scenario_stratum", "strata"), ("scenario_cluster", "clusters")):
+        if name not in ds:
+            continue
+        k = np.asarray(ds[name].values)
+        if k.shape != (s,) or k.dtype.kind not in "iu" or np.any(k < 0):
+            raise ValueError(f"{caller}: {name} must be {s} whole numbers >= 0 (one per scenario)")
+        counts = np.bincount(k)
+        counts = counts[counts > 0]
+        if counts.min() < 2 or counts.max() != counts.min() or (kind == "clusters" and counts.size < 2):
+            raise ValueError(f"{caller}: {name} must put as many scenarios in every group, at least 2 each (and "
+                             f"at least 2 clusters); it holds {int(counts.min())} to {int(counts.max())} in "
+                             f"{counts.size}")
+        return Design(kind, k)
+    return None
+
+
+def _mean_se(values: np.ndarray, design: Design | None) -> np.ndarray:
+    """The standard error of the mean over axis 0 of ``values`` ``(S, ...)``: sd/√S; with
+    strata (as many scenarios in each) the stratified sampling's √(Σ_k n_k·s_k²)/S, s_k²
+    the variance within stratum k; with clusters sd(cluster means)/√C."""
     v = np.asarray(values, dtype=np.float64)
     s = v.shape[0]
-    if strata is None:
+    if design is None:
         return v.std(axis=0, ddof=1) / np.sqrt(s)
-    n_k = np.bincount(strata)
+    labels = design.labels
+    n_k = np.bincount(labels)
     sums = np.zeros((n_k.size,) + v.shape[1:])
-    np.add.at(sums, strata, v)
+    np.add.at(sums, labels, v)
     means = sums / np.maximum(n_k, 1).reshape((-1,) + (1,) * (v.ndim - 1))
-    dev = v - means[strata]
+    if design.kind == "clusters":
+        used = means[n_k > 0]
+        return used.std(axis=0, ddof=1) / np.sqrt(used.shape[0])
+    dev = v - means[labels]
     within = (dev**2).sum(axis=0)  # sum over k of (n_k - 1)·s_k²
     m = n_k[n_k > 0][0]
     return np.sqrt(within * m / (m - 1)) / s
 
 
-def refuse_weighted(ds: xr.Dataset, caller: str) -> None:
+def refuse_weighted(ds: xr.Dataset, caller: str, *, errors: bool = True) -> None:
     """A ValueError for a result sampled with importance weights where ``caller`` would
-    average over scenarios without them."""
+    average over scenarios without them, and (``errors``) for one whose scenarios were not
+    drawn independently (strata, antithetic pairs, quasi-random replicates) where ``caller``
+    would give errors for independent ones."""
     if "scenario_weight" in ds and not np.all(ds["scenario_weight"].values == 1.0):
         raise ValueError(f"{caller}: the result was sampled with importance weights (macro_mean), which "
                          f"{caller} does not use yet: its averages over scenarios would describe the shifted "
                          f"economy; run it without macro_mean (risk_summary and risk_contributions weigh)")
+    if errors:
+        for name, how in (("macro_strata", "in strata"), ("macro_antithetic", "in antithetic pairs"),
+                          ("macro_sobol", "as quasi-random replicates")):
+            if ds.attrs.get(name):
+                raise ValueError(f"{caller}: the result's macro paths were drawn {how} ({name}), and {caller} "
+                                 f"computes its errors for independent scenarios; run it without {name} "
+                                 f"(risk_summary and risk_contributions take the design's errors)")
 
 
 def delinquency_ratios(ds: xr.Dataset, days: Sequence[int] = (30, 90), *, steady_state: bool = False) -> xr.DataArray:
@@ -454,7 +504,7 @@ def roll_rates(ds: xr.Dataset, segment: str | None = None) -> xr.DataArray:
     correlated macro factor it is the book's experience, not the matrix of an average month
     (for one month from a fixed book its expectation is the segment matrix).
     """
-    refuse_weighted(ds, "roll_rates")
+    refuse_weighted(ds, "roll_rates", errors=False)  # pooled counts: no errors to get wrong
     if "transitions" not in ds:
         raise ValueError("roll_rates: the result has no 'transitions' (a result from an older creditsim: simulate it again)")
     t = ds["transitions"]
@@ -520,7 +570,7 @@ def _parts_of(ds: xr.Dataset, variable: str, by: str):
     return variable, p, names, total, x.attrs.get("units", "")
 
 
-def _weighted_contributions(xs, ps, ws, alpha, confidence, ks=None):
+def _weighted_contributions(xs, ps, ws, alpha, confidence, design=None):
     """``risk_contributions`` of one level for losses ``xs`` (sorted) with parts ``ps`` and
     importance-sampling weights ``ws``: ``(var, es, var_c (J, 3), es_c (J, 3))``.  The ES
     contribution is the weighted tail mean of each part, the tail's weight 1 − α made up at
@@ -529,7 +579,7 @@ def _weighted_contributions(xs, ps, ws, alpha, confidence, ks=None):
     formula when every weight is 1); the VaR contribution a weighted local average."""
     s = xs.size
     z = float(special.ndtri((1 + confidence) / 2))
-    (var, _, _), (es, _, _) = weighted_var_es(xs, ws, alpha, confidence, ks)
+    (var, _, _), (es, _, _) = weighted_var_es(xs, ws, alpha, confidence, design)
     above, at = xs > var, xs == var
     mass_above = ws[above].sum() / s
     share_at = ws * at / max(ws[at].sum(), 1e-300)
@@ -550,8 +600,9 @@ def _weighted_contributions(xs, ps, ws, alpha, confidence, ks=None):
     es_c[:, 0] = contrib
     if n_tail >= MIN_TAIL_SCENARIOS:
         infl = ws[:, None] * (ps - c_var) * (xs >= var)[:, None]
-        se = _mean_se(infl, ks) / (1 - alpha)
-        es_c[:, 1], es_c[:, 2] = contrib - z * se, contrib + z * se
+        se = _mean_se(infl, design) / (1 - alpha)
+        q = z if design is None else stats.t.ppf((1 + confidence) / 2, _design_df(infl.sum(axis=1), design))
+        es_c[:, 1], es_c[:, 2] = contrib - q * se, contrib + q * se
     return var, es, var_c, es_c
 
 
@@ -626,11 +677,14 @@ def risk_contributions(
     var_c = np.full((lv.size, n_parts, 3), np.nan)
     es_tot, var_tot = np.empty(lv.size), np.empty(lv.size)
     weights = _weights(ds, s, "risk_contributions")
-    strata = _strata(ds, s, "risk_contributions") if weights is not None else None
+    design = _design(ds, s, "risk_contributions")
+    if design is not None and weights is None:  # paired or quasi-random plain paths: weights 1
+        weights = np.ones(s)
     for li, alpha in enumerate(lv):
         if weights is not None:
             var_tot[li], es_tot[li], var_c[li], es_c[li] = _weighted_contributions(
-                xs, ps, weights[order], alpha, confidence, None if strata is None else strata[order])
+                xs, ps, weights[order], alpha, confidence,
+                None if design is None else Design(design.kind, design.labels[order]))
             continue
         var, es, _, _ = es_interval(xs, alpha, confidence)
         var, es = float(var), float(es)

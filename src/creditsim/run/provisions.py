@@ -211,6 +211,10 @@ def provisions(
     if simulate_options.get("macro_mean") is not None:
         raise ValueError("provisions: macro_mean is not a simulate option here (the expected credit loss is a "
                          "plain mean over scenarios; the macro scenarios are given as scenarios with weights)")
+    for name in ("macro_strata", "macro_antithetic", "macro_sobol"):
+        if simulate_options.get(name) not in (None, False):
+            raise ValueError(f"provisions: {name} is not a simulate option here (the errors of the expected "
+                             f"credit loss are those of independent scenarios)")
     if "strategies" in simulate_options or "stages" in simulate_options:
         raise ValueError("provisions: strategies and stages are not simulate options here (the provisions "
                          "are of the book without collection actions; give the staging rule as staging)")

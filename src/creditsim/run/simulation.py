@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -19,7 +20,7 @@ from ..compile.model import ONE, base_matrices, compile_model, needs_aging
 from ..compile.strategies import compile_strategies
 from ..engine import rng as _rng
 from ..engine.features import Aging, Attribution, Origination, features_for, totals_of
-from ..engine.macro import innovation_shift, macro_paths
+from ..engine.macro import innovation_shift, macro_paths, sobol_normals
 from ..results.dataset import assemble
 from ..spec.book import LoanBook
 from ..spec.model import CreditModel
@@ -57,6 +58,8 @@ def simulate(
     originations=None,
     macro_mean=None,
     macro_strata=None,
+    macro_antithetic=False,
+    macro_sobol=None,
     exposure_classes=None,
     rate_classes=None,
 ) -> xr.Dataset:
@@ -187,6 +190,22 @@ def simulate(
         (benchmarks/README.md).  The result gains ``scenario_stratum`` (scenario), and
         ``risk_summary`` and ``risk_contributions`` take the stratified standard errors.
         Default None.
+    macro_antithetic
+        Antithetic macro paths: scenario i + S/2 draws its macro factor from scenario i's
+        normals with their signs turned (about ``macro_mean``'s shift where given), its loans'
+        draws its own (``scenarios`` even, at least 4).  The result gains
+        ``scenario_cluster`` (the pair), and the summaries' standard errors come from the
+        pairs' means.  Default False.
+    macro_sobol
+        Quasi-random macro paths in this many randomised replicates: each replicate's
+        scenarios take the innovations' normals from the first S/``macro_sobol`` points (a
+        power of two) of a scrambled Sobol sequence over the months drawn
+        (``scipy.stats.qmc.Sobol``, scrambled anew for each replicate from (seed,
+        replicate)), mapped through the normal quantile, plus ``macro_mean``'s shift where
+        given.  The result gains ``scenario_cluster`` (the replicate), and the summaries'
+        standard errors come from the replicates' means (t quantiles on replicates − 1).
+        Default None.  One of ``macro_strata``, ``macro_antithetic`` and ``macro_sobol`` at
+        a time.
     exposure_classes
         With ``engine="cohort"``: the most exposure classes the book's loans are gathered
         into (default 16, ``creditsim.run.cohort.DEFAULT_CLASSES``; a book with as many
@@ -219,8 +238,8 @@ def simulate(
                      engine=engine, scenario_batch=scenario_batch, strategies=strategies,
                      strategy_batch=strategy_batch, progress=progress, month_span=month_span,
                      min_drop_size=min_drop_size, executor=executor, stages=stages, originations=originations,
-                     macro_mean=macro_mean, macro_strata=macro_strata, exposure_classes=exposure_classes,
-                     rate_classes=rate_classes)
+                     macro_mean=macro_mean, macro_strata=macro_strata, macro_antithetic=macro_antithetic,
+                     macro_sobol=macro_sobol, exposure_classes=exposure_classes, rate_classes=rate_classes)
 
 
 def _simulate(
@@ -243,6 +262,8 @@ def _simulate(
     originations=None,
     macro_mean=None,
     macro_strata=None,
+    macro_antithetic=False,
+    macro_sobol=None,
     exposure_classes=None,
     rate_classes=None,
     paths=None,
@@ -263,8 +284,8 @@ def _simulate(
     if engine == "cohort":
         return _simulate_cohort(model, book, horizon=horizon, scenarios=scenarios, seed=seed,
                                 scenario_batch=scenario_batch, progress=progress, macro_mean=macro_mean,
-                                macro_strata=macro_strata, exposure_classes=exposure_classes, rate_classes=rate_classes,
-                                paths=paths, refused={
+                                macro_strata=macro_strata, macro_antithetic=macro_antithetic, macro_sobol=macro_sobol,
+                                exposure_classes=exposure_classes, rate_classes=rate_classes, paths=paths, refused={
                                     "chunk_size": chunk_size, "strategies": strategies,
                                     "strategy_batch": strategy_batch, "month_span": month_span,
                                     "min_drop_size": min_drop_size, "executor": executor, "stages": stages,
@@ -291,7 +312,7 @@ def _simulate(
                          f"judgment closes the loan there); the states are {list(model.states.names)}")
     runner = _executors.executor(executor)
     staging = None if stages is None or stages is False else Staging.of(stages)
-    strata = _macro_strata(macro_strata, macro_mean, plan.scenarios)
+    design = _macro_design(macro_strata, macro_antithetic, macro_sobol, macro_mean, plan.scenarios)
     if isinstance(macro_mean, str) and macro_mean == "auto":
         if strats:
             raise ValueError("simulate: macro_mean='auto' aims at the tail of one loss, and a run with strategies "
@@ -304,14 +325,14 @@ def _simulate(
                                      scenario_batch=scenario_batch, month_span=month_span,
                                      min_drop_size=min_drop_size)
     mean = _macro_mean(macro_mean, horizon)
-    job, common = compile_job(model, book, plan, strats, staging, originations, mean, strata)
+    job, common = compile_job(model, book, plan, strats, staging, originations, mean, design)
     log_w = common.pop("log_weight")
     if paths is not None:  # the pilot's paths, the last repeated over a padded last block
         idx = np.minimum(np.arange(plan.padded_scenarios), plan.scenarios - 1)
         job.keys, job.z = paths[0][idx], paths[1][idx]
         common["z"] = paths[1]
     ds = run_job(job, common, plan, strats, runner, progress)
-    return _weighted(ds, mean, log_w, strata)
+    return _weighted(ds, mean, log_w, design)
 
 
 def run_job(job: _unit.Job, common: dict, plan: RunPlan, strats: list, runner, progress=None) -> xr.Dataset:
@@ -327,7 +348,7 @@ def run_job(job: _unit.Job, common: dict, plan: RunPlan, strats: list, runner, p
 
 
 def _simulate_cohort(model, book, *, horizon, scenarios, seed, scenario_batch, progress, macro_mean, macro_strata,
-                     exposure_classes, rate_classes, refused: dict, paths=None) -> xr.Dataset:
+                     macro_antithetic, macro_sobol, exposure_classes, rate_classes, refused: dict, paths=None) -> xr.Dataset:
     """``simulate`` with ``engine="cohort"``: what it does not run is refused by name."""
     from . import cohort as _cohort
 
@@ -353,7 +374,7 @@ def _simulate_cohort(model, book, *, horizon, scenarios, seed, scenario_batch, p
             raise ValueError(f"simulate: rate_classes applies to a book with loan terms (this book has none), got "
                              f"{rate_classes!r}")
         rate_classes = _plan.positive_int("rate_classes", rate_classes, upper=4096)
-    strata = _macro_strata(macro_strata, macro_mean, scenarios)
+    design = _macro_design(macro_strata, macro_antithetic, macro_sobol, macro_mean, scenarios)
     if isinstance(macro_mean, str) and macro_mean == "auto":
         from .tail import tail_macro_mean
 
@@ -362,28 +383,76 @@ def _simulate_cohort(model, book, *, horizon, scenarios, seed, scenario_batch, p
                                      rate_classes=rate_classes)
     mean = _macro_mean(macro_mean, horizon)
     if paths is None:
-        keys, z, log_w = scenario_inputs(model, seed, scenarios, horizon, mean, strata)
+        keys, z, log_w = scenario_inputs(model, seed, scenarios, horizon, mean, design)
     else:
         (keys, z), log_w = paths, None
     ds = _cohort.simulate_cohort(model, book, plan, scenario_batch=scenario_batch, progress=progress, macro=(keys, z, log_w),
                                  classes=exposure_classes, rate_classes=rate_classes)
-    return _weighted(ds, mean, log_w, strata)
+    return _weighted(ds, mean, log_w, design)
 
 
-def _weighted(ds: xr.Dataset, mean, log_w, strata: int | None = None) -> xr.Dataset:
+def _weighted(ds: xr.Dataset, mean, log_w, design: MacroDesign | None = None) -> xr.Dataset:
     """``ds`` with its scenarios' likelihood ratios where the run shifted the macro path,
-    and their strata where it stratified the path."""
+    and their strata or clusters where its paths were not drawn independently."""
     if mean is not None:
         ds["scenario_weight"] = ("scenario", np.exp(log_w), {
             "units": "1", "description": "likelihood ratio of the scenario's macro path (plain over the shifted "
             "sampling distribution of macro_mean): the weight of each scenario in averages over scenarios"})
         ds.attrs["macro_mean"] = [float(x) for x in mean]
-    if strata is not None:
-        ds["scenario_stratum"] = ("scenario", np.arange(ds.sizes["scenario"], dtype=np.int64) % strata, {
+    i = np.arange(ds.sizes["scenario"], dtype=np.int64)
+    if design is not None and design.kind == "strata":
+        ds["scenario_stratum"] = ("scenario", i % design.n, {
             "units": "1", "description": "stratum of the scenario's macro path along the shift (macro_strata): "
             "stratified sampling, every stratum as many scenarios"})
-        ds.attrs["macro_strata"] = int(strata)
+        ds.attrs["macro_strata"] = design.n
+    elif design is not None and design.kind == "antithetic":
+        ds["scenario_cluster"] = ("scenario", i % (design.scenarios // 2), {
+            "units": "1", "description": "antithetic pair of the scenario (macro_antithetic): scenarios i and "
+            "i + S/2 share the macro factor's normals with opposite signs"})
+        ds.attrs["macro_antithetic"] = 1
+    elif design is not None:
+        ds["scenario_cluster"] = ("scenario", i // (design.scenarios // design.n), {
+            "units": "1", "description": "randomised quasi-random replicate of the scenario's macro path "
+            "(macro_sobol): the replicates are independent"})
+        ds.attrs["macro_sobol"] = design.n
     return ds
+
+
+class MacroDesign(NamedTuple):
+    """How the run draws its macro paths where not independently: ``kind`` ``"strata"``,
+    ``"antithetic"`` or ``"sobol"``; ``n`` the strata, 2, or the replicates; ``scenarios``
+    the run's."""
+
+    kind: str
+    n: int
+    scenarios: int
+
+
+def _macro_design(strata, antithetic, sobol, macro_mean, scenarios: int) -> MacroDesign | None:
+    """``simulate``'s ``macro_strata``, ``macro_antithetic`` and ``macro_sobol`` checked
+    against the run (one at a time)."""
+    given = [name for name, v in (("macro_strata", strata), ("macro_antithetic", antithetic), ("macro_sobol", sobol))
+             if v is not None and v is not False]
+    if len(given) > 1:
+        raise ValueError(f"simulate: {' and '.join(given)} are ways of drawing the macro paths; give one of them")
+    if not isinstance(antithetic, (bool, np.bool_)):
+        raise ValueError(f"simulate: macro_antithetic must be True or False, got {antithetic!r}")
+    if antithetic:
+        if scenarios % 2 or scenarios < 4:
+            raise ValueError(f"simulate: macro_antithetic pairs scenario i with i + scenarios/2 and needs an even "
+                             f"number of scenarios, at least 4 (two pairs, for the error), got scenarios={scenarios}")
+        return MacroDesign("antithetic", 2, scenarios)
+    if sobol is not None:
+        if isinstance(sobol, bool) or not isinstance(sobol, (int, np.integer)) or sobol < 2:
+            raise ValueError(f"simulate: macro_sobol must be a whole number >= 2 (randomised replicates, for the "
+                             f"error), got {sobol!r}")
+        points = scenarios // int(sobol)
+        if scenarios % sobol or points < 2 or points & (points - 1):
+            raise ValueError(f"simulate: macro_sobol={int(sobol)} must divide scenarios={scenarios} into replicates of "
+                             f"a power of two scenarios each (a Sobol sequence's balanced sizes), at least 2")
+        return MacroDesign("sobol", int(sobol), scenarios)
+    k = _macro_strata(strata, macro_mean, scenarios)
+    return None if k is None else MacroDesign("strata", k, scenarios)
 
 
 def _macro_strata(value, macro_mean, scenarios: int) -> int | None:
@@ -429,25 +498,45 @@ def _macro_mean(value, horizon) -> np.ndarray | None:
 
 
 def scenario_inputs(model: CreditModel, seed: int, n: int, horizon: int, macro_mean: np.ndarray | None = None,
-                    strata: int | None = None):
+                    design: MacroDesign | None = None):
     """Scenarios 0..n-1's raw keys ``(n, 2)``, macro paths ``(n, horizon)`` and, with
-    ``macro_mean``, the paths' log likelihood ratios ``(n,)`` (else None); with ``strata``
-    scenario i's path in stratum i mod ``strata`` along the shift."""
+    ``macro_mean``, the paths' log likelihood ratios ``(n,)`` (else None).  ``design``
+    (``MacroDesign``): scenario i's path in stratum i mod K along the shift, antithetic to
+    scenario i − S/2 in the second half, or from replicate i // (S/R)'s Sobol points; ``n``
+    may exceed the run's S (a padded last block), whose extra paths are plain draws."""
     keys = _rng.scenario_keys(seed, np.arange(n, dtype=np.int64))
+    phi = model.macro.phi
     path = model.macro.path[:horizon] if model.macro.path is not None else None
-    if macro_mean is None:
-        return keys, macro_paths(keys, model.macro.phi, horizon, path), None
-    shift = innovation_shift(model.macro.phi, horizon, macro_mean, path)
-    layout = None
-    if strata is not None:
+    shift = None if macro_mean is None else innovation_shift(phi, horizon, macro_mean, path)
+    if design is None:
+        out = macro_paths(keys, phi, horizon, path, shift=shift)
+    elif design.kind == "strata":
         norm = float(np.sqrt(np.sum(shift * shift)))
         if norm == 0.0:
             raise ValueError(f"simulate: macro_strata stratifies along the shift of the macro path, and "
                              f"macro_mean={[float(x) for x in macro_mean]} shifts no month the model draws (it is "
                              f"the model's mean path, or the model's path fixes every month)")
-        layout = (shift / norm, np.arange(n) % strata, strata)
-    z, log_weight = macro_paths(keys, model.macro.phi, horizon, path, shift=shift, strata=layout)
-    return keys, z, log_weight
+        out = macro_paths(keys, phi, horizon, path, shift=shift, strata=(shift / norm, np.arange(n) % design.n,
+                                                                         design.n))
+    elif design.kind == "antithetic":
+        half, s = design.scenarios // 2, design.scenarios
+        src, sign = np.arange(n), np.ones(n)
+        src[half:s] -= half
+        sign[half:s] = -1.0
+        out = macro_paths(keys[src], phi, horizon, path, shift=shift, mirror=sign)
+    else:
+        n_fixed = 0 if path is None else path.size
+        if horizon - n_fixed > 21201:
+            raise ValueError(f"simulate: macro_sobol draws one Sobol dimension a month, at most 21,201; this run "
+                             f"draws {horizon - n_fixed} months")
+        normals = np.zeros((n, horizon))
+        if horizon > n_fixed:
+            s = design.scenarios
+            normals[:s, n_fixed:] = sobol_normals(seed, design.n, s // design.n, horizon - n_fixed)
+        out = macro_paths(keys, phi, horizon, path, shift=shift, normals=normals)
+    if shift is None:
+        return keys, out, None
+    return keys, out[0], out[1]
 
 
 def _new_loans(model: CreditModel, book: LoanBook, originations, horizon: int):
@@ -477,7 +566,7 @@ def _new_loans(model: CreditModel, book: LoanBook, originations, horizon: int):
 
 def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
                 staging: Staging | None = None, originations: Originations | None = None,
-                macro_mean: np.ndarray | None = None, strata: int | None = None) -> tuple[_unit.Job, dict]:
+                macro_mean: np.ndarray | None = None, design: MacroDesign | None = None) -> tuple[_unit.Job, dict]:
     """Everything the run's work units need (``Job``), and what the Dataset assembly
     needs besides the totals.  With ``originations`` the plan's new loans follow the
     book's in the job's arrays (loan indices len(book), ...)."""
@@ -541,7 +630,7 @@ def compile_job(model: CreditModel, book: LoanBook, plan: RunPlan, strats: list,
         origination = Origination(n_vintages=horizon + 1, wait_state=wait, enter_state=enter, repeat=repeats)
     # keys and macro paths of every scenario the kernel calls simulate (a padded last
     # block's few extra ones too); the result keeps the first ``scenarios``
-    keys, z, log_weight = scenario_inputs(model, seed, plan.padded_scenarios, horizon, macro_mean, strata)
+    keys, z, log_weight = scenario_inputs(model, seed, plan.padded_scenarios, horizon, macro_mean, design)
     if log_weight is not None:
         log_weight = log_weight[: plan.scenarios]
     fraud_hazard = model.fraud.hazards(horizon) if fraud else np.zeros(horizon)

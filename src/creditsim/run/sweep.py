@@ -125,6 +125,10 @@ def sweep(model, book, strategy, grid: Mapping[str, Sequence], *, horizon: int, 
     if simulate_kw.get("macro_mean") is not None:
         raise ValueError("sweep: macro_mean is not a simulate option here (the strategies' means over scenarios "
                          "are not weighted yet)")
+    for name in ("macro_strata", "macro_antithetic", "macro_sobol"):
+        if simulate_kw.get(name) not in (None, False):
+            raise ValueError(f"sweep: {name} is not a simulate option here (its errors are those of independent "
+                             f"scenarios)")
     ds = simulate(model, book, horizon=horizon, scenarios=scenarios, seed=seed, strategies=strats, **simulate_kw)
 
     z = float(special.ndtri((1 + confidence) / 2))

@@ -84,8 +84,8 @@ def tail_macro_mean(model: CreditModel, book, *, horizon: int, level: float = 0.
     """
     from .simulation import _simulate
 
-    for name in ("scenarios", "macro_mean", "macro_strata", "strategies"):
-        if options.get(name) is not None and not (name == "strategies" and not options[name]):
+    for name in ("scenarios", "macro_mean", "macro_strata", "macro_antithetic", "macro_sobol", "strategies"):
+        if options.get(name) not in (None, False) and not (name == "strategies" and not options[name]):
             raise ValueError(f"tail_macro_mean: {name} is not an option here (the pilot runs its own scenarios "
                              f"of one loss), got {options[name]!r}")
     if isinstance(level, bool) or not isinstance(level, (int, float, np.floating)) or not 0 < level < 1:

@@ -13,7 +13,8 @@ come before the first table, as TOML wants)::
     seed = 2026
     # macro_mean = "auto"     # importance sampling of the macro path (simulate's macro_mean:
                               # "auto", a number or a list by month)
-    # macro_strata = 500      # stratified along the shift (simulate's macro_strata)
+    # macro_strata = 500      # stratified along the shift (simulate's macro_strata), or
+    # macro_antithetic = true # antithetic pairs, or macro_sobol = 8 (quasi-random replicates)
 
     [model]
     preset = "jiebei"         # "jiebei" or "demo"; or give the whole model (below)
@@ -101,7 +102,7 @@ BOOK_KINDS = {
     "file": ("path", "columns"),
 }
 _SECTIONS = {"run", "model", "book", "originations", "stages", "strategies", "engine", "output", "report"}
-_RUN_KEYS = {"horizon", "scenarios", "seed", "macro_mean", "macro_strata"}
+_RUN_KEYS = {"horizon", "scenarios", "seed", "macro_mean", "macro_strata", "macro_antithetic", "macro_sobol"}
 _ENGINE_KEYS = {"engine", "chunk_size", "scenario_batch", "strategy_batch", "month_span", "min_drop_size", "executor",
                 "exposure_classes", "rate_classes"}
 _ENGINES = ("agent", "cohort")
@@ -176,6 +177,8 @@ class Scenario:
     stages: Mapping | None = None
     macro_mean: float | tuple | str | None = None
     macro_strata: int | None = None
+    macro_antithetic: bool = False
+    macro_sobol: int | None = None
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -222,6 +225,28 @@ class Scenario:
                                 f"strata of at least 2 scenarios each")
             else:
                 vals["macro_strata"] = int(ms)
+        if "macro_antithetic" in run:
+            ma = run["macro_antithetic"]
+            if not isinstance(ma, bool):
+                problems.append(f"run.macro_antithetic: must be true or false, got {ma!r}")
+            elif ma and "scenarios" in vals and (vals["scenarios"] % 2 or vals["scenarios"] < 4):
+                problems.append(f"run.macro_antithetic: pairs need an even run.scenarios, at least 4, got "
+                                f"{vals['scenarios']}")
+            else:
+                vals["macro_antithetic"] = ma
+        if "macro_sobol" in run:
+            mq = run["macro_sobol"]
+            pts = vals["scenarios"] // int(mq) if "scenarios" in vals and _whole(mq, 2, 2**31) else None
+            if not _whole(mq, 2, 2**31):
+                problems.append(f"run.macro_sobol: must be a whole number >= 2 (randomised replicates), got {mq!r}")
+            elif pts is not None and (vals["scenarios"] % int(mq) or pts < 2 or pts & (pts - 1)):
+                problems.append(f"run.macro_sobol: {mq!r} must divide run.scenarios = {vals['scenarios']} into "
+                                f"replicates of a power of two scenarios each, at least 2")
+            else:
+                vals["macro_sobol"] = int(mq)
+        chosen = [k for k in ("macro_strata", "macro_antithetic", "macro_sobol") if vals.get(k)]
+        if len(chosen) > 1:
+            problems.append(f"run: {' and '.join(chosen)} are ways of drawing the macro paths; give one of them")
         engine = _table(d, "engine", problems)
         for k, v in engine.items():
             if k not in _ENGINE_KEYS:
@@ -305,7 +330,7 @@ class Scenario:
     def from_objects(cls, model: CreditModel | Mapping, book: Mapping, *, horizon: int, scenarios: int, seed: int,
                      strategies=(), stress=None, engine=None, output=None, report=None,
                      base_dir: str | os.PathLike = ".", originations=None, stages=None,
-                     macro_mean=None, macro_strata=None) -> Scenario:
+                     macro_mean=None, macro_strata=None, macro_antithetic=False, macro_sobol=None) -> Scenario:
         """A scenario from objects built in Python: a ``CreditModel`` (or a model
         section, e.g. ``{"preset": "jiebei", "overrides": {...}}``), a book section,
         strategies (names, ``Strategy`` objects or dicts), an origination plan
@@ -325,6 +350,10 @@ class Scenario:
             run["macro_mean"] = list(macro_mean) if isinstance(macro_mean, (list, tuple, np.ndarray)) else macro_mean
         if macro_strata is not None:
             run["macro_strata"] = macro_strata
+        if macro_antithetic:
+            run["macro_antithetic"] = True
+        if macro_sobol is not None:
+            run["macro_sobol"] = macro_sobol
         d = {"run": run, "model": m, "book": dict(book),
              "strategies": strats, "engine": dict(engine or {}), "output": dict(output or {}),
              "report": dict(report or {})}
@@ -345,6 +374,10 @@ class Scenario:
             d["run"]["macro_mean"] = list(self.macro_mean) if isinstance(self.macro_mean, tuple) else self.macro_mean
         if self.macro_strata is not None:
             d["run"]["macro_strata"] = self.macro_strata
+        if self.macro_antithetic:
+            d["run"]["macro_antithetic"] = True
+        if self.macro_sobol is not None:
+            d["run"]["macro_sobol"] = self.macro_sobol
         if self.strategies:
             d["strategies"] = copy.deepcopy(list(self.strategies))
         if self.originations:
@@ -422,6 +455,10 @@ class Scenario:
             kw["macro_mean"] = list(self.macro_mean) if isinstance(self.macro_mean, tuple) else self.macro_mean
         if self.macro_strata is not None:
             kw["macro_strata"] = self.macro_strata
+        if self.macro_antithetic:
+            kw["macro_antithetic"] = True
+        if self.macro_sobol is not None:
+            kw["macro_sobol"] = self.macro_sobol
         return kw
 
     def run(self):
