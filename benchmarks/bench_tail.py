@@ -16,8 +16,9 @@ Usage::
     python benchmarks/bench_tail.py --shifts=auto,auto+strata,-2.0+strata   # aimed, stratified
     python benchmarks/bench_tail.py --engine cohort --loans 1000000 --scenarios 64 --shifts auto+strata --no-plain
 
-A shift is a constant mean of Z (a number), or ``auto`` (``macro_mean="auto"``: the call's
-time includes its pilot); ``+strata`` adds ``macro_strata = scenarios // 2``.
+A shift is a constant mean of Z (a number), ``auto`` (``macro_mean="auto"``: the call's
+time includes its pilot) or ``none`` (no shift); ``+strata`` adds ``macro_strata =
+scenarios // 2``, ``+anti`` ``macro_antithetic=True``, ``+sobolR`` ``macro_sobol=R``.
 """
 
 from __future__ import annotations
@@ -58,14 +59,19 @@ def main(argv=None):
     out["first_call_s"] = round(time.perf_counter() - t, 1)
     cases = [c for arg in a.shifts for c in arg.split(",") if c]
     for case in ([] if a.no_plain else [None]) + cases:
-        shift, strata = None, None
+        shift, how = None, {}
         if case is not None:
             name, _, extra = case.partition("+")
-            shift = name if name == "auto" else float(name)
-            strata = a.scenarios // 2 if extra == "strata" else None
+            shift = name if name == "auto" else None if name == "none" else float(name)
+            if extra == "strata":
+                how = {"macro_strata": a.scenarios // 2}
+            elif extra == "anti":
+                how = {"macro_antithetic": True}
+            elif extra.startswith("sobol"):
+                how = {"macro_sobol": int(extra[5:])}
         t = time.perf_counter()
         ds = cs.simulate(model, book, horizon=a.horizon, scenarios=a.scenarios, seed=1, macro_mean=shift,
-                         macro_strata=strata, engine=a.engine)
+                         engine=a.engine, **how)
         secs = time.perf_counter() - t
         r = cs.risk_summary(ds, levels=[a.level])
         es = [float(x) for x in r.es.sel(level=a.level).values]
