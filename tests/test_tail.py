@@ -391,3 +391,44 @@ segments = ["A"]
         path.write_text(base.format(extra=extra))
         with pytest.raises(cs.ScenarioError, match=msg):
             cs.load_scenario(path)
+
+
+def _strategy_result(s=40, seed=0):
+    """A result-shaped Dataset of two strategies (what compare and recovery_curves read)."""
+    import xarray as xr
+
+    rng = np.random.default_rng(seed)
+    loss = rng.gamma(2.0, 100.0, (s, 2))
+    age = 3
+    return xr.Dataset({
+        "net_credit_loss": (("scenario", "strategy"), loss, {"units": "CNY"}),
+        "recovered_by_age": (("scenario", "strategy", "months_since_charge_off"), rng.gamma(1.0, 5.0, (s, 2, age))),
+        "credit_charge_offs": (("scenario", "month", "strategy"), rng.gamma(2.0, 50.0, (s, 4, 2))),
+        "scenario_weight": (("scenario",), rng.exponential(1.0, s)),
+    }, coords={"strategy": ["a", "b"]})
+
+
+def test_compare_and_curves_weigh_a_weighted_run():
+    """compare's means and paired differences are the means of w·x with the errors of w·x
+    (clusters: of their means, t quantiles); recovery curves pool with the weights."""
+    ds = _strategy_result()
+    w = ds.scenario_weight.values
+    x = ds.net_credit_loss.values * w[:, None]
+    c = cs.compare(ds, baseline="a")
+    np.testing.assert_allclose(c.net_credit_loss.sel(bound="estimate").values, x.mean(axis=0), rtol=1e-12)
+    d = x[:, 1] - x[:, 0]
+    np.testing.assert_allclose(float(c.net_credit_loss_diff.sel(strategy="b", bound="estimate")), d.mean(), rtol=1e-12)
+    np.testing.assert_allclose(float(c.net_credit_loss_diff_se.sel(strategy="b")), d.std(ddof=1) / np.sqrt(40),
+                               rtol=1e-12)
+    clustered = ds.assign(scenario_cluster=("scenario", np.arange(40) % 20)).assign_attrs(macro_antithetic=1)
+    cc = cs.compare(clustered, baseline="a")
+    pair = d.reshape(2, 20).mean(axis=0)
+    se = pair.std(ddof=1) / np.sqrt(20)
+    np.testing.assert_allclose(float(cc.net_credit_loss_diff_se.sel(strategy="b")), se, rtol=1e-12)
+    est, lo, hi = cc.net_credit_loss_diff.sel(strategy="b").values
+    np.testing.assert_allclose(hi - est, stats.t.ppf(0.975, 19) * se, rtol=1e-10)
+    curve = cs.recovery_curves(ds)
+    wa = ds.scenario_weight
+    expected = (ds.recovered_by_age * wa).sum("scenario").cumsum("months_since_charge_off") / \
+        (ds.credit_charge_offs * wa).sum(("scenario", "month"))
+    np.testing.assert_allclose(curve.values, expected.transpose(*curve.dims).values, rtol=1e-12)

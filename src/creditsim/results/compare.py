@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from scipy import special
+from scipy import special, stats
 
-from .risk import refuse_weighted
+from .risk import _design, _design_df, _mean_se, _weights
 
 __all__ = ["compare", "recovery_curves", "COMPARED", "CURVES"]
 
@@ -55,10 +55,14 @@ def compare(ds: xr.Dataset, baseline: str | None = None, *, confidence: float = 
     Also the curves of ``recovery_curves``: ``recovery_curve`` (strategy,
     months_since_charge_off), ``placement_curve`` (strategy, months_since_placement) and
     ``delinquency_curve`` (strategy, months_since_delinquency).
+
+    A run with importance weights (``macro_mean``: ``scenario_weight``) is compared with
+    them: means are mean(w·x), their errors those of w·x; one drawn in strata, antithetic
+    pairs or Sobol replicates takes that design's errors (``risk_summary``'s), the
+    intervals then on Student's t.
     """
     if "strategy" not in ds.dims:
         raise ValueError("compare: the result has no strategy dimension (simulate with strategies=[...])")
-    refuse_weighted(ds, "compare")
     names = [str(s) for s in ds["strategy"].values]
     if baseline is None:
         baseline = names[0]
@@ -72,29 +76,32 @@ def compare(ds: xr.Dataset, baseline: str | None = None, *, confidence: float = 
     if s < 2:
         raise ValueError(f"compare: need at least 2 scenarios, got {s}")
     z = float(special.ndtri((1 + confidence) / 2))
+    w = _weights(ds, s, "compare")
+    design = _design(ds, s, "compare")
+    w = np.ones(s) if w is None else w
     bounds = ["estimate", "lower", "upper"]
     out = {}
+    b = names.index(baseline)
     for name, better in COMPARED.items():
         if name not in ds:
             continue
-        x = _per_scenario(ds, name).astype(np.float64)
+        # (scenario, strategy), each scenario's values times its weight
+        x = _per_scenario(ds, name).astype(np.float64).transpose("scenario", "strategy").values * w[:, None]
         units = ds[name].attrs.get("units", "")
         attrs = {"units": units, "better": better} if units else {"better": better}
-        mean = x.mean("scenario")
-        se = x.std("scenario", ddof=1) / np.sqrt(s)
-        base = x.sel(strategy=baseline)
-        d = x - base
-        dmean = d.mean("scenario")
-        dse = d.std("scenario", ddof=1) / np.sqrt(s)
-        unpaired = np.sqrt((x.var("scenario", ddof=1) + base.var("scenario", ddof=1)) / s)
-        out[name] = (("strategy", "bound"), np.stack([mean, mean - z * se, mean + z * se], axis=1),
+        d = x - x[:, [b]]
+        mean, se = x.mean(axis=0), _mean_se(x, design)
+        dmean, dse = d.mean(axis=0), _mean_se(d, design)
+        unpaired = np.sqrt(se**2 + se[b] ** 2)
+        q = z if design is None else float(stats.t.ppf((1 + confidence) / 2, _design_df(d.sum(axis=1), design)))
+        out[name] = (("strategy", "bound"), np.stack([mean, mean - q * se, mean + q * se], axis=1),
                      {**attrs, "description": f"mean {name} over scenarios with its interval"})
-        out[f"{name}_diff"] = (("strategy", "bound"), np.stack([dmean, dmean - z * dse, dmean + z * dse], axis=1),
+        out[f"{name}_diff"] = (("strategy", "bound"), np.stack([dmean, dmean - q * dse, dmean + q * dse], axis=1),
                                {**attrs, "description": f"mean paired difference in {name}, strategy minus "
                                 f"{baseline!r}, with its interval"})
-        out[f"{name}_diff_se"] = (("strategy",), dse.values, {**attrs, "description": "standard error of the "
+        out[f"{name}_diff_se"] = (("strategy",), dse, {**attrs, "description": "standard error of the "
                                   "paired difference (common random numbers)"})
-        out[f"{name}_diff_se_unpaired"] = (("strategy",), unpaired.values,
+        out[f"{name}_diff_se_unpaired"] = (("strategy",), unpaired,
                                            {**attrs, "description": "standard error the difference would have "
                                             "from independent runs"})
     res = xr.Dataset(out, coords={"strategy": names, "bound": bounds},
@@ -140,14 +147,17 @@ def recovery_curves(ds: xr.Dataset, by: str = "charge_off") -> xr.DataArray:
     Loans charged off, placed or falling past due late in the horizon have had less time
     to pay, so the curve of a short run understates what a longer one shows: read it at
     ages the horizon covers well.
+
+    A run with importance weights pools its scenarios with them (Σ w·amount / Σ w·base).
     """
-    refuse_weighted(ds, "recovery_curves")
     if by not in CURVES:
         raise ValueError(f"recovery_curves: by must be one of {list(CURVES)!r}, got {by!r}")
     amount, base, dim, description = CURVES[by]
     if amount not in ds:
         raise ValueError(f"recovery_curves: the result has no {amount!r} (simulate with strategies)")
-    total = ds[base].sum(("scenario", "month"))
-    curve = ds[amount].sum("scenario").cumsum(dim) / total.where(total > 0)
+    w = _weights(ds, ds.sizes["scenario"], "recovery_curves")
+    w = xr.DataArray(np.ones(ds.sizes["scenario"]) if w is None else w, dims="scenario")
+    total = (ds[base] * w).sum(("scenario", "month"))
+    curve = (ds[amount] * w).sum("scenario").cumsum(dim) / total.where(total > 0)
     curve.attrs = {"units": "1", "description": description + " (all scenarios pooled)"}
     return curve.rename("recovery_curve" if by == "charge_off" else f"{by}_curve")
