@@ -384,6 +384,15 @@ segments = ["A"]
         again = tmp_path / "again.toml"
         again.write_text(sc.to_toml())
         assert cs.load_scenario(again) == sc
+        # the command refuses a report (intervals for independent scenarios) before simulating
+        from click.testing import CliRunner
+
+        from creditsim.cli.main import main
+
+        res = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "r.nc"), "--report",
+                                        str(tmp_path / "rep"), "--no-cache"])
+        assert res.exit_code != 0 and f"[run] {key} with a report" in res.output
+        assert not (tmp_path / "r.nc").exists() and not (tmp_path / "rep").exists()
     for extra, msg in (("macro_sobol = 3", "run.macro_sobol: 3 must divide run.scenarios = 8"),
                        ("macro_antithetic = 1", "run.macro_antithetic: must be true or false, got 1"),
                        ("macro_sobol = 2\nmacro_antithetic = true",
