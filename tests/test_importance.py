@@ -214,15 +214,21 @@ def test_the_weighted_standard_deviation_covers_the_exact_one():
     assert lo <= exact <= hi, (exact, est, lo, hi)
 
 
-def test_what_averages_without_weights_refuses_a_weighted_run(pool, tmp_path):
+def test_what_averages_without_weights_refuses_a_weighted_run_and_roll_rates_weigh(pool, tmp_path):
     from creditsim import presets
 
     _, _, _, _, tilted, _ = pool
-    for call, name in ((lambda: cs.roll_rates(tilted), "roll_rates"),
-                       (lambda: cs.write_report(tilted, tmp_path), "write_report")):
-        with pytest.raises(ValueError, match=f"{name}: the result was sampled with importance weights"):
-            call()
+    with pytest.raises(ValueError, match="write_report: the result was sampled with importance weights"):
+        cs.write_report(tilted, tmp_path)
     assert not (tmp_path / "report.html").exists()
+    # roll rates pool the scenarios with their weights (counts stay the loans')
+    rr = cs.roll_rates(tilted)
+    t = tilted.transitions.sum("segment")
+    w = tilted.scenario_weight
+    pooled = (t * w).sum("scenario")
+    np.testing.assert_allclose(rr.sel(state="current").values,
+                               (pooled / pooled.sum("to_state")).sel(state="current").values, rtol=1e-12)
+    assert int(rr.loan_months.sel(state="current")) == int(t.sel(state="current").sum())
     model, book = presets.jiebei_model(), presets.jiebei_book(50, seed=1)
     with pytest.raises(ValueError, match="provisions: macro_mean is not a simulate option here"):
         cs.provisions(model, book, scenarios=2, seed=1, macro_mean=-2.0)

@@ -500,11 +500,11 @@ def roll_rates(ds: xr.Dataset, segment: str | None = None) -> xr.DataArray:
     Returns ``(state, to_state)`` shares (with a strategy axis for a strategy run), rows
     summing to 1; a row is NaN for a state no open loan was in (paid off and charged off
     always: their loans no longer move).  The coordinate ``loan_months`` along ``state`` is
-    each row's count.  Pooled over months, a row weights each month by its loans: under a
+    each row's count (of loans, unweighted).  A run with importance weights (``macro_mean``)
+    pools its scenarios with them.  Pooled over months, a row weights each month by its loans: under a
     correlated macro factor it is the book's experience, not the matrix of an average month
     (for one month from a fixed book its expectation is the segment matrix).
     """
-    refuse_weighted(ds, "roll_rates", errors=False)  # pooled counts: no errors to get wrong
     if "transitions" not in ds:
         raise ValueError("roll_rates: the result has no 'transitions' (a result from an older creditsim: simulate it again)")
     t = ds["transitions"]
@@ -515,9 +515,12 @@ def roll_rates(ds: xr.Dataset, segment: str | None = None) -> xr.DataArray:
         t = t.sel(segment=segment)
     else:
         t = t.sum("segment")
-    t = t.sum("scenario").astype(np.float64)
+    w = _weights(ds, ds.sizes["scenario"], "roll_rates")
+    counts = t.sum("scenario").sum("to_state").astype(np.int64)
+    # an importance-sampled run pools its scenarios with their weights
+    t = (t.astype(np.float64) if w is None else t * xr.DataArray(w, dims="scenario")).sum("scenario")
     rows = t.sum("to_state")
-    out = (t / rows.where(rows > 0)).assign_coords(loan_months=rows.astype(np.int64))
+    out = (t / rows.where(rows > 0)).assign_coords(loan_months=counts)
     out.attrs = {"units": "1", "description": "share of the loans in `state` at the start of a month that are "
                  "in `to_state` at its end, pooled over months and scenarios"
                  + (f" (segment {segment})" if segment is not None else "")}
