@@ -40,6 +40,7 @@ pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; 
 {% endfor %}</table></div>{% endmacro %}
 <h1>{{ title }}</h1>
 <p class="note">{{ subtitle }}</p>
+{% if sampling %}<p class="note">{{ sampling }}</p>{% endif %}
 
 <h2>Loss</h2>
 <p>{{ loss_text }}</p>
@@ -201,6 +202,37 @@ def _contributions(ds: xr.Dataset, levels, scale: float, word: str) -> list[dict
     return out
 
 
+def _drawn(a: dict) -> str:
+    """How the run's macro paths were drawn where not independently, from its attrs: " in
+    N strata along the shift (macro_strata)" and the like, or ""."""
+    if a.get("macro_strata"):
+        return f" in {int(a['macro_strata']):,} strata along the shift (macro_strata)"
+    if a.get("macro_antithetic"):
+        return " in antithetic pairs (macro_antithetic)"
+    if a.get("macro_sobol"):
+        return f" as {int(a['macro_sobol']):,} randomised quasi-random replicates (macro_sobol)"
+    return ""
+
+
+def _sampling(ds: xr.Dataset, weights) -> str:
+    """The report's sentence on how the scenarios were drawn and weighed: "" for
+    independent, unweighted scenarios."""
+    how = _drawn(ds.attrs)
+    if weights is not None:
+        w = np.asarray(weights.values, dtype=np.float64)
+        ess = float(w.sum() ** 2 / np.sum(w**2))
+        return (f"The scenarios are importance-sampled: their macro paths were drawn about a shifted mean "
+                f"(macro_mean){how}, to put more of them in the loss's tail, and each scenario carries its "
+                f"likelihood ratio (scenario_weight) as a weight. Every table and figure weighs the scenarios: "
+                f"means are weighted means (in the figures the self-normalised Σw·x/Σw), medians, bands and "
+                f"the loss histogram are of the weighted distribution, so that all describe the unshifted "
+                f"economy. Effective number of scenarios, (Σw)²/Σw²: {ess:,.0f} of {w.size:,}.")
+    if how:
+        return (f"The scenarios' macro paths were drawn{how}, not independently: the intervals take the design "
+                f"into account; the figures show the scenarios as drawn, each with the same weight.")
+    return ""
+
+
 def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | None = None,
                  command: str | None = None, levels=(0.99, 0.999)) -> Path:
     """Write the report of result ``ds`` into folder ``out_dir``: ``report.html`` (one file,
@@ -213,6 +245,13 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
     differences and recovery curves), and the run's
     settings with the command that reproduces it (``command``; default the scenario file's
     ``creditsim run``).  Each file is written beside its destination and renamed.
+
+    A result sampled with importance weights (``simulate(..., macro_mean=...)``: it holds
+    ``scenario_weight``) is reported with them: the tables as ``risk_summary`` and
+    ``compare`` weigh, the figures with the weighted means (the self-normalised Σw·x/Σw)
+    and weighted quantiles of ``creditsim.plot``; the header and captions say so, and how
+    the macro paths were drawn (``macro_strata``, ``macro_antithetic``, ``macro_sobol``),
+    whose designs change only the intervals.
     """
     import matplotlib
 
@@ -221,10 +260,10 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
 
     from .._version import __version__
     from ..results.compare import COMPARED, compare
-    from ..results.risk import refuse_weighted, risk_summary
+    from ..results.risk import risk_summary
     from . import plot
 
-    refuse_weighted(ds, "write_report")  # its figures average over scenarios unweighted
+    weights = plot._scenario_weights(ds)  # None for a plain run: the figures as they always were
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     strategies = [str(s) for s in ds.strategy.values] if "strategy" in ds.dims else [None]
@@ -253,7 +292,7 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
     if "balance" in ds:
         # as the book runs off the ratios climb towards 100% (good loans repay first): show
         # the months in which at least 5% of the opening balance is still owed
-        owed = first["balance"].sum(("segment", "state")).mean("scenario").values
+        owed = plot._mean(first["balance"].sum(("segment", "state")), weights).values
         shown = int(np.flatnonzero(owed >= 0.05 * owed[0])[-1]) if owed[0] > 0 else int(first.sizes["month"] - 1)
         figures.append(("delinquency_ratios", "30+ and 90+ delinquency ratios by month (% of the live balance)"
                         + (f", to month {shown}, the last with at least 5% of the opening balance owed"
@@ -293,6 +332,9 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
                     r += [_num(d[0], f, ",.2f"), _interval(d[1], d[2], f, ",.2f")]
             rows.append(r)
         comparison = {"baseline": repr(c.attrs["baseline"]), "columns": cols, "rows": rows}
+    if weights is not None:  # every figure of the result (and of compare) weighs the scenarios
+        figures = [(name, caption + "; scenarios importance-sampled and weighted by their likelihood ratios", fig)
+                   for name, caption, fig in figures]
     embedded = []
     for name, caption, fig in figures:
         data = _png(fig)
@@ -310,7 +352,8 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
             "creditsim.simulate(creditsim.model_from_result(ds), book, ...) with the book of this fingerprint"
     expo = float(a.get("total_exposure", np.nan))
     subtitle = (f"{a.get('n_loans', 0):,} loans, exposure at month 0 {expo / 1e6:,.1f} million "
-                f"{a.get('currency', '')}, {a.get('horizon', '')} months, {a.get('scenarios', 0):,} scenarios")
+                f"{a.get('currency', '')}, {a.get('horizon', '')} months, {a.get('scenarios', 0):,} scenarios"
+                + (" (importance-sampled, weighted)" if weights is not None else ""))
     loss_text = ("Net credit loss over the horizon: credit charge-offs, fraud losses borne and collection costs, "
                  "less recoveries, as a share of the book's balance at month 0 and in money.")
     if "originated" in ds:
@@ -322,11 +365,15 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
                                          f"{amount / 1e6:,.1f} million {a.get('currency', '')} lent"))
         loss_text += (" The loss includes the new loans' losses, while the percentages are of the balance at "
                       "month 0 (the book before its new loans).")
+    drawn = _drawn(a)
+    if weights is not None or drawn:  # after the scenarios
+        how = f"importance-sampled about macro_mean{drawn}, weighted" if weights is not None else "drawn" + drawn
+        settings.insert([k for k, _ in settings].index("scenarios") + 1, ("macro paths", how))
     if "loss_by_stage" in ds:
         settings.append(("IFRS 9 stages at month 0", a.get("staging", "yes")))
     html = Environment(autoescape=True).from_string(_TEMPLATE).render(
         title=title or "Credit risk report",
-        subtitle=subtitle, loss_text=loss_text,
+        subtitle=subtitle, sampling=_sampling(ds, weights), loss_text=loss_text,
         risk_tables=tables, parts=parts, contributions=contributions, confidence=f"{100 * summ.attrs['confidence']:g}%", comparison=comparison,
         figures=embedded, settings=settings, scenario=scenario, command=command)
     path = out / "report.html"

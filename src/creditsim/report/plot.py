@@ -1,5 +1,14 @@
 """Figures of a result Dataset.  Each takes the data and an optional ``ax`` and returns the
-matplotlib Figure; matplotlib is imported only when a figure is drawn."""
+matplotlib Figure; matplotlib is imported only when a figure is drawn.
+
+A result sampled with importance weights (``simulate(..., macro_mean=...)``: it holds
+``scenario_weight``) is drawn with them wherever a figure averages or takes quantiles over
+scenarios: means of paths and shares are the self-normalised Σw·x/Σw (which stays within
+the range of x), medians and bands are weighted quantiles (the weighted empirical CDF,
+weights w/Σw), the loss histogram is the weighted density; titles say
+"importance-weighted".  A result without weights (or with all weights 1) is drawn exactly
+as before.  How the scenarios were drawn (strata, antithetic pairs, quasi-random
+replicates) changes only error bars, which these figures do not draw."""
 
 from __future__ import annotations
 
@@ -33,6 +42,11 @@ def loss_distribution(ds: xr.Dataset, summary: xr.Dataset | None = None, *, ax=N
 
     ``variable`` is the loss plotted; default the summary's variable, else as
     ``creditsim.risk_summary`` chooses (``net_credit_loss`` for a book with terms).
+
+    A result with importance weights (``scenario_weight``, from ``macro_mean``) is drawn
+    with them: the histogram is the weighted density (each scenario counts w/Σw, so the
+    bars are the distribution of the loss in the unshifted economy) and the expected loss
+    is mean(w·L), the estimator of ``creditsim.risk_summary``.
     """
     from ..results.risk import loss_per_scenario
 
@@ -42,8 +56,14 @@ def loss_distribution(ds: xr.Dataset, summary: xr.Dataset | None = None, *, ax=N
     fig, ax = _axes(ax)
     expo = float(ds.attrs.get("total_exposure", 1.0)) or 1.0
     rate = 100 * np.asarray(x.values, dtype=np.float64) / expo
-    ax.hist(rate, bins=bins, color="0.75", edgecolor="0.45", linewidth=0.5)
-    ax.axvline(rate.mean(), color="k", lw=1.5, label=f"expected loss: {rate.mean():.2f}%")
+    w = _scenario_weights(ds)
+    if w is None:
+        ax.hist(rate, bins=bins, color="0.75", edgecolor="0.45", linewidth=0.5)
+        mean = rate.mean()
+    else:
+        ax.hist(rate, bins=bins, weights=w.values, density=True, color="0.75", edgecolor="0.45", linewidth=0.5)
+        mean = float(np.mean(w.values * rate))  # as risk_summary's expected loss: mean(w·L)
+    ax.axvline(mean, color="k", lw=1.5, label=f"expected loss: {mean:.2f}%")
     if summary is not None:
         colors = ["tab:orange", "tab:red", "tab:purple", "tab:brown"]
         for i, lvl in enumerate(summary.level.values):
@@ -54,21 +74,89 @@ def loss_distribution(ds: xr.Dataset, summary: xr.Dataset | None = None, *, ax=N
             ax.axvline(e, color=c, lw=1.5, ls=":", label=f"expected shortfall {100 * lvl:g}%: {e:.2f}%")
     months = ds.sizes["month"] - 1
     ax.set_xlabel(f"{_NAMES.get(variable, variable)} over {months} months (% of exposure at month 0)")
-    ax.set_ylabel("number of scenarios")
-    ax.set_title(f"Loss distribution: {ds.sizes['scenario']:,} scenarios, "
-                 f"{int(ds.attrs.get('n_loans', 0)):,} loans")
+    ax.set_ylabel("number of scenarios" if w is None else "density, importance-weighted (per % of exposure)")
+    ax.set_title(f"Loss distribution: {ds.sizes['scenario']:,} scenarios"
+                 + ("" if w is None else " (importance-sampled, weighted)")
+                 + f", {int(ds.attrs.get('n_loans', 0)):,} loans")
     ax.legend(fontsize=8, loc="upper right", framealpha=0.95, facecolor="white", edgecolor="0.8")
     return fig
 
 
-def _bands(x: xr.DataArray, quantiles) -> list:
-    """Quantiles of ``x`` over scenarios; NaN (a gap in the band) in a month where no
-    scenario has a value (a ratio with nothing live to divide by)."""
+def _scenario_weights(ds: xr.Dataset) -> xr.DataArray | None:
+    """The scenarios' importance-sampling weights (``scenario_weight``, likelihood ratios of
+    a run with ``macro_mean``) as float64, or None for a plain run (or one whose weights
+    are all 1, as ``creditsim.risk_summary`` takes it): the figures then average as they
+    always did."""
+    if "scenario_weight" not in ds:
+        return None
+    w = ds["scenario_weight"].astype(np.float64)
+    if w.dims != ("scenario",) or not np.all(np.isfinite(w.values)) or np.any(w.values < 0) \
+            or not np.any(w.values > 0):
+        raise ValueError("plot: scenario_weight must hold one finite weight >= 0 per scenario, not all 0")
+    return None if np.all(w.values == 1.0) else w
+
+
+def _mean(x: xr.DataArray, w: xr.DataArray | None) -> xr.DataArray:
+    """The mean of ``x`` over scenarios: ``x.mean("scenario")`` without weights; with
+    importance weights ``w`` the self-normalised Σw·x/Σw (over the scenarios where ``x``
+    has a value, NaN where none has), which stays within the range of ``x`` (a share stays
+    a share)."""
+    if w is None:
+        return x.mean("scenario")
+    ok = x.notnull()
+    num = (x.where(ok, 0.0) * w).sum("scenario")
+    den = w.where(ok, 0.0).sum("scenario")
+    return num / den.where(den > 0)
+
+
+def _weighted_quantile(values, weights, q, axis: int = -1) -> np.ndarray:
+    """The ``q`` quantile (a scalar in [0, 1]) of ``values`` along ``axis`` under the
+    weighted empirical distribution, each value with probability ``weights / Σ weights``:
+    the smallest value whose weighted CDF reaches ``q`` (numpy's ``method="inverted_cdf"``
+    when the weights are equal).  ``weights``: the shape of ``values``, or one weight per
+    position along ``axis``.  NaN values are left out (their weight with them); NaN where
+    no value with positive weight is left."""
+    x = np.moveaxis(np.asarray(values, dtype=np.float64), axis, -1)
+    w = np.asarray(weights, dtype=np.float64)
+    w = np.broadcast_to(w if w.ndim == 1 else np.moveaxis(w, axis, -1), x.shape)
+    order = np.argsort(x, axis=-1, kind="stable")  # NaN last
+    xs = np.take_along_axis(x, order, axis=-1)
+    ws = np.take_along_axis(w, order, axis=-1)
+    ws = np.where(np.isnan(xs), 0.0, ws)
+    cum = np.cumsum(ws, axis=-1)
+    total = cum[..., -1:]
+    hit = (cum >= q * total) & (ws > 0)
+    i = np.argmax(hit, axis=-1)[..., None]
+    out = np.take_along_axis(xs, i, axis=-1)[..., 0]
+    return np.where(hit.any(axis=-1) & (total[..., 0] > 0), out, np.nan)
+
+
+def _quantile(x: xr.DataArray, q: float, w: xr.DataArray | None) -> xr.DataArray:
+    """The ``q`` quantile of ``x`` over scenarios: ``x.quantile(q, "scenario")`` (linear
+    interpolation) without weights; with importance weights ``w`` the weighted quantile
+    (``_weighted_quantile``: the weighted empirical CDF, weights w/Σw)."""
+    if w is None:
+        return x.quantile(q, dim="scenario")
+    ax = x.get_axis_num("scenario")
+    out = _weighted_quantile(x.values, w.values, q, axis=ax)
+    return xr.DataArray(out, dims=[d for d in x.dims if d != "scenario"],
+                        coords={k: v for k, v in x.coords.items() if "scenario" not in v.dims}).assign_coords(quantile=q)
+
+
+def _bands(x: xr.DataArray, quantiles, w: xr.DataArray | None = None) -> list:
+    """Quantiles of ``x`` over scenarios (weighted quantiles with importance weights ``w``,
+    see ``_quantile``); NaN (a gap in the band) in a month where no scenario has a value (a
+    ratio with nothing live to divide by)."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
-        return [x.quantile(q, dim="scenario") for q in quantiles]
+        return [_quantile(x, q, w) for q in quantiles]
+
+
+def _weighted_note(ds: xr.Dataset) -> str:
+    """``", importance-weighted"`` for a result with importance weights, for titles."""
+    return ", importance-weighted" if _scenario_weights(ds) is not None else ""
 
 
 def _labelled(results) -> dict:
@@ -77,7 +165,9 @@ def _labelled(results) -> dict:
 
 def delinquency_ratios(results, days=(30, 90), *, ax=None, quantiles=(0.05, 0.95), months: int | None = None):
     """The "30+" and "90+" ratios (``creditsim.delinquency_ratios``, % of the live
-    book's balance) by month, mean over scenarios with a ``quantiles`` band.
+    book's balance) by month, mean over scenarios with a ``quantiles`` band.  A result with
+    importance weights (``scenario_weight``) is averaged with them (the self-normalised
+    Σw·x/Σw) and its band is of weighted quantiles.
 
     ``results`` is a result with loan terms, or a dict ``{label: result}`` to compare
     several (e.g. baseline and a stress scenario) on one set of axes.  ``months`` (default
@@ -90,22 +180,25 @@ def delinquency_ratios(results, days=(30, 90), *, ax=None, quantiles=(0.05, 0.95
     results = _labelled(results)
     styles = ["-", "--", ":", "-."]
     colors = ["tab:blue", "tab:red", "tab:green", "tab:purple"]
+    weighted = False
     for j, (label, ds) in enumerate(results.items()):
         if months is not None:
             ds = ds.sel(month=slice(0, months))
         r = 100 * ratios(ds, days)
+        w = _scenario_weights(ds)
+        weighted |= w is not None
         month = ds["month"].values
         for i, d in enumerate(r.days.values):
             x = r.sel(days=d)
             name = f"{d}+" + (f", {label}" if label else "")
-            ax.plot(month, x.mean("scenario"), color=colors[i % 4], ls=styles[j % 4], lw=1.5, label=name)
+            ax.plot(month, _mean(x, w), color=colors[i % 4], ls=styles[j % 4], lw=1.5, label=name)
             if x.sizes["scenario"] > 1:
-                lo, hi = _bands(x, quantiles)
+                lo, hi = _bands(x, quantiles, w)
                 ax.fill_between(month, lo, hi, color=colors[i % 4], alpha=0.12, lw=0)
     ax.set_xlabel("month")
     ax.set_ylabel("% of live balance past due")
-    ax.set_title(f"Delinquency ratios, mean over scenarios (bands: {100 * quantiles[0]:g}–"
-                 f"{100 * quantiles[1]:g}% of scenarios)", fontsize=10)
+    ax.set_title(f"Delinquency ratios, mean over scenarios{', importance-weighted' if weighted else ''} "
+                 f"(bands: {100 * quantiles[0]:g}–{100 * quantiles[1]:g}% of scenarios)", fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     ax.set_xlim(month[0], month[-1])
     ax.set_ylim(bottom=0)
@@ -117,25 +210,30 @@ def loss_paths(results, *, variable: str = "net_credit_loss", ax=None, quantiles
     scenarios with a ``quantiles`` band, for a result or a dict ``{label: result}``.
 
     ``variable`` is a ``(scenario, month)`` variable; default ``net_credit_loss`` (books
-    with loan terms).
+    with loan terms).  A result with importance weights (``scenario_weight``) is averaged
+    with them (the self-normalised Σw·x/Σw) and its band is of weighted quantiles.
     """
     fig, ax = _axes(ax)
     colors = ["k", "tab:red", "tab:blue", "tab:green"]
+    weighted = False
     for j, (label, ds) in enumerate(_labelled(results).items()):
         if variable not in ds or ds[variable].dims != ("scenario", "month"):
             raise ValueError(f"loss_paths: the result has no (scenario, month) variable {variable!r}")
         expo = float(ds.attrs.get("total_exposure", 1.0)) or 1.0
         x = 100 * ds[variable].cumsum("month") / expo
+        w = _scenario_weights(ds)
+        weighted |= w is not None
         month = ds["month"].values
         c = colors[j % len(colors)]
-        ax.plot(month, x.mean("scenario"), color=c, lw=1.5, label=f"mean{', ' + label if label else ''}")
-        lo, hi = _bands(x, quantiles)
+        ax.plot(month, _mean(x, w), color=c, lw=1.5, label=f"mean{', ' + label if label else ''}")
+        lo, hi = _bands(x, quantiles, w)
         ax.fill_between(month, lo, hi, color=c, alpha=0.15, lw=0,
                         label=f"{100 * quantiles[0]:g}–{100 * quantiles[1]:g}% of scenarios"
                               f"{', ' + label if label else ''}")
     ax.set_xlabel("month")
     ax.set_ylabel("% of exposure at month 0")
-    ax.set_title(f"Cumulative {_NAMES.get(variable, variable)} by month", fontsize=10)
+    ax.set_title(f"Cumulative {_NAMES.get(variable, variable)} by month"
+                 + (" (scenarios importance-weighted)" if weighted else ""), fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="upper left")
     ax.set_xlim(month[0], month[-1])
     ax.set_ylim(bottom=0)
@@ -155,7 +253,8 @@ def cash_flows(ds: xr.Dataset, *, ax=None, scale: float = 1e6, flows=None):
     ``flows`` names the variables shown (default all of ``interest_received``,
     ``principal_repaid``, ``recoveries``, ``credit_charge_offs``, ``fraud_losses``,
     ``collection_costs``); flows that are zero throughout are left out.  Principal dwarfs
-    the rest: leave it out to read interest against losses.
+    the rest: leave it out to read interest against losses.  A result with importance
+    weights (``scenario_weight``) is averaged with them (the self-normalised Σw·x/Σw).
     """
     if "interest_received" not in ds:
         raise ValueError("cash_flows: the result has no cash flows (simulate a book with loan terms)")
@@ -165,12 +264,13 @@ def cash_flows(ds: xr.Dataset, *, ax=None, scale: float = 1e6, flows=None):
     up = np.zeros(month.size)
     down = np.zeros(month.size)
     names = list(_FLOWS) if flows is None else list(flows)
+    w = _scenario_weights(ds)
     unknown = [n for n in names if n not in _FLOWS]
     if unknown:
         raise ValueError(f"cash_flows: unknown flows {unknown!r}; known: {list(_FLOWS)!r}")
     for name in names:
         label = _FLOWS[name]
-        v = ds[name].mean("scenario").values[1:] / scale
+        v = _mean(ds[name], w).values[1:] / scale
         if not np.any(v):
             continue
         out = name in ("credit_charge_offs", "fraud_losses", "collection_costs")
@@ -184,7 +284,7 @@ def cash_flows(ds: xr.Dataset, *, ax=None, scale: float = 1e6, flows=None):
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xlabel("month")
     ax.set_ylabel(f"{unit}{ds.attrs.get('currency', 'CNY')} per month (out is negative)")
-    ax.set_title("Cash flows by month, mean over scenarios", fontsize=10)
+    ax.set_title(f"Cash flows by month, mean over scenarios{_weighted_note(ds)}", fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="upper right")
     return fig
 
@@ -198,7 +298,9 @@ def delinquency_paths(ds: xr.Dataset, states=None, *, ax=None, quantiles=(0.05, 
     averaged over scenarios, with a ``quantiles`` band over scenarios for their total.
 
     ``states`` defaults to every non-absorbing state but the first (for the default state
-    space: everything but ``current``).
+    space: everything but ``current``).  A result with importance weights
+    (``scenario_weight``) is averaged with them (the self-normalised Σw·x/Σw) and its band is
+    of weighted quantiles.
     """
     fig, ax = _axes(ax)
     absorbing = _absorbing(ds)
@@ -209,17 +311,18 @@ def delinquency_paths(ds: xr.Dataset, states=None, *, ax=None, quantiles=(0.05, 
     live = occ.sel(state=transient).sum("state")
     share = 100 * occ.sel(state=list(states)) / live.where(live > 0)
     month = ds["month"].values
+    w = _scenario_weights(ds)
     for s in states:
-        ax.plot(month, share.sel(state=s).mean("scenario"), lw=1.5, label=s)
+        ax.plot(month, _mean(share.sel(state=s), w), lw=1.5, label=s)
     total = share.sum("state")
-    lo, hi = _bands(total, quantiles)
-    ax.plot(month, total.mean("scenario"), color="k", lw=1.5, label="total of these states")
+    lo, hi = _bands(total, quantiles, w)
+    ax.plot(month, _mean(total, w), color="k", lw=1.5, label="total of these states")
     ax.fill_between(month, lo, hi, color="0.5", alpha=0.2, lw=0,
                     label=f"total, {100 * quantiles[0]:g}–{100 * quantiles[1]:g}% of scenarios")
     ax.set_xlabel("month")
     ax.set_ylabel("share of live loans (%)")
-    ax.set_title("States as a share of live loans (not paid off, not charged off), mean over scenarios",
-                 fontsize=10)
+    ax.set_title("States as a share of live loans (not paid off, not charged off), mean over scenarios"
+                 + _weighted_note(ds), fontsize=10)
     ax.legend(fontsize=8, frameon=False, ncol=2, loc="upper left")
     ax.set_xlim(month[0], month[-1])
     ax.set_ylim(bottom=0)
@@ -308,6 +411,9 @@ def state_fan(ds: xr.Dataset, states=None, *, ax=None, bands=((0.05, 0.95), (0.2
     shows % of the book's loans, ``"live"`` % of the loans not paid off or charged off
     (absorbing states are then left out). ``ax``: one Axes (for one state) or an array of
     as many Axes as states; default a grid of panels.
+
+    A result with importance weights (``scenario_weight``) takes weighted quantiles (the
+    weighted empirical distribution over scenarios, weights w/Σw) for the median and bands.
     """
     import matplotlib.pyplot as plt
 
@@ -341,13 +447,15 @@ def state_fan(ds: xr.Dataset, states=None, *, ax=None, bands=((0.05, 0.95), (0.2
             raise ValueError(f"state_fan: ax has {len(axes)} axes for {len(states)} states")
         fig = axes[0].figure
     month = ds["month"].values
+    w = _scenario_weights(ds)
     for a, name in zip(axes[: len(states)], states, strict=True):
         x = share.sel(state=name)
         for i, (lo_q, hi_q) in enumerate(sorted(bands, key=lambda b: b[0])):
-            lo, hi = _bands(x, (lo_q, hi_q))
+            lo, hi = _bands(x, (lo_q, hi_q), w)
             a.fill_between(month, lo, hi, color="tab:blue", alpha=0.15 + 0.2 * i, lw=0,
                            label=f"{100 * lo_q:g}–{100 * hi_q:g}% of scenarios")
-        a.plot(month, x.median("scenario"), color="tab:blue", lw=1.5, label="median")
+        a.plot(month, x.median("scenario") if w is None else _quantile(x, 0.5, w), color="tab:blue", lw=1.5,
+               label="median")
         a.set_title(name, fontsize=9)
         a.set_xlim(month[0], month[-1])
         a.set_ylim(bottom=0)
@@ -360,7 +468,8 @@ def state_fan(ds: xr.Dataset, states=None, *, ax=None, bands=((0.05, 0.95), (0.2
             a.set_xlabel("month", fontsize=8)
     axes[0].legend(fontsize=7, frameon=False, loc="best")
     if ax is None:
-        fig.suptitle(f"Loans by state over {ds.sizes['scenario']:,} scenarios: median and bands", fontsize=10)
+        fig.suptitle(f"Loans by state over {ds.sizes['scenario']:,} scenarios{_weighted_note(ds)}: median and bands",
+                     fontsize=10)
     return fig
 
 
@@ -397,7 +506,8 @@ def roll_rates(ds: xr.Dataset, segment: str | None = None, *, ax=None, strategy:
     ax.set_ylabel("state at the start of the month (loan-months)")
     fig.colorbar(im, ax=ax, label="% of the row's loan-months")
     what = f"segment {segment}" if segment is not None else "all segments"
-    ax.set_title(f"Simulated roll rates ({what}; pooled over months and scenarios)", fontsize=10)
+    ax.set_title(f"Simulated roll rates ({what}; pooled over months and scenarios{_weighted_note(ds)})",
+                 fontsize=10)
     return fig
 
 
@@ -411,13 +521,16 @@ def _axes_sized(size):
 def losses_by_segment(ds: xr.Dataset, *, ax=None):
     """Charge-off losses over the horizon by segment and cause (credit, fraud), mean over
     scenarios: bars in money, stacked, each labelled with its % of the segment's exposure at
-    month 0.  Before recoveries and collection costs (which are not kept by segment)."""
+    month 0.  Before recoveries and collection costs (which are not kept by segment).  A
+    result with importance weights (``scenario_weight``) is averaged with them (the
+    self-normalised Σw·x/Σw)."""
     if "loss_by_segment" not in ds:
         raise ValueError("losses_by_segment: the result has no 'loss_by_segment'")
     fig, ax = _axes(ax)
     segs = [str(x) for x in ds.segment.values]
-    credit = ds["loss_by_segment"].mean("scenario").values
-    fraud = ds["fraud_loss"].mean("scenario").values if "fraud_loss" in ds else np.zeros(len(segs))
+    w = _scenario_weights(ds)
+    credit = _mean(ds["loss_by_segment"], w).values
+    fraud = _mean(ds["fraud_loss"], w).values if "fraud_loss" in ds else np.zeros(len(segs))
     expo = ds["initial_exposure"].sum("state").values
     scale, unit = _money_unit(credit + fraud, ds.attrs.get("currency", "CNY"))
     y = np.arange(len(segs))
@@ -430,11 +543,13 @@ def losses_by_segment(ds: xr.Dataset, *, ax=None):
         ax.text(total / scale, i, f"  {share:.2f}%", va="center", fontsize=8)
     ax.set_yticks(y, segs)
     ax.invert_yaxis()
-    ax.set_xlabel(f"charge-off loss over {ds.sizes['month'] - 1} months, mean over scenarios ({unit})")
+    ax.set_xlabel(f"charge-off loss over {ds.sizes['month'] - 1} months, mean over scenarios{_weighted_note(ds)} "
+                  f"({unit})")
     ax.set_ylabel("segment")
     ax.set_xlim(0, 1.18 * max(float(np.max(credit + fraud)) / scale, 1e-12))
     ax.set_title("Losses by segment and cause (labels: % of the segment's exposure at month 0)", fontsize=10)
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    # on a white box: the legend sits over the last bar, whose colour would hide the "credit" patch
+    ax.legend(fontsize=8, loc="lower right", framealpha=0.95, facecolor="white", edgecolor="0.8")
     return fig
 
 
@@ -482,7 +597,9 @@ def vintage_curves(ds: xr.Dataset, *, ax=None, measure: str = "principal", strat
     One line per vintage that reached at least a month on book.  With up to ``legend_max``
     vintages a legend names each; with more, the lines are coloured from the first vintage
     (dark) to the last (light) and a colour bar gives the month each was lent.
-    ``strategy`` picks one strategy of a strategy run (default the first).
+    ``strategy`` picks one strategy of a strategy run (default the first).  A result with
+    importance weights (``scenario_weight``) is averaged with them (the self-normalised
+    Σw·x/Σw).
     """
     from matplotlib import colormaps
     from matplotlib.cm import ScalarMappable
@@ -498,7 +615,8 @@ def vintage_curves(ds: xr.Dataset, *, ax=None, measure: str = "principal", strat
         ds = ds.sel(strategy=strategy)
     else:
         strategy = None
-    rate = 100 * curves(ds, measure=measure).mean("scenario")
+    w = _scenario_weights(ds)
+    rate = 100 * _mean(curves(ds, measure=measure), w)
     age = rate["months_on_book"].values
     shown = [int(v) for v in rate.vintage.values if np.isfinite(rate.sel(vintage=v).values).any()]
     if not shown:
@@ -509,7 +627,7 @@ def vintage_curves(ds: xr.Dataset, *, ax=None, measure: str = "principal", strat
     many = len(shown) > legend_max
     lent = ds["originated"].values.astype(np.float64)
     if "redrawn" in ds:  # with repeat draws, the mean over scenarios
-        lent = lent + ds["redrawn"].mean("scenario").values
+        lent = lent + _mean(ds["redrawn"], w).values
     for v in shown:
         ax.plot(age, rate.sel(vintage=v).values, color=cmap(norm(v)), lw=1.2 if many else 1.6,
                 label=f"month {v} ({int(lent[v]):,} loans)")
@@ -523,7 +641,7 @@ def vintage_curves(ds: xr.Dataset, *, ax=None, measure: str = "principal", strat
     ax.set_xlabel("months on book (1 = the month after the loans were lent)")
     ax.set_ylabel(f"cumulative {what} charged off\n(% of {'loans' if measure == 'loans' else 'the amount'} lent)")
     ax.set_title(f"Vintage curves: charge-offs of each month's new loans, mean over {ds.sizes['scenario']:,} "
-                 f"scenarios" + (f" (strategy {strategy})" if strategy else ""), fontsize=10)
+                 f"scenarios{_weighted_note(ds)}" + (f" (strategy {strategy})" if strategy else ""), fontsize=10)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlim(1, max(int(age[-1]) - shown[0], 2))
     ax.set_ylim(bottom=0)
