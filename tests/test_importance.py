@@ -127,7 +127,8 @@ def test_weighted_contributions_sum_to_the_weighted_es():
 
 
 def test_macro_mean_in_a_scenario_file(tmp_path):
-    """[run] macro_mean reaches simulate, round-trips through TOML, and a bad value is named."""
+    """[run] macro_mean reaches simulate, round-trips through TOML, the command writes its
+    weighted report, and a bad value is named."""
     text = """
 [run]
 horizon = 1
@@ -153,15 +154,15 @@ segments = ["A"]
     assert cs.load_scenario(again) == sc
     ds = sc.run()
     assert ds.attrs["macro_mean"] == [-2.0] and "scenario_weight" in ds
-    # the command refuses a report of a weighted run before simulating, and writes nothing
+    # the command writes the result and its (weighted) report
     from click.testing import CliRunner
 
     from creditsim.cli.main import main
 
     res = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "r.nc"), "--report",
                                     str(tmp_path / "rep"), "--no-cache"])
-    assert res.exit_code != 0 and "the report's figures do not weigh scenarios yet" in res.output
-    assert not (tmp_path / "r.nc").exists() and not (tmp_path / "rep").exists()
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "r.nc").exists() and "importance-sampled" in (tmp_path / "rep" / "report.html").read_text()
     path.write_text(text.replace("macro_mean = [-2.0]", 'macro_mean = "deep"'))
     with pytest.raises(cs.ScenarioError, match='run.macro_mean: must be "auto", a number in \\[-8, 8\\]'):
         cs.load_scenario(path)
@@ -214,13 +215,12 @@ def test_the_weighted_standard_deviation_covers_the_exact_one():
     assert lo <= exact <= hi, (exact, est, lo, hi)
 
 
-def test_what_averages_without_weights_refuses_a_weighted_run_and_roll_rates_weigh(pool, tmp_path):
+def test_what_averages_over_scenarios_weighs_a_weighted_run_or_refuses_it(pool, tmp_path):
     from creditsim import presets
 
     _, _, _, _, tilted, _ = pool
-    with pytest.raises(ValueError, match="write_report: the result was sampled with importance weights"):
-        cs.write_report(tilted, tmp_path)
-    assert not (tmp_path / "report.html").exists()
+    page = cs.write_report(tilted, tmp_path).read_text()  # the report weighs (test_weighted_report.py)
+    assert "importance-sampled" in page
     # roll rates pool the scenarios with their weights (counts stay the loans')
     rr = cs.roll_rates(tilted)
     t = tilted.transitions.sum("segment")

@@ -102,13 +102,6 @@ def run(file, out, horizon, scenarios, seed, chunk_size, device, force, quiet, n
         _fail(f"--out {path!r}: must end in .nc (netCDF) or .zarr")
     if os.path.exists(path) and not force:
         _fail(f"{path} exists: give --force to overwrite it")
-    if sc.macro_mean is not None and (report_dir is not None or sc.report.get("dir")):
-        _fail(f"{file}: [run] macro_mean (importance sampling) with a report: the report's figures do not "
-              f"weigh scenarios yet; drop the report, or read the result with 'creditsim summary'")
-    drawn = [k for k in ("macro_antithetic", "macro_sobol") if getattr(sc, k)]
-    if drawn and (report_dir is not None or sc.report.get("dir")):
-        _fail(f"{file}: [run] {drawn[0]} with a report: the report's intervals are for independent scenarios; "
-              f"drop the report, or read the result with 'creditsim summary'")
     jax = _jax(device, None if no_cache else (cache_dir or os.environ.get("CREDITSIM_CACHE_DIR") or DEFAULT_CACHE))
     from ..results.io import save_result
     from ..run.simulation import simulate

@@ -429,24 +429,6 @@ def _mean_se(values: np.ndarray, design: Design | None) -> np.ndarray:
     return np.sqrt(within * m / (m - 1)) / s
 
 
-def refuse_weighted(ds: xr.Dataset, caller: str, *, errors: bool = True) -> None:
-    """A ValueError for a result sampled with importance weights where ``caller`` would
-    average over scenarios without them, and (``errors``) for one whose scenarios were not
-    drawn independently (strata, antithetic pairs, quasi-random replicates) where ``caller``
-    would give errors for independent ones."""
-    if "scenario_weight" in ds and not np.all(ds["scenario_weight"].values == 1.0):
-        raise ValueError(f"{caller}: the result was sampled with importance weights (macro_mean), which "
-                         f"{caller} does not use yet: its averages over scenarios would describe the shifted "
-                         f"economy; run it without macro_mean (risk_summary and risk_contributions weigh)")
-    if errors:
-        for name, how in (("macro_strata", "in strata"), ("macro_antithetic", "in antithetic pairs"),
-                          ("macro_sobol", "as quasi-random replicates")):
-            if ds.attrs.get(name):
-                raise ValueError(f"{caller}: the result's macro paths were drawn {how} ({name}), and {caller} "
-                                 f"computes its errors for independent scenarios; run it without {name} "
-                                 f"(risk_summary and risk_contributions take the design's errors)")
-
-
 def delinquency_ratios(ds: xr.Dataset, days: Sequence[int] = (30, 90), *, steady_state: bool = False) -> xr.DataArray:
     """Share of the live book's balance more than ``days`` past due (the "30+" and "90+"
     ratios lenders publish), from a result with loan terms (its ``balance``).
