@@ -214,6 +214,11 @@ def _drawn(a: dict) -> str:
     return ""
 
 
+#: The figures a report of an importance-sampled run keeps: those of the tail (the loss
+#: distribution) and of paired strategy differences, whose intervals show their error.
+TAIL_FIGURES = ("loss_distribution", "strategy_differences")
+
+
 def _sampling(ds: xr.Dataset, weights) -> str:
     """The report's sentence on how the scenarios were drawn and weighed: "" for
     independent, unweighted scenarios."""
@@ -223,10 +228,13 @@ def _sampling(ds: xr.Dataset, weights) -> str:
         ess = float(w.sum() ** 2 / np.sum(w**2))
         return (f"The scenarios are importance-sampled: their macro paths were drawn about a shifted mean "
                 f"(macro_mean){how}, to put more of them in the loss's tail, and each scenario carries its "
-                f"likelihood ratio (scenario_weight) as a weight. Every table and figure weighs the scenarios: "
-                f"means are weighted means (in the figures the self-normalised Σw·x/Σw), medians, bands and "
-                f"the loss histogram are of the weighted distribution, so that all describe the unshifted "
-                f"economy. Effective number of scenarios, (Σw)²/Σw²: {ess:,.0f} of {w.size:,}.")
+                f"likelihood ratio (scenario_weight) as a weight. Every table weighs the scenarios, so that it "
+                f"describes the unshifted economy; the loss histogram's bars are the estimated density where the "
+                f"scenarios fell. Figures of the whole distribution (loss and state paths, delinquency, cash "
+                f"flows, roll rates, vintages, strategy means) are left out: a run aimed at the tail samples "
+                f"little of the body, and their weighted medians and means would rest on its few least-shifted "
+                f"scenarios (creditsim.plot draws them weighted; a run without macro_mean draws them well). "
+                f"Effective number of scenarios, (Σw)²/Σw²: {ess:,.0f} of {w.size:,}.")
     if how:
         return (f"The scenarios' macro paths were drawn{how}, not independently: the intervals take the design "
                 f"into account; the figures show the scenarios as drawn, each with the same weight.")
@@ -248,10 +256,11 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
 
     A result sampled with importance weights (``simulate(..., macro_mean=...)``: it holds
     ``scenario_weight``) is reported with them: the tables as ``risk_summary`` and
-    ``compare`` weigh, the figures with the weighted means (the self-normalised Σw·x/Σw)
-    and weighted quantiles of ``creditsim.plot``; the header and captions say so, and how
-    the macro paths were drawn (``macro_strata``, ``macro_antithetic``, ``macro_sobol``),
-    whose designs change only the intervals.
+    ``compare`` weigh, and only the figures of the tail (``TAIL_FIGURES``: the loss
+    distribution, its bars the estimated density, and paired strategy differences), since
+    a run aimed at the tail samples little of the body of the distribution; the header and
+    captions say so, and how the macro paths were drawn (``macro_strata``,
+    ``macro_antithetic``, ``macro_sobol``), whose designs change only the intervals.
     """
     import matplotlib
 
@@ -332,9 +341,17 @@ def write_report(ds: xr.Dataset, out_dir: str | os.PathLike, *, title: str | Non
                     r += [_num(d[0], f, ",.2f"), _interval(d[1], d[2], f, ",.2f")]
             rows.append(r)
         comparison = {"baseline": repr(c.attrs["baseline"]), "columns": cols, "rows": rows}
-    if weights is not None:  # every figure of the result (and of compare) weighs the scenarios
+    if weights is not None:
+        # a run aimed at the tail samples little of the body of the distribution: the
+        # figures of the whole distribution (weighted medians, bands and means of paths)
+        # would rest on its few least-shifted scenarios, so only the tail's figures stay
+        import matplotlib.pyplot as plt
+
+        for name, _, fig in figures:
+            if name not in TAIL_FIGURES:
+                plt.close(fig)
         figures = [(name, caption + "; scenarios importance-sampled and weighted by their likelihood ratios", fig)
-                   for name, caption, fig in figures]
+                   for name, caption, fig in figures if name in TAIL_FIGURES]
     embedded = []
     for name, caption, fig in figures:
         data = _png(fig)

@@ -5,7 +5,8 @@ A result sampled with importance weights (``simulate(..., macro_mean=...)``: it 
 ``scenario_weight``) is drawn with them wherever a figure averages or takes quantiles over
 scenarios: means of paths and shares are the self-normalised Σw·x/Σw (which stays within
 the range of x), medians and bands are weighted quantiles (the weighted empirical CDF,
-weights w/Σw), the loss histogram is the weighted density; titles say
+weights w/Σw), the loss histogram's bars are the estimated density (each scenario w/S, log
+scale); titles say
 "importance-weighted".  A result without weights (or with all weights 1) is drawn exactly
 as before.  How the scenarios were drawn (strata, antithetic pairs, quasi-random
 replicates) changes only error bars, which these figures do not draw."""
@@ -44,9 +45,11 @@ def loss_distribution(ds: xr.Dataset, summary: xr.Dataset | None = None, *, ax=N
     ``creditsim.risk_summary`` chooses (``net_credit_loss`` for a book with terms).
 
     A result with importance weights (``scenario_weight``, from ``macro_mean``) is drawn
-    with them: the histogram is the weighted density (each scenario counts w/Σw, so the
-    bars are the distribution of the loss in the unshifted economy) and the expected loss
-    is mean(w·L), the estimator of ``creditsim.risk_summary``.
+    with them: each scenario counts w/S, so a bar's height is the estimated probability
+    density of the loss in the unshifted economy over its bin (log scale).  A run aimed at
+    the tail samples little of the body of the distribution: the bars show the tail, and
+    the body has no bars (its mass is not scaled into them).  The expected loss is
+    mean(w·L), the estimator of ``creditsim.risk_summary``.
     """
     from ..results.risk import loss_per_scenario
 
@@ -61,7 +64,15 @@ def loss_distribution(ds: xr.Dataset, summary: xr.Dataset | None = None, *, ax=N
         ax.hist(rate, bins=bins, color="0.75", edgecolor="0.45", linewidth=0.5)
         mean = rate.mean()
     else:
-        ax.hist(rate, bins=bins, weights=w.values, density=True, color="0.75", edgecolor="0.45", linewidth=0.5)
+        # each scenario counts w/S: the bars estimate the loss's probability density where
+        # the shifted scenarios fall (the tail), on a log scale; where they do not fall (most
+        # of the body of a tail-aimed run) there is no bar, rather than the tail's bars
+        # scaled up to a whole distribution
+        edges = np.histogram_bin_edges(rate, bins=bins)
+        width = float(edges[1] - edges[0]) or 1.0
+        ax.hist(rate, bins=edges, weights=w.values / (rate.size * width), color="0.75", edgecolor="0.45",
+                linewidth=0.5)
+        ax.set_yscale("log")
         mean = float(np.mean(w.values * rate))  # as risk_summary's expected loss: mean(w·L)
     ax.axvline(mean, color="k", lw=1.5, label=f"expected loss: {mean:.2f}%")
     if summary is not None:
@@ -74,7 +85,7 @@ def loss_distribution(ds: xr.Dataset, summary: xr.Dataset | None = None, *, ax=N
             ax.axvline(e, color=c, lw=1.5, ls=":", label=f"expected shortfall {100 * lvl:g}%: {e:.2f}%")
     months = ds.sizes["month"] - 1
     ax.set_xlabel(f"{_NAMES.get(variable, variable)} over {months} months (% of exposure at month 0)")
-    ax.set_ylabel("number of scenarios" if w is None else "density, importance-weighted (per % of exposure)")
+    ax.set_ylabel("number of scenarios" if w is None else "probability density (per % of exposure), log scale")
     ax.set_title(f"Loss distribution: {ds.sizes['scenario']:,} scenarios"
                  + ("" if w is None else " (importance-sampled, weighted)")
                  + f", {int(ds.attrs.get('n_loans', 0)):,} loans")
