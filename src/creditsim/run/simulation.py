@@ -467,11 +467,10 @@ def _macro_strata(value, macro_mean, scenarios: int) -> int | None:
         raise ValueError(f"simulate: macro_strata must be a whole number >= 2 (strata of the macro path), got "
                          f"{value!r}")
     if scenarios % value or scenarios // value < 2:
+        hint = f"; try macro_strata={scenarios // 2}" if scenarios % 2 == 0 and scenarios >= 4 else ""
         raise ValueError(f"simulate: macro_strata={int(value)} must divide scenarios={scenarios} into strata of at "
-                         f"least 2 scenarios each (the standard errors come from the spread within a stratum); "
-                         f"try macro_strata={scenarios // 2}" if scenarios % 2 == 0 and scenarios >= 4 else
-                         f"simulate: macro_strata={int(value)} must divide scenarios={scenarios} into strata of at "
-                         f"least 2 scenarios each (the standard errors come from the spread within a stratum)")
+                         f"least 2 scenarios each (the standard errors come from the spread within a stratum)"
+                         f"{hint}")
     return int(value)
 
 
