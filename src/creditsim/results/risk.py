@@ -293,7 +293,9 @@ def risk_summary(
     moment (delta method), and VaR and ES from the weighted tail
     (``weighted_var_es``: normal intervals from the weighted influence values).  A run with
     ``macro_strata`` (``scenario_stratum``) takes the stratified standard errors, from the
-    spread within each stratum.
+    spread within each stratum; one with ``macro_antithetic`` or ``macro_sobol``
+    (``scenario_cluster``) those of its clusters' means (``Design``), weights 1 where it
+    has none; the ES interval then on Student's t (``weighted_var_es``).
 
     Parameters
     ----------
@@ -640,7 +642,8 @@ def risk_contributions(
         Level of the intervals; default 0.95.
 
     A run with importance sampling (``scenario_weight``) is allocated with its weights: the
-    contributions sum to ``risk_summary``'s weighted ES (``_weighted_contributions``).
+    contributions sum to ``risk_summary``'s weighted ES (``_weighted_contributions``); a
+    run drawn in strata, antithetic pairs or Sobol replicates takes that design's errors.
 
     Returns
     -------
