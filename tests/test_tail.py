@@ -433,3 +433,17 @@ def test_compare_and_curves_weigh_a_weighted_run():
     expected = (ds.recovered_by_age * wa).sum("scenario").cumsum("months_since_charge_off") / \
         (ds.credit_charge_offs * wa).sum(("scenario", "month"))
     np.testing.assert_allclose(curve.values, expected.transpose(*curve.dims).values, rtol=1e-12)
+
+
+def test_bad_weights_are_named():
+    ds = _strategy_result(s=4).isel(strategy=0)
+    ds = ds.assign(loss=ds.net_credit_loss)
+    for bad in ([1.0, -1.0, 1.0, 1.0], [1.0, np.nan, 1.0, 1.0]):
+        with raises("risk_summary: scenario_weight must be 4 finite weights >= 0 (one per scenario)"):
+            cs.risk_summary(ds.assign(scenario_weight=("scenario", bad)), variable="loss")
+    from creditsim.report import plot
+
+    with raises("plot: scenario_weight is 0 in every scenario"):
+        plot._scenario_weights(ds.assign(scenario_weight=("scenario", np.zeros(4))))
+    with raises("plot: scenario_weight must be 4 finite weights >= 0"):
+        plot._scenario_weights(ds.assign(scenario_weight=("scenario", [1.0, -1.0, 1.0, 1.0])))

@@ -98,13 +98,12 @@ def _scenario_weights(ds: xr.Dataset) -> xr.DataArray | None:
     a run with ``macro_mean``) as float64, or None for a plain run (or one whose weights
     are all 1, as ``creditsim.risk_summary`` takes it): the figures then average as they
     always did."""
-    if "scenario_weight" not in ds:
-        return None
-    w = ds["scenario_weight"].astype(np.float64)
-    if w.dims != ("scenario",) or not np.all(np.isfinite(w.values)) or np.any(w.values < 0) \
-            or not np.any(w.values > 0):
-        raise ValueError("plot: scenario_weight must hold one finite weight >= 0 per scenario, not all 0")
-    return None if np.all(w.values == 1.0) else w
+    from ..results.risk import _weights
+
+    w = _weights(ds, ds.sizes["scenario"], "plot")
+    if w is not None and not np.any(w > 0):
+        raise ValueError("plot: scenario_weight is 0 in every scenario; a weighted mean needs one weight > 0")
+    return None if w is None else xr.DataArray(w, dims="scenario")
 
 
 def _mean(x: xr.DataArray, w: xr.DataArray | None) -> xr.DataArray:
