@@ -376,32 +376,35 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, mi: MoneyInp
     cells = dict(draw_cells)
     width_all = max(len(v) for v in cells.values())  # the month's largest round, per (group, class)
     last_slot = ci.last_slot  # (S,) the slot of each sub-state's last reachable state
+    # the month's rounds of draws (``draws_of``): the shock's four, the fraud's two, a row's slots but its last
+    n_rounds = 4 * shocks + 2 * fraud + width - 1
 
     def col(v):  # a per-sub-state array against (G, E, S, C)
         return v[None, None, :, None]
 
-    def month(key, z_t, rows_t, t, carried):
-        n, mon = carried if money else (carried, None)
-        km = jax.random.fold_in(jax.random.wrap_key_data(key), (_rng.STREAM_COHORT << 24) | t)
-        draws = iter(range(64))
+    def pack(count, prob, name):
+        # a round's draws on one flat length: only the cells that can draw (``cells[name]``,
+        # over the trailing axes of a (G, E, ...) array), padded to the month's largest round
+        idx = np.asarray(cells[name], np.int32)
+        c2_ = count.reshape(n_groups, n_classes, -1)
+        p2 = jnp.broadcast_to(jnp.asarray(prob, jnp.float64), count.shape).reshape(n_groups, n_classes, -1)
+        pad = ((0, 0), (0, 0), (0, width_all - idx.size))
+        return jnp.pad(c2_[:, :, idx], pad).reshape(-1), jnp.pad(p2[:, :, idx], pad).reshape(-1)
 
-        def bin_(count, prob, name):
-            # only the cells that can draw (``cells[name]``, over the trailing axes of a
-            # (G, E, ...) array), every draw on one flat length: one compiled sampler
-            # serves the month; the other cells draw 0
-            key = jax.random.fold_in(km, next(draws))
-            idx = np.asarray(cells[name], np.int32)
-            shape = count.shape
-            c2_ = count.reshape(n_groups, n_classes, -1)
-            p2 = jnp.broadcast_to(prob, shape).reshape(n_groups, n_classes, -1)
-            pad = ((0, 0), (0, 0), (0, width_all - idx.size))
-            x = _draw(key, jnp.pad(c2_[:, :, idx], pad).reshape(-1), jnp.pad(p2[:, :, idx], pad).reshape(-1))
-            x = x.reshape(n_groups, n_classes, width_all)[:, :, : idx.size]
-            return jnp.zeros_like(c2_).at[:, :, idx].set(x).reshape(shape)
+    def unpack(x, count, name):
+        # the round's draws back in ``count``'s shape; the cells that cannot draw drew 0
+        idx = np.asarray(cells[name], np.int32)
+        x = x.reshape(n_groups, n_classes, width_all)[:, :, : idx.size]
+        return jnp.zeros((n_groups, n_classes, count.size // (n_groups * n_classes)), x.dtype).at[:, :, idx].set(
+            x).reshape(count.shape)
 
+    def draws_of(n, z_t, rows_t, t, ma_in):
+        """The month's draws, as a generator: each ``yield (count, prob, name)`` asks for a
+        round of binomial draws and receives them; it returns the outcome counts ``(G, E,
+        S, O, C)``, the split flags' counts ``a`` and their money ``ma``."""
         n = n.reshape(n_groups, n_classes, n_sub, f)
         if money:
-            per = mon.reshape(n_groups, n_classes, n_sub, f, -1) / jnp.maximum(n, 1)[..., None]
+            per = ma_in.reshape(n_groups, n_classes, n_sub, f, -1) / jnp.maximum(n, 1)[..., None]
         if shocks:
             hz = jnp.round(jax.scipy.special.ndtr(
                 (p_shock.probit_hazard - p_shock.sqrt_rho * z_t) / jnp.sqrt(1.0 - p_shock.sqrt_rho ** 2)) * ONE)
@@ -409,16 +412,17 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, mi: MoneyInp
             end_all = jnp.round(p_shock.end_probability * ONE) / ONE
             end_new = jnp.where(hz > 0, jnp.round(hz * p_shock.end_probability) / jnp.maximum(hz, 1.0), 0.0)
             report = jnp.round(p_shock.report_probability * ONE) / ONE
-            start = bin_(n[..., 0:2], start_p, "start")  # by hardship reported before the month
-            end_old = bin_(n[..., 2:4], end_all, "end")  # a running shock ends
+            start = yield (n[..., 0:2], start_p, "start")  # by hardship reported before the month
+            end_old = yield (n[..., 2:4], end_all, "end")  # a running shock ends
             calm = n[..., 0:2] - start
-            end_start = bin_(start, end_new, "start")  # a shock that starts now ends after it
+            end_start = yield (start, end_new, "start")  # a shock that starts now ends after it
             ended = end_old + end_start
             going = n[..., 2:4] - end_old + start - end_start
-            rep = bin_(jnp.stack([ended[..., 0], going[..., 0]], axis=-1), report, "report")  # hardship reported
+            rep = yield (jnp.stack([ended[..., 0], going[..., 0]], axis=-1), report, "report")  # hardship reported
             rep_end, rep_go = rep[..., 0], rep[..., 1]
             a = jnp.stack([calm[..., 0], calm[..., 1], ended[..., 0] - rep_end, going[..., 0] - rep_go,
                            ended[..., 1] + rep_end, going[..., 1] + rep_go], axis=-1)
+            ma = None
             if money:  # each part's money from where its loans came from (calm or shocked)
                 p_calm, p_hit = per[..., 0:2, :], per[..., 2:4, :]
 
@@ -434,11 +438,11 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, mi: MoneyInp
                                 m_ended[..., 1, :] + m_rep_end, m_going[..., 1, :] + m_rep_go], axis=-2)
         else:
             a = n
-            ma = mon.reshape(n_groups, n_classes, n_sub, 1, -1) if money else None
+            ma = ma_in.reshape(n_groups, n_classes, n_sub, 1, -1) if money else None
         # (G, E, S, C): a fraud claim, or a review's outcome
         if fraud:
-            claim = bin_(a, ci.fraud_thr[t - 1] / ONE, "claim")
-            confirm = bin_(a, jnp.round(cm.fraud.confirm_probability * ONE) / ONE, "decide")
+            claim = yield (a, ci.fraud_thr[t - 1] / ONE, "claim")
+            confirm = yield (a, jnp.round(cm.fraud.confirm_probability * ONE) / ONE, "decide")
             reject = jnp.where(col(ci.deciding), a - confirm, 0)
             held = jnp.where(col(ci.holding), a, 0)
         else:
@@ -454,13 +458,45 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, mi: MoneyInp
         rem, tail, slots = moving, jnp.ones(p_slot.shape[:-1]), []
         for w in range(width - 1):
             pw = p_slot[..., w]
-            c = bin_(rem, jnp.where(tail > 0, pw / jnp.where(tail > 0, tail, 1.0), 0.0), f"slot{w}")
+            c = yield (rem, jnp.where(tail > 0, pw / jnp.where(tail > 0, tail, 1.0), 0.0), f"slot{w}")
             c = jnp.where(col(last_slot == w), rem, c)
             slots.append(c)
             rem, tail = rem - c, tail - pw
         slots.append(rem)
+        return jnp.stack(slots + [claim, confirm, reject, held], axis=3), a, ma  # (G, E, S, O, C)
+
+    def drawn(km, args):
+        """Run ``draws_of(*args)``: every round of the month through one sampler in a loop
+        (a switch gives round r's counts and probabilities, recomputed from the draws so
+        far), so a kernel compiles the sampler once whatever the rounds.  Round r's key is
+        ``fold_in(km, r)``."""
+
+        def replay(xs, stop):  # the generator fed rounds 0..stop-1: round stop's request, or its result
+            gen = draws_of(*args)
+            try:
+                req = next(gen)
+                for r in range(stop):
+                    req = gen.send(unpack(xs[r], *req[::2]))
+            except StopIteration as end:
+                assert stop == n_rounds, (stop, n_rounds)  # every round drawn, no more
+                return end.value
+            assert stop < n_rounds, (stop, n_rounds)
+            return pack(*req)
+
+        def one_round(r, xs):
+            cnt, prob = jax.lax.switch(r, [partial(replay, stop=s) for s in range(n_rounds)], xs)
+            return xs.at[r].set(_draw(jax.random.fold_in(km, r), cnt, prob))
+
+        xs = jnp.zeros((n_rounds, n_groups * n_classes * width_all), jnp.int32)
+        if n_rounds:
+            xs = jax.lax.fori_loop(0, n_rounds, one_round, xs)
+        return replay(xs, n_rounds)
+
+    def month(key, z_t, rows_t, t, carried):
+        n, mon = carried if money else (carried, None)
+        km = jax.random.fold_in(jax.random.wrap_key_data(key), (_rng.STREAM_COHORT << 24) | t)
+        out, a, ma = drawn(km, (n, z_t, rows_t, t, mon))
         # (G, E, V, C): the outcomes that can hold loans
-        out = jnp.stack(slots + [claim, confirm, reject, held], axis=3)  # (G, E, S, O, C)
         out = jnp.take(out.reshape(n_groups, n_classes, -1, out.shape[-1]), ci.pairs, axis=2)
         outs = {}
         if money:
