@@ -90,14 +90,14 @@ class MoneyInputs(NamedTuple):
     done: jax.Array  # (V·C, cols) float64 0/1: the count layout of a loan paid off at its schedule's end
 
 
-def _uniforms(key, place, counter):
-    """Two arrays of uniforms on the open interval (0, 1), float64, shaped as ``place``
-    (uint32 element places): the two 32-bit words of ``threefry2x32(key, (place,
+def _uniforms(ids, counter):
+    """Two arrays of uniforms on the open interval (0, 1), float64, shaped as the element
+    ids ``(k0, k1, place)`` (uint32 arrays: each element's key words and its place in its
+    scenario's array): the two 32-bit words of ``threefry2x32((k0, k1), (place,
     counter))`` at the midpoints of a 2**-32 grid (the engine's own counter-based cipher:
-    each element's words depend only on the key, its place and the counter)."""
-    raw = jax.random.key_data(key)
-    w0, w1 = _rng.threefry2x32(raw[0], raw[1], place, jnp.broadcast_to(jnp.asarray(counter, jnp.uint32),
-                                                                         place.shape))
+    each element's words depend only on its key, its place and the counter)."""
+    k0, k1, place = ids
+    w0, w1 = _rng.threefry2x32(k0, k1, place, jnp.broadcast_to(jnp.asarray(counter, jnp.uint32), place.shape))
     scale = 2.0**-32
     return (w0.astype(jnp.float64) + 0.5) * scale, (w1.astype(jnp.float64) + 0.5) * scale
 
@@ -186,9 +186,20 @@ def binomial(key, n, p):
     buffers."""
     shape = n.shape
     p = jnp.broadcast_to(jnp.asarray(p, jnp.float64), shape).reshape(-1)
-    n = n.reshape(-1)
+    return _binomial(_ids(jax.random.key_data(key)[None], n.size), n.reshape(-1), p).reshape(shape)
+
+
+def _ids(raw, size: int):
+    """The element ids ``(k0, k1, place)`` of ``B`` arrays of ``size`` elements laid end to
+    end, for raw keys ``(B, 2)``: each element takes its array's key and its place in it."""
+    b = raw.shape[0]
+    k0, k1 = (jnp.broadcast_to(raw[:, i:i + 1], (b, size)).reshape(-1) for i in (0, 1))
+    return k0, k1, jnp.tile(jnp.arange(size, dtype=jnp.uint32), b)
+
+
+def _binomial(ids, n, p):
+    """``binomial`` on flat ``n`` and ``p`` whose elements have the ids ``ids``."""
     size = n.shape[0]
-    place = jnp.arange(size, dtype=jnp.uint32)
     nf = n.astype(jnp.float64)
     flip = p > 0.5
     q = jnp.where(flip, 1.0 - p, p)
@@ -196,15 +207,15 @@ def binomial(key, n, p):
     small = live & (nf * q < 10.0)
     large = live & ~small
     if size < _COMPACT_FROM:
-        x = jnp.where(small, _inversion(key, jnp.where(small, nf, 0.0), q, place),
-                      jnp.where(large, _btrs(key, jnp.where(large, nf, 0.0), q, place), 0.0))
+        x = jnp.where(small, _inversion(ids, jnp.where(small, nf, 0.0), q),
+                      jnp.where(large, _btrs(ids, jnp.where(large, nf, 0.0), q), 0.0))
     else:
-        x = _gathered(_inversion, key, small, nf, q, place) + _gathered(_btrs, key, large, nf, q, place)
+        x = _gathered(_inversion, ids, small, nf, q) + _gathered(_btrs, ids, large, nf, q)
     x = x.astype(jnp.int32)
-    return jnp.where(flip & (n > 0), n - x, x).reshape(shape)
+    return jnp.where(flip & (n > 0), n - x, x)
 
 
-def _gathered(method, key, going, nf, q, place):
+def _gathered(method, ids, going, nf, q):
     """``method``'s draws on the elements where ``going`` holds, a buffer of a quarter of
     the array at a time (0 elsewhere, float64)."""
     size = going.shape[0]
@@ -213,19 +224,19 @@ def _gathered(method, key, going, nf, q, place):
     def trip(c):
         going, x = c
         idx = jnp.nonzero(going, size=cap, fill_value=size)[0]
-        xs = method(key, jnp.take(nf, idx, mode="fill", fill_value=0.0), jnp.take(q, idx, mode="fill", fill_value=0.5),
-                    jnp.take(place, idx, mode="fill", fill_value=0))
+        xs = method(tuple(jnp.take(a, idx, mode="fill", fill_value=0) for a in ids),
+                    jnp.take(nf, idx, mode="fill", fill_value=0.0), jnp.take(q, idx, mode="fill", fill_value=0.5))
         return going.at[idx].set(False, mode="drop"), x.at[idx].set(xs, mode="drop")
 
     return jax.lax.while_loop(lambda c: jnp.any(c[0]), trip, (going, jnp.zeros(size)))[1]
 
 
-def _inversion(key, nf, q, place):
+def _inversion(ids, nf, q):
     """Inversion draws (float64) for whole ``nf`` >= 0 and ``q`` in (0, 1/2] with mean below
     10 (0 where ``nf`` is 0): x = min{x : u <= P(X <= x)}."""
     size = nf.shape[0]
     ratio = q / (1.0 - q)
-    u, _ = _uniforms(key, place, 0xFFFFFFFF)
+    u, _ = _uniforms(ids, 0xFFFFFFFF)
     pk = jnp.exp(nf * jnp.log1p(-q))
 
     def inv_step(state, fixed, trip=None, terms=_INVERSION_UNROLL):
@@ -248,7 +259,7 @@ def _inversion(key, nf, q, place):
     return x
 
 
-def _btrs(key, nf, q, place):
+def _btrs(ids, nf, q):
     """BTRS draws (float64) for whole ``nf`` >= 0 and ``q`` in (0, 1/2] with mean 10 or
     more (0 where ``nf`` is 0)."""
     size = nf.shape[0]
@@ -264,14 +275,14 @@ def _btrs(key, nf, q, place):
     lpq = jnp.log(ql / (1.0 - ql))
     m = jnp.floor((nl + 1.0) * ql)
     h = _log_factorial(m) + _log_factorial(nl - m)
-    consts = (place, nl, a, b, c, alpha, vr, lpq, m, h)
+    consts = (*ids, nl, a, b, c, alpha, vr, lpq, m, h)
 
     def rej_step(state, fixed, trip, first=_REJECTION_FIRST, proposals=_REJECTION_UNROLL):
-        place, nl, a, b, c, alpha, vr, lpq, m, h = fixed
+        k0, k1, place, nl, a, b, c, alpha, vr, lpq, m, h = fixed
 
         def proposal(j, s):  # the first accepted is kept
             done, k = s
-            uu, v = _uniforms(key, place, first + trip * proposals + j)
+            uu, v = _uniforms((k0, k1, place), first + trip * proposals + j)
             uu = uu - 0.5
             us = 0.5 - jnp.abs(uu)
             kk = jnp.floor((2.0 * a / us + b) * uu + c)
@@ -290,8 +301,27 @@ def _btrs(key, nf, q, place):
     return jnp.where(large, x, 0.0)
 
 
+@jax.custom_batching.custom_vmap
+def _draw_raw(raw, n, p):
+    """``binomial`` for a raw key ``(2,)`` and flat ``n`` and ``p``.  Under ``vmap`` (the
+    kernel's scenarios) the batch's arrays are laid end to end and drawn as one
+    (``_draw_batched``): the sampler's buffers then gather the elements that draw by
+    each method across the whole batch, not within each scenario.  Each element keeps its
+    scenario's key and its place in its scenario's array, so its draws are those of the
+    scenario drawn alone."""
+    return _binomial(_ids(raw[None], n.shape[0]), n, p)
+
+
+@_draw_raw.def_vmap
+def _draw_batched(axis_size, in_batched, raw, n, p):
+    raw, n, p = (x if batched else jnp.broadcast_to(x, (axis_size,) + x.shape)
+                 for x, batched in zip((raw, n, p), in_batched, strict=True))
+    x = _binomial(_ids(raw, n.shape[1]), n.reshape(-1), p.reshape(-1))
+    return x.reshape(n.shape), True
+
+
 #: The sampler compiled once for a kernel: the month's draws all call it on one flat length.
-_draw = jax.jit(binomial)
+_draw = jax.jit(_draw_raw)
 
 
 def _row_probabilities(cm: CompiledModel, z, rows: slice = slice(None)):
@@ -485,7 +515,7 @@ def cohort_kernel(cm: CompiledModel, ci: CohortInputs, z, keys, n0, mi: MoneyInp
 
         def one_round(r, xs):
             cnt, prob = jax.lax.switch(r, [partial(replay, stop=s) for s in range(n_rounds)], xs)
-            return xs.at[r].set(_draw(jax.random.fold_in(km, r), cnt, prob))
+            return xs.at[r].set(_draw(jax.random.key_data(jax.random.fold_in(km, r)), cnt, prob))
 
         xs = jnp.zeros((n_rounds, n_groups * n_classes * width_all), jnp.int32)
         if n_rounds:
