@@ -118,23 +118,23 @@ def _log_factorial(x):
     return jnp.where(x < 10, table, series)
 
 
-#: Inversion terms and rejection proposals of the first pass, which every element takes;
-#: the few elements still undrawn after it are gathered into a buffer and finished there
-#: (``_finish``), so the loops' cost follows them rather than the whole array.
+#: Inversion terms of the first pass, which every element takes; the few elements still
+#: undrawn after it are gathered into a buffer and finished there (``_finish``), so the
+#: loops' cost follows them rather than the whole array.  (Rejection's first pass is one
+#: proposal's quick test: ``_btrs``.)
 _INVERSION_FIRST = 16
-_REJECTION_FIRST = 2
 #: Inversion terms and rejection proposals per trip of a finishing loop.
 _INVERSION_UNROLL = 4
 _REJECTION_UNROLL = 2
 
 
-def _finish(going, state: tuple, step, fixed: tuple):
+def _finish(going, state: tuple, step, fixed: tuple, share: int = 4):
     """Run ``step`` on the elements where ``going`` (a flat bool array) holds until none
     does, on a gathered buffer of a quarter of the elements at a time: ``state`` the
     per-element arrays ``step`` updates, ``fixed`` those it reads; ``step(state, fixed,
     trip) -> (state, going)``.  Returns the final state (elements not going unchanged)."""
     size = going.shape[0]
-    cap = max(16, size // 4)
+    cap = max(16, size // share)
 
     def outer_go(c):
         return jnp.any(c[0])
@@ -180,7 +180,7 @@ def binomial(key, n, p):
     J. Stat. Comput. Simul. 46, 1993), its acceptance test on the exact log probabilities.
     Each method runs only on the elements it draws, gathered into buffers (an array of
     cohorts is mostly empty cells); in a buffer every element takes a first pass
-    (``_INVERSION_FIRST`` terms, ``_REJECTION_FIRST`` proposals) and the few left are
+    (``_INVERSION_FIRST`` terms, or the first proposal's quick test) and those left are
     finished on a smaller gathered buffer.  An element's uniforms depend only on the key,
     its place in the array and its proposal's number, so the draws do not depend on the
     buffers."""
@@ -261,8 +261,9 @@ def _inversion(ids, nf, q):
 
 def _btrs(ids, nf, q):
     """BTRS draws (float64) for whole ``nf`` >= 0 and ``q`` in (0, 1/2] with mean 10 or
-    more (0 where ``nf`` is 0)."""
-    size = nf.shape[0]
+    more (0 where ``nf`` is 0).  Every element's first proposal takes the squeeze's quick
+    test, which accepts most; the others (their first proposal again, then the next) take
+    the full test on gathered buffers, so the log-factorials are computed for those only."""
     large = nf > 0
     ql = jnp.where(large, q, 0.5)
     nl = jnp.where(large, nf, 40.0)
@@ -270,22 +271,25 @@ def _btrs(ids, nf, q):
     b = 1.15 + 2.53 * spq
     a = -0.0873 + 0.0248 * b + 0.01 * ql
     c = nl * ql + 0.5
-    alpha = (2.83 + 5.1 / b) * spq
     vr = 0.92 - 4.2 / b
-    lpq = jnp.log(ql / (1.0 - ql))
-    m = jnp.floor((nl + 1.0) * ql)
-    h = _log_factorial(m) + _log_factorial(nl - m)
-    consts = (*ids, nl, a, b, c, alpha, vr, lpq, m, h)
+    consts = (*ids, nl, ql, spq, a, b, c, vr)
 
-    def rej_step(state, fixed, trip, first=_REJECTION_FIRST, proposals=_REJECTION_UNROLL):
-        k0, k1, place, nl, a, b, c, alpha, vr, lpq, m, h = fixed
+    def propose(k0, k1, place, a, b, c, counter):
+        uu, v = _uniforms((k0, k1, place), counter)
+        uu = uu - 0.5
+        us = 0.5 - jnp.abs(uu)
+        return jnp.floor((2.0 * a / us + b) * uu + c), us, v
+
+    def rej_step(state, fixed, trip, proposals=_REJECTION_UNROLL):
+        k0, k1, place, nl, ql, spq, a, b, c, vr = fixed
+        alpha = (2.83 + 5.1 / b) * spq
+        lpq = jnp.log(ql / (1.0 - ql))
+        m = jnp.floor((nl + 1.0) * ql)
+        h = _log_factorial(m) + _log_factorial(nl - m)
 
         def proposal(j, s):  # the first accepted is kept
             done, k = s
-            uu, v = _uniforms((k0, k1, place), first + trip * proposals + j)
-            uu = uu - 0.5
-            us = 0.5 - jnp.abs(uu)
-            kk = jnp.floor((2.0 * a / us + b) * uu + c)
+            kk, us, v = propose(k0, k1, place, a, b, c, trip * proposals + j)
             valid = (kk >= 0) & (kk <= nl)
             quick = (us >= 0.07) & (v <= vr)
             kc = jnp.clip(kk, 0.0, nl)
@@ -296,8 +300,11 @@ def _btrs(ids, nf, q):
         done, k = jax.lax.fori_loop(jnp.uint32(0), jnp.uint32(proposals), proposal, state)
         return (done, k), ~done
 
-    (done, k), _ = rej_step((~large, jnp.zeros(size)), consts, jnp.uint32(0), first=0, proposals=_REJECTION_FIRST)
-    _, x = _finish(~done, (done, k), rej_step, consts)
+    # the first proposal's quick acceptance (no log-factorial): an element it does not
+    # accept takes the same proposal again in ``rej_step``, with the full test
+    kk, us, v = propose(*ids, a, b, c, 0)
+    done = ~large | ((kk >= 0) & (kk <= nl) & (us >= 0.07) & (v <= vr))
+    _, x = _finish(~done, (done, jnp.where(done, kk, 0.0)), rej_step, consts, share=2)
     return jnp.where(large, x, 0.0)
 
 
