@@ -108,3 +108,24 @@ def assert_vintages_add_up(ds) -> None:
                                ds.balance.sel(state=live).sum(("segment", "state")), rtol=1e-12)
     np.testing.assert_array_equal(ds.vintage_charged_off.sum("vintage").values[:, 1:],
                                   ds.occupancy.sel(state="charged_off").sum("segment").diff("month").values)
+
+
+def small_demo_scenario(run_lines: str = "") -> str:
+    """A scenario file's text: the demo preset on 100 synthetic loans, one month, 8
+    scenarios, seed 3, with ``run_lines`` added to its ``[run]`` table."""
+    return f"""
+[run]
+horizon = 1
+scenarios = 8
+seed = 3
+{run_lines}
+
+[model]
+preset = "demo"
+
+[book]
+kind = "synthetic"
+n = 100
+seed = 1
+segments = ["A"]
+"""

@@ -8,7 +8,7 @@ import pytest
 from scipy import special, stats
 
 import creditsim as cs
-from helpers import family_z, two_state_model
+from helpers import family_z, small_demo_scenario, two_state_model
 
 P, RHO, N = 0.02, 0.12, 2000
 
@@ -129,22 +129,7 @@ def test_weighted_contributions_sum_to_the_weighted_es():
 def test_macro_mean_in_a_scenario_file(tmp_path):
     """[run] macro_mean reaches simulate, round-trips through TOML, the command writes its
     weighted report, and a bad value is named."""
-    text = """
-[run]
-horizon = 1
-scenarios = 8
-seed = 3
-macro_mean = [-2.0]
-
-[model]
-preset = "demo"
-
-[book]
-kind = "synthetic"
-n = 100
-seed = 1
-segments = ["A"]
-"""
+    text = small_demo_scenario("macro_mean = [-2.0]")
     path = tmp_path / "is.toml"
     path.write_text(text)
     sc = cs.load_scenario(path)

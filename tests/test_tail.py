@@ -10,7 +10,7 @@ import pytest
 from scipy import special, stats
 
 import creditsim as cs
-from helpers import raises, two_state_model
+from helpers import raises, small_demo_scenario, two_state_model
 
 P, RHO, N = 0.02, 0.12, 2000
 S = 4000  # the importance-sampling tests' run (test_importance.py): one compiled shape
@@ -360,26 +360,10 @@ def test_bad_antithetic_and_sobol_are_named(kw, parts):
 
 
 def test_antithetic_and_sobol_in_a_scenario_file(tmp_path):
-    base = """
-[run]
-horizon = 1
-scenarios = 8
-seed = 3
-{extra}
-
-[model]
-preset = "demo"
-
-[book]
-kind = "synthetic"
-n = 100
-seed = 1
-segments = ["A"]
-"""
     path = tmp_path / "s.toml"
     for extra, key, value in (("macro_antithetic = true", "macro_antithetic", True),
                               ("macro_sobol = 2", "macro_sobol", 2)):
-        path.write_text(base.format(extra=extra))
+        path.write_text(small_demo_scenario(extra))
         sc = cs.load_scenario(path)
         assert sc.simulate_kwargs()[key] == value
         again = tmp_path / "again.toml"
@@ -389,7 +373,7 @@ segments = ["A"]
                        ("macro_antithetic = 1", "run.macro_antithetic: must be true or false, got 1"),
                        ("macro_sobol = 2\nmacro_antithetic = true",
                         "run: macro_antithetic and macro_sobol are ways of drawing the macro paths")):
-        path.write_text(base.format(extra=extra))
+        path.write_text(small_demo_scenario(extra))
         with pytest.raises(cs.ScenarioError, match=msg):
             cs.load_scenario(path)
 

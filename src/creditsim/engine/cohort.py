@@ -130,7 +130,7 @@ _REJECTION_UNROLL = 2
 
 def _finish(going, state: tuple, step, fixed: tuple, share: int = 4):
     """Run ``step`` on the elements where ``going`` (a flat bool array) holds until none
-    does, on a gathered buffer of a quarter of the elements at a time: ``state`` the
+    does, on a gathered buffer of 1/``share`` of the elements at a time: ``state`` the
     per-element arrays ``step`` updates, ``fixed`` those it reads; ``step(state, fixed,
     trip) -> (state, going)``.  Returns the final state (elements not going unchanged)."""
     size = going.shape[0]
